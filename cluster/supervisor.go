@@ -1,0 +1,230 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	vnetns "github.com/vishvananda/netns"
+
+	"podlab.dev/podlab/events"
+	"podlab.dev/podlab/plan"
+	"podlab.dev/podlab/runtime/netns"
+	"podlab.dev/podlab/state"
+	"podlab.dev/podlab/workload"
+)
+
+// Supervisor runs one lab.
+type Supervisor struct {
+	dir     state.Dir
+	plan    *plan.Plan
+	log     *slog.Logger
+	started time.Time
+	events  *eventHub
+	servers []*workload.Server
+	nodeNS  map[string]vnetns.NsHandle
+
+	mu    sync.RWMutex
+	ready map[string]Readiness
+
+	// ProbeInterval is how often every pod is checked again once ready.
+	ProbeInterval time.Duration
+}
+
+// NewSupervisor loads the lab's plan from its state directory.
+func NewSupervisor(dir state.Dir, log *slog.Logger) (*Supervisor, error) {
+	p, err := dir.ReadPlan()
+	if err != nil {
+		return nil, fmt.Errorf("supervisor: lab %q: %w", dir.Lab, err)
+	}
+	hub, err := newEventHub(dir.Events())
+	if err != nil {
+		return nil, fmt.Errorf("supervisor: %w", err)
+	}
+	return &Supervisor{dir: dir, plan: p, log: log, events: hub, ready: map[string]Readiness{}, nodeNS: map[string]vnetns.NsHandle{}, ProbeInterval: 10 * time.Second}, nil
+}
+
+// Run serves until ctx ends: starts the servers of every pod and host, the API, and
+// the readiness checks.
+func (s *Supervisor) Run(ctx context.Context) error {
+	s.started = time.Now()
+	defer s.events.close()
+	os.Remove(s.dir.Socket())
+	ln, err := net.Listen("unix", s.dir.Socket())
+	if err != nil {
+		return fmt.Errorf("supervisor: listen on %s: %w", s.dir.Socket(), err)
+	}
+	defer os.Remove(s.dir.Socket())
+	if err := os.WriteFile(s.dir.PIDFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return fmt.Errorf("supervisor: %w", err)
+	}
+	for _, n := range s.plan.Nodes {
+		h, err := vnetns.GetFromPath(netns.Path(n.Netns))
+		if err != nil {
+			return fmt.Errorf("supervisor: node %s: %w", n.Name, err)
+		}
+		s.nodeNS[n.Name] = h
+	}
+	defer func() {
+		for _, h := range s.nodeNS {
+			h.Close()
+		}
+	}()
+	s.startServers()
+	defer func() {
+		for _, srv := range s.servers {
+			srv.Close()
+		}
+	}()
+	s.events.emit(events.Event{Type: events.SupervisorStarted, Kind: "Lab", Name: s.plan.Lab, Message: fmt.Sprintf("pid %d", os.Getpid())})
+
+	api := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
+	go api.Serve(ln)
+	go s.probeLoop(ctx)
+	<-ctx.Done()
+	s.events.emit(events.Event{Type: events.SupervisorStopped, Kind: "Lab", Name: s.plan.Lab})
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	api.Shutdown(sctx)
+	return nil
+}
+
+func toWorkloadPorts(p *plan.Pod) []workload.Port {
+	out := make([]workload.Port, 0, len(p.Ports))
+	for _, pt := range p.Ports {
+		out = append(out, workload.Port{Port: pt.Port, Protocol: pt.Protocol})
+	}
+	return out
+}
+
+// startServers opens the built-in servers inside every pod's and host's namespace.
+func (s *Supervisor) startServers() {
+	type target struct {
+		kind, name, netns string
+		ports             []workload.Port
+	}
+	var ts []target
+	for i := range s.plan.Pods {
+		p := &s.plan.Pods[i]
+		if len(p.Ports) > 0 {
+			ts = append(ts, target{"Pod", p.Key(), p.Netns, toWorkloadPorts(p)})
+		}
+	}
+	for _, h := range s.plan.Hosts {
+		var ports []workload.Port
+		for _, pt := range h.Ports {
+			ports = append(ports, workload.Port{Port: pt.Port, Protocol: pt.Protocol})
+		}
+		if len(ports) > 0 {
+			ts = append(ts, target{"Host", h.Name, h.Netns, ports})
+		}
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, t := range ts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			name := t.name
+			if t.kind == "Pod" {
+				_, name, _ = cut(t.name)
+			}
+			srv, err := workload.Start(netns.Path(t.netns), name, t.ports)
+			if err != nil {
+				s.log.Warn("server", "kind", t.kind, "name", t.name, "err", err)
+				s.events.emit(events.Event{Type: events.Warning, Kind: t.kind, Name: t.name, Message: err.Error()})
+			}
+			if srv != nil {
+				mu.Lock()
+				s.servers = append(s.servers, srv)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func cut(key string) (string, string, bool) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:], true
+		}
+	}
+	return "", key, false
+}
+
+// probeLoop checks every pod until all are ready, quickly at first, then every
+// ProbeInterval, and records transitions as events.
+func (s *Supervisor) probeLoop(ctx context.Context) {
+	delay := 20 * time.Millisecond
+	for {
+		allReady := s.probeAll(ctx)
+		if allReady {
+			delay = s.ProbeInterval
+		} else {
+			delay = min(delay*2, time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}
+
+func (s *Supervisor) probeAll(ctx context.Context) bool {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	var mu sync.Mutex
+	all := true
+	for i := range s.plan.Pods {
+		p := &s.plan.Pods[i]
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r := probe(ctx, s.nodeNS[p.Node], p)
+			s.mu.Lock()
+			old, seen := s.ready[p.Key()]
+			s.ready[p.Key()] = r
+			s.mu.Unlock()
+			if !r.Ready {
+				mu.Lock()
+				all = false
+				mu.Unlock()
+			}
+			switch {
+			case r.Ready && (!seen || !old.Ready):
+				s.events.emit(events.Event{Type: events.PodReady, Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Node: p.Node, Message: p.IP.String()})
+			case !r.Ready && seen && old.Ready:
+				s.events.emit(events.Event{Type: events.PodNotReady, Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Node: p.Node, Message: r.Reason})
+			}
+		}()
+	}
+	wg.Wait()
+	return all
+}
+
+// State returns the live state.
+func (s *Supervisor) State() *LabState {
+	s.mu.RLock()
+	ready := make(map[string]Readiness, len(s.ready))
+	for k, v := range s.ready {
+		ready[k] = v
+	}
+	s.mu.RUnlock()
+	return StateFromPlan(s.plan, ready, SupervisorState{PID: os.Getpid(), Running: true, Started: s.started})
+}
+
+var errClosed = errors.New("closed")

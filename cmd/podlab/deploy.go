@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/deploy"
+	"podlab.dev/podlab/plan"
+	"podlab.dev/podlab/runtime/netns"
+	"podlab.dev/podlab/state"
+	"podlab.dev/podlab/topology"
+)
+
+func newDeploy() *cobra.Command {
+	var file, runtimeFlag, output string
+	var dryRun, reconfigure bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "deploy -t FILE",
+		Short: "Build the lab a file describes; exit 0 when every pod is ready",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return invalid("deploy needs a lab file: podlab deploy -t lab.yaml")
+			}
+			p, err := loadPlan(file)
+			if err != nil {
+				return err
+			}
+			if runtimeFlag != "" {
+				p.Runtime = runtimeFlag
+			}
+			if dryRun {
+				p.Print(os.Stdout)
+				return nil
+			}
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if p.Runtime != topology.RuntimeNetns {
+				return fmt.Errorf("runtime %q is not available in this podlab version yet; use runtime: netns", p.Runtime)
+			}
+			if err := needRoot("podlab deploy"); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runDeploy(ctx, p, reconfigure, timeout, output)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "topo", "t", "", "lab file")
+	cmd.Flags().StringVar(&runtimeFlag, "runtime", "", "override the lab file's runtime (netns|docker)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan (namespaces, links, addresses, routes, objects) and create nothing")
+	cmd.Flags().BoolVar(&reconfigure, "reconfigure", false, "destroy the running lab of the same name and deploy it again")
+	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for every pod to be ready")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "result format: table|json|yaml")
+	return cmd
+}
+
+// loadPlan reads and validates a lab file and plans it.
+func loadPlan(file string) (*plan.Plan, error) {
+	lab, err := topology.Load(file)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Build(lab)
+}
+
+func runDeploy(ctx context.Context, p *plan.Plan, reconfigure bool, timeout time.Duration, output string) error {
+	start := time.Now()
+	dir := state.For(cfg.StateDir, p.Lab)
+	unlock, err := dir.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	rt := netns.New()
+	prog := newProgress(os.Stderr)
+	defer prog.done()
+	if dir.Exists() {
+		if !reconfigure {
+			return invalid("lab %q is already deployed; use `podlab deploy --reconfigure -t FILE` to rebuild it, or `podlab destroy --name %s`", p.Lab, p.Lab)
+		}
+		prog.step("destroying the running lab to reconfigure it", 0, 0)
+		if _, err := deploy.Destroy(ctx, p.Lab, deploy.DestroyOptions{Root: cfg.StateDir, Runtime: rt, Progress: prog.step}); err != nil {
+			return err
+		}
+	}
+	res, err := deploy.Deploy(ctx, p, deploy.Options{
+		Root: cfg.StateDir, Runtime: rt, Progress: prog.step,
+		StartSupervisor: startSupervisor,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("deploy interrupted; everything it created was removed")
+		}
+		return fmt.Errorf("deploy of lab %q failed, everything it created was removed: %w", p.Lab, err)
+	}
+	for _, c := range res.Sysctls {
+		prog.note("raised host limit " + c.String() + " (restored when the lab is destroyed)")
+	}
+	st, err := waitReady(ctx, dir, len(p.Pods), timeout, prog)
+	prog.done()
+	if err != nil {
+		if ctx.Err() != nil {
+			deploy.Destroy(context.WithoutCancel(ctx), p.Lab, deploy.DestroyOptions{Root: cfg.StateDir, Runtime: rt})
+			return fmt.Errorf("deploy interrupted; everything it created was removed")
+		}
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "lab %s ready in %.2fs: %d nodes, %d hosts, %d pods\n", p.Lab, time.Since(start).Seconds(), len(st.Nodes), len(st.Hosts), len(st.Pods))
+	return printState(os.Stdout, []*cluster.LabState{st}, output)
+}
+
+// waitReady polls the supervisor until every pod is ready.
+func waitReady(ctx context.Context, dir state.Dir, pods int, timeout time.Duration, prog *progress) (*cluster.LabState, error) {
+	c := cluster.NewClient(dir)
+	deadline := time.Now().Add(timeout)
+	for {
+		st, err := c.State(ctx)
+		if err == nil && st.Supervisor.Running {
+			n := st.ReadyCount()
+			prog.step("waiting for pods to be ready", n, pods)
+			if n == pods {
+				return st, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			var not []string
+			if st != nil {
+				for _, p := range st.Pods {
+					if !p.Ready {
+						not = append(not, fmt.Sprintf("%s/%s (%s)", p.Namespace, p.Name, p.Reason))
+						if len(not) == 10 {
+							break
+						}
+					}
+				}
+			}
+			return st, fmt.Errorf("pods not ready after %s: %s; the lab stays up for inspection (`podlab inspect --name %s`)", timeout, strings.Join(not, ", "), dir.Lab)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// startSupervisor starts `podlab supervise` for the lab in the background, in its own
+// session so it outlives this command, and waits until it answers.
+func startSupervisor(ctx context.Context, dir state.Dir) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(dir.Log(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(self, "supervise", "--name", dir.Lab, "--state-dir", dir.Root, "--log-level", cfg.LogLevel)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start supervisor: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	client := cluster.NewClient(dir)
+	deadline := time.After(30 * time.Second)
+	for {
+		if st, err := client.State(ctx); err == nil && st.Supervisor.Running {
+			return nil
+		}
+		select {
+		case err := <-exited:
+			log, _ := os.ReadFile(dir.Log())
+			return fmt.Errorf("supervisor exited (%v): %s", err, strings.TrimSpace(string(log)))
+		case <-deadline:
+			return fmt.Errorf("supervisor did not answer within 30s; see %s", dir.Log())
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"podlab.dev/podlab/deploy"
+	"podlab.dev/podlab/runtime/netns"
+	"podlab.dev/podlab/state"
+	"podlab.dev/podlab/topology"
+)
+
+func newDestroy() *cobra.Command {
+	var file, name, output string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "destroy (-t FILE | --name LAB | --all)",
+		Short: "Remove a lab and everything it made; a lab that does not exist is not an error",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n := 0
+			for _, set := range []bool{file != "", name != "", all} {
+				if set {
+					n++
+				}
+			}
+			if n != 1 {
+				return invalid("say which lab to destroy: -t FILE, --name LAB or --all")
+			}
+			if file != "" {
+				lab, err := topology.Load(file)
+				if err != nil {
+					return err
+				}
+				name = lab.Name
+			}
+			if err := needRoot("podlab destroy"); err != nil {
+				return err
+			}
+			rt := netns.New()
+			labs := []string{name}
+			if all {
+				var err error
+				if labs, err = deploy.Labs(cmd.Context(), cfg.StateDir, rt); err != nil {
+					return err
+				}
+				if len(labs) == 0 {
+					fmt.Fprintln(os.Stderr, "no lab to destroy")
+				}
+			}
+			var out []*deploy.Removed
+			for _, l := range labs {
+				r, err := destroyLab(cmd.Context(), l)
+				if err != nil {
+					return err
+				}
+				out = append(out, r)
+			}
+			if output == "json" {
+				return json.NewEncoder(os.Stdout).Encode(out)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "topo", "t", "", "lab file naming the lab")
+	cmd.Flags().StringVar(&name, "name", "", "lab name")
+	cmd.Flags().BoolVar(&all, "all", false, "destroy every lab on this machine")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text|json")
+	return cmd
+}
+
+func destroyLab(ctx context.Context, lab string) (*deploy.Removed, error) {
+	start := time.Now()
+	unlock, err := state.For(cfg.StateDir, lab).Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r, err := deploy.Destroy(context.WithoutCancel(ctx), lab, deploy.DestroyOptions{Root: cfg.StateDir, Runtime: netns.New()})
+	if err != nil {
+		return r, fmt.Errorf("destroy lab %q: %w", lab, err)
+	}
+	if !r.Existed {
+		fmt.Fprintf(os.Stderr, "lab %s does not exist; nothing to destroy\n", lab)
+		return r, nil
+	}
+	fmt.Fprintf(os.Stderr, "lab %s destroyed in %.2fs: %d namespaces, %d supervisor process(es)\n", lab, time.Since(start).Seconds(), r.Namespaces, r.Supervisors)
+	for _, c := range r.Sysctls {
+		fmt.Fprintf(os.Stderr, "restored host limit %s\n", c)
+	}
+	return r, nil
+}

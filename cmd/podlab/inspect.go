@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/state"
+)
+
+func newInspect() *cobra.Command {
+	var output string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "inspect (--name LAB | --all)",
+		Short: "Show a lab's nodes, hosts, pods, addresses and readiness",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			var labs []string
+			if all {
+				var err error
+				if labs, err = state.Labs(cfg.StateDir); err != nil {
+					return err
+				}
+			} else {
+				name, err := labName(cmd)
+				if err != nil {
+					return err
+				}
+				labs = []string{name}
+			}
+			var out []*cluster.LabState
+			for _, l := range labs {
+				dir := state.For(cfg.StateDir, l)
+				if !dir.Exists() {
+					return fmt.Errorf("lab %q is not deployed", l)
+				}
+				st, err := cluster.NewClient(dir).State(cmd.Context())
+				if err != nil {
+					return err
+				}
+				out = append(out, st)
+			}
+			return printState(cmd.OutOrStdout(), out, output)
+		},
+	}
+	cmd.Flags().String("name", "", "lab name (default: the only deployed lab)")
+	cmd.Flags().BoolVar(&all, "all", false, "every deployed lab")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table|json|yaml")
+	return cmd
+}
+
+func checkOutput(o string) error {
+	switch o {
+	case "table", "json", "yaml", "text":
+		return nil
+	}
+	return invalid("output format %q: expected table, json or yaml", o)
+}
+
+// printState writes lab states; -o json/yaml print one object for one lab and a
+// list for --all.
+func printState(w io.Writer, labs []*cluster.LabState, output string) error {
+	var v any = labs
+	if len(labs) == 1 {
+		v = labs[0]
+	}
+	switch output {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case "yaml":
+		b, err := yaml.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	for i, s := range labs {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		printTable(w, s)
+	}
+	return nil
+}
+
+func printTable(w io.Writer, s *cluster.LabState) {
+	sup := fmt.Sprintf("supervisor pid %d", s.Supervisor.PID)
+	if !s.Supervisor.Running {
+		sup = "SUPERVISOR NOT RUNNING: " + s.Supervisor.Message
+	}
+	fmt.Fprintf(w, "lab %s  runtime %s  overlay %s  cni %s  pods %s  services %s  underlay %s  (%s)\n\n",
+		s.Lab, s.Runtime, s.Overlay, s.CNI, s.PodCIDR, s.ServiceCIDR, s.Underlay, sup)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tROLE\tIP\tPOD CIDR\tPODS")
+	for _, n := range s.Nodes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", n.Name, n.Role, n.IP, n.PodCIDR, n.Pods)
+	}
+	tw.Flush()
+	if len(s.Hosts) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(tw, "HOST\tIP\tSERVES")
+		for _, h := range s.Hosts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Name, h.IP, dash(h.Ports))
+		}
+		tw.Flush()
+	}
+	if len(s.Pods) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(tw, "NAMESPACE\tPOD\tNODE\tIP\tREADY\tPORTS\tLABELS")
+		for _, p := range s.Pods {
+			ready := "yes"
+			if !p.Ready {
+				ready = "no"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Namespace, p.Name, p.Node, p.IP, ready, dash(p.Ports), labelString(p.Labels))
+		}
+		tw.Flush()
+	}
+	var kept []string
+	for _, o := range s.Objects {
+		if !o.Applied {
+			kept = append(kept, o.Kind+"/"+o.Name)
+		}
+	}
+	if len(kept) > 0 {
+		fmt.Fprintf(w, "\nkept, not applied yet by this version: %s\n", strings.Join(kept, ", "))
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func labelString(l map[string]string) string {
+	if len(l) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		keys[i] = k + "=" + l[k]
+	}
+	return strings.Join(keys, ",")
+}

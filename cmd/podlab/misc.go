@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/state"
+	"podlab.dev/podlab/topology"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func newValidate() *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "validate -t FILE",
+		Short: "Check a lab file without creating anything (no root needed); exit 2 when invalid",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return invalid("validate needs a lab file: podlab validate -t lab.yaml")
+			}
+			p, err := loadPlan(file)
+			if err != nil {
+				return err
+			}
+			kept := 0
+			for _, o := range p.Objects {
+				if !o.Applied {
+					kept++
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: lab %s, %d nodes, %d hosts, %d pods, %d objects (%d kept, not applied yet)\n",
+				file, p.Lab, len(p.Nodes), len(p.Hosts), len(p.Pods), len(p.Objects), kept)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "topo", "t", "", "lab file")
+	return cmd
+}
+
+func newVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print podlab's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			v := version
+			if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" {
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+						v = "dev-" + s.Value[:12]
+					}
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "podlab %s\n", v)
+		},
+	}
+}
+
+// newSupervise is the lab's supervisor process, started by deploy.
+func newSupervise() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:    "supervise --name LAB",
+		Short:  "Run a lab's supervisor (started by deploy)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			name, _ := cmd.Flags().GetString("name")
+			if name == "" {
+				return invalid("supervise needs --name")
+			}
+			sup, err := cluster.NewSupervisor(state.For(cfg.StateDir, name), slog.Default())
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return sup.Run(ctx)
+		},
+	}
+	cmd.Flags().String("name", "", "lab name")
+	return cmd
+}

@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+)
+
+const reachLab = `name: %s
+cluster:
+  overlay: %s
+  cni: %s
+nodes:
+  - name: control-plane
+    role: control-plane
+  - name: worker-1
+  - name: worker-2
+hosts:
+  - name: client
+    ports: [8080, "8081/udp"]
+pods:
+  - {name: a-1, node: worker-1, labels: {app: a}, ports: [80, "81/udp"]}
+  - {name: a-2, node: worker-1, labels: {app: a}, ports: [80, "81/udp"]}
+  - {name: a-3, node: worker-1, labels: {app: a}, ports: [80, "81/udp"]}
+  - {name: b-1, node: worker-2, labels: {app: b}, ports: [80, "81/udp"]}
+  - {name: b-2, node: worker-2, labels: {app: b}, ports: [80, "81/udp"]}
+  - {name: b-3, node: worker-2, labels: {app: b}, ports: [80, "81/udp"]}
+`
+
+func TestReachability(t *testing.T) {
+	for _, tc := range []struct{ overlay, cni string }{{"vxlan", "podlab"}, {"host-gw", "podlab"}, {"vxlan", "bridge"}} {
+		t.Run(tc.overlay+"-"+tc.cni, func(t *testing.T) {
+			e := newEnv(t)
+			name := uniq("reach-" + strings.ReplaceAll(tc.overlay, "-", "") + "-" + tc.cni)
+			st := e.deploy(name, fmt.Sprintf(reachLab, name, tc.overlay, tc.cni))
+			if len(st.Pods) != 6 || st.ReadyCount() != 6 {
+				t.Fatalf("want 6 ready pods, got %d of %d", st.ReadyCount(), len(st.Pods))
+			}
+			nodeIP := map[string]string{}
+			for _, n := range st.Nodes {
+				nodeIP[n.Name] = n.IP.String()
+			}
+			host := st.Hosts[0]
+			for _, src := range st.Pods {
+				for _, dst := range st.Pods {
+					if src.Name == dst.Name {
+						continue
+					}
+					ip := dst.IP.String()
+					if err := ping(src.Netns, ip); err != nil {
+						t.Errorf("%s -> %s icmp: %v", src.Name, dst.Name, err)
+					}
+					if got, err := httpGet(src.Netns, ip+":80", "/hostname"); err != nil || got != dst.Name {
+						t.Errorf("%s -> %s http /hostname = %q, %v", src.Name, dst.Name, got, err)
+					}
+					got, err := httpGet(src.Netns, ip+":80", "/clientip")
+					if h, _, _ := net.SplitHostPort(got); err != nil || h != src.IP.String() {
+						t.Errorf("%s -> %s /clientip = %q (%v), want the pod's own address %s: no NAT inside the cluster", src.Name, dst.Name, got, err, src.IP)
+					}
+					if got, err := udpAsk(src.Netns, ip+":81", "hostname"); err != nil || got != dst.Name {
+						t.Errorf("%s -> %s udp = %q, %v", src.Name, dst.Name, got, err)
+					}
+				}
+				// Pods reach hosts, masqueraded to their node's address.
+				hip := host.IP.String()
+				if err := ping(src.Netns, hip); err != nil {
+					t.Errorf("%s -> host icmp: %v", src.Name, err)
+				}
+				got, err := httpGet(src.Netns, hip+":8080", "/clientip")
+				if h, _, _ := net.SplitHostPort(got); err != nil || h != nodeIP[src.Node] {
+					t.Errorf("%s -> host /clientip = %q (%v), want its node's address %s", src.Name, got, err, nodeIP[src.Node])
+				}
+				if got, err := udpAsk(src.Netns, hip+":8081", "hostname"); err != nil || got != "client" {
+					t.Errorf("%s -> host udp = %q, %v", src.Name, got, err)
+				}
+			}
+			// exec runs inside the pod with its resolv.conf.
+			out := e.must("exec", "--name", name, "a-1", "--", "cat", "/etc/resolv.conf")
+			if !strings.Contains(out, "nameserver 10.96.0.10") || !strings.Contains(out, "search default.svc.cluster.local svc.cluster.local cluster.local") {
+				t.Errorf("resolv.conf in pod:\n%s", out)
+			}
+			out = e.must("exec", "--name", name, "-n", "default", "b-1", "--", "ip", "-o", "-4", "addr", "show", "eth0")
+			if !strings.Contains(out, st.Pods[3].IP.String()+"/24") {
+				t.Errorf("ip addr in b-1: %s", out)
+			}
+			out = e.must("exec", "--name", name, "worker-1", "--", "ip", "route")
+			if !strings.Contains(out, "10.244.2.0/24") {
+				t.Errorf("routes on worker-1:\n%s", out)
+			}
+			if tc.overlay == "vxlan" && !strings.Contains(out, "flannel.1") {
+				t.Errorf("vxlan routes on worker-1 do not use flannel.1:\n%s", out)
+			}
+		})
+	}
+}

@@ -1,0 +1,109 @@
+// Package events is a lab's event record: what happened (namespace created, link up,
+// pod ready, supervisor started) as NDJSON lines in the lab's state directory, the same
+// records the supervisor streams to `podlab events` and the TUI.
+package events
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"sync"
+	"time"
+)
+
+// Event types.
+const (
+	NetnsCreated      = "NetnsCreated"
+	LinkUp            = "LinkUp"
+	NodeReady         = "NodeReady"
+	PodNetworkReady   = "PodNetworkReady"
+	PodReady          = "PodReady"
+	PodNotReady       = "PodNotReady"
+	ObjectNotApplied  = "ObjectNotApplied"
+	SupervisorStarted = "SupervisorStarted"
+	SupervisorStopped = "SupervisorStopped"
+	DeployFinished    = "DeployFinished"
+	HostLimitChanged  = "HostLimitChanged"
+	Warning           = "Warning"
+)
+
+// Event is one thing that happened in a lab.
+type Event struct {
+	Time      time.Time `json:"time"`
+	Type      string    `json:"type"`
+	Kind      string    `json:"kind,omitempty"` // Node, Host, Pod, Link, Lab, ...
+	Namespace string    `json:"namespace,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Node      string    `json:"node,omitempty"`
+	Message   string    `json:"message,omitempty"`
+}
+
+// Log appends events to an NDJSON file; safe for concurrent use.
+type Log struct {
+	mu sync.Mutex
+	f  *os.File
+	w  *bufio.Writer
+}
+
+// OpenLog opens (creating) the event file for appending.
+func OpenLog(path string) (*Log, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &Log{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+// Emit records e, stamping its time if unset.
+func (l *Log) Emit(e Event) {
+	if l == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	b, _ := json.Marshal(e)
+	l.mu.Lock()
+	l.w.Write(append(b, '\n'))
+	l.mu.Unlock()
+}
+
+// Close flushes and closes the file.
+func (l *Log) Close() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w.Flush()
+	return l.f.Close()
+}
+
+// Flush writes buffered events out.
+func (l *Log) Flush() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Flush()
+}
+
+// Read loads every event of a file; a missing file has none.
+func Read(path string) ([]Event, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer f.Close()
+	var out []Event
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e Event
+		if json.Unmarshal(sc.Bytes(), &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out, sc.Err()
+}
