@@ -140,18 +140,18 @@ func Deploy(ctx context.Context, p *plan.Plan, opt Options) (res *Result, err er
 
 // parallel runs fn over n items with the deploy's bound, counting progress.
 func (d *deployer) parallel(ctx context.Context, step string, n int, fn func(ctx context.Context, i int) error) error {
-	g, ctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(d.opt.Parallel)
 	var done atomic.Int64
 	for i := 0; i < n; i++ {
-		if ctx.Err() != nil {
+		if gctx.Err() != nil {
 			break
 		}
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
+			if err := gctx.Err(); err != nil {
 				return err
 			}
-			if err := fn(ctx, i); err != nil {
+			if err := fn(gctx, i); err != nil {
 				return err
 			}
 			d.prog(step, int(done.Add(1)), n)
@@ -205,13 +205,14 @@ func (d *deployer) underlay(ctx context.Context) error {
 	type member struct {
 		name, netns string
 		ip          netip.Prefix
+		host        bool
 	}
 	var ms []member
 	for _, n := range p.Nodes {
-		ms = append(ms, member{n.Name, n.Netns, n.IP})
+		ms = append(ms, member{n.Name, n.Netns, n.IP, false})
 	}
 	for _, h := range p.Hosts {
-		ms = append(ms, member{h.Name, h.Netns, h.IP})
+		ms = append(ms, member{h.Name, h.Netns, h.IP, true})
 	}
 	return d.parallel(ctx, "wiring the underlay", len(ms), func(ctx context.Context, i int) error {
 		m := ms[i]
@@ -220,6 +221,11 @@ func (d *deployer) underlay(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", m.name, err)
 		}
 		d.log.Emit(events.Event{Type: events.LinkUp, Kind: "Link", Name: m.name + "/" + plan.Uplink, Message: m.ip.String() + " on the underlay"})
+		if m.host {
+			if err := network.ApplyOverlay(d.path(m.netns), p.HostRoutes()); err != nil {
+				return fmt.Errorf("host %s: %w", m.name, err)
+			}
+		}
 		return nil
 	})
 }

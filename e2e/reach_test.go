@@ -32,7 +32,7 @@ func TestReachability(t *testing.T) {
 	for _, tc := range []struct{ overlay, cni string }{{"vxlan", "podlab"}, {"host-gw", "podlab"}, {"vxlan", "bridge"}} {
 		t.Run(tc.overlay+"-"+tc.cni, func(t *testing.T) {
 			e := newEnv(t)
-			name := uniq("reach-" + strings.ReplaceAll(tc.overlay, "-", "") + "-" + tc.cni)
+			name := uniq(strings.ReplaceAll(tc.overlay, "-", "") + "-" + tc.cni)
 			st := e.deploy(name, fmt.Sprintf(reachLab, name, tc.overlay, tc.cni))
 			if len(st.Pods) != 6 || st.ReadyCount() != 6 {
 				t.Fatalf("want 6 ready pods, got %d of %d", st.ReadyCount(), len(st.Pods))

@@ -57,3 +57,14 @@ func (p *Plan) OverlayFor(node *Node) Overlay {
 	}
 	return o
 }
+
+// HostRoutes are a host's routes into the cluster: each node's pod subnet via that
+// node's underlay address, as a lab's router would have, so a client outside the
+// cluster reaches pod IPs directly.
+func (p *Plan) HostRoutes() Overlay {
+	var o Overlay
+	for _, n := range p.Nodes {
+		o.Routes = append(o.Routes, Route{Dst: n.PodCIDR, Via: n.IP.Addr(), Dev: Uplink})
+	}
+	return o
+}

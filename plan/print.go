@@ -44,6 +44,9 @@ func (p *Plan) Print(w io.Writer) {
 	}
 	for _, h := range p.Hosts {
 		fmt.Fprintf(w, "host %s  namespace %s\n  link %s veth on %s; addr %s\n", h.Name, h.Netns, Uplink, p.Underlay.Bridge, h.IP)
+		for _, r := range p.HostRoutes().Routes {
+			fmt.Fprintf(w, "  route %s via %s dev %s\n", r.Dst, r.Via, r.Dev)
+		}
 		if len(h.Ports) > 0 {
 			fmt.Fprintf(w, "  serves %s\n", PortsString(h.Ports))
 		}

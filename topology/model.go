@@ -74,7 +74,10 @@ type Node struct {
 	Role   string            `json:"role"`
 	Labels map[string]string `json:"labels,omitempty"`
 	IP     netip.Addr        `json:"ip,omitzero"` // pinned underlay address; zero = assigned
-	Pos    Pos               `json:"pos"`
+	// PodCIDR is the node's pod subnet: node i (in file order) owns the i-th
+	// nodeCIDRMaskSize subnet of the cluster's podCIDR. .1 is its gateway.
+	PodCIDR netip.Prefix `json:"podCIDR"`
+	Pos     Pos          `json:"pos"`
 }
 
 // Host is a machine on the underlay outside the cluster (a client, a router).

@@ -55,6 +55,5 @@ func newExec() *cobra.Command {
 	}
 	cmd.Flags().String("name", "", "lab name (default: the only deployed lab)")
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "Kubernetes namespace of the pod")
-	cmd.Flags().SetInterspersed(false)
 	return cmd
 }

@@ -12,7 +12,6 @@ import (
 
 	"podlab.dev/podlab/cluster"
 	"podlab.dev/podlab/state"
-	"podlab.dev/podlab/topology"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
