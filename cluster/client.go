@@ -79,7 +79,7 @@ func (c *Client) Events(ctx context.Context, follow bool, fn func(events.Event) 
 			return err
 		}
 		// No supervisor: the event file is still the record.
-		evs, rerr := events.Read(c.dir.Events())
+		evs, rerr := events.ReadAll(c.dir.DeployEvents(), c.dir.Events())
 		if rerr != nil || !c.dir.Exists() {
 			return err
 		}

@@ -1,14 +1,16 @@
 package cluster
 
 import (
+	"context"
 	"sync"
 	"time"
 
 	"podlab.dev/podlab/events"
 )
 
-// eventHub keeps the lab's events (those deploy wrote and the supervisor's own),
-// appends new ones to the event file and fans them out to followers.
+// eventHub keeps the lab's events (those deploy writes, followed from its file while it
+// runs, and the supervisor's own, appended to the supervisor's file) and fans them out
+// to followers.
 type eventHub struct {
 	mu   sync.Mutex
 	all  []events.Event
@@ -16,26 +18,38 @@ type eventHub struct {
 	log  *events.Log
 }
 
-func newEventHub(path string) (*eventHub, error) {
-	past, err := events.Read(path)
+func newEventHub(ctx context.Context, ownPath, deployPath string) (*eventHub, error) {
+	past, err := events.Read(ownPath)
 	if err != nil {
 		return nil, err
 	}
-	log, err := events.OpenLog(path)
+	log, err := events.OpenLog(ownPath)
 	if err != nil {
 		return nil, err
 	}
-	return &eventHub{all: past, subs: map[chan events.Event]struct{}{}, log: log}, nil
+	h := &eventHub{all: past, subs: map[chan events.Event]struct{}{}, log: log}
+	go events.Follow(ctx, deployPath, 20*time.Millisecond, func(e events.Event) bool {
+		h.publish(e)
+		return e.Type != events.DeployFinished
+	})
+	return h, nil
 }
 
+// emit records one of the supervisor's own events.
 func (h *eventHub) emit(e events.Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.log.Emit(e)
 	h.log.Flush()
+	h.mu.Unlock()
+	h.publish(e)
+}
+
+func (h *eventHub) publish(e events.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.all = append(h.all, e)
 	for ch := range h.subs {
 		select {
@@ -49,7 +63,7 @@ func (h *eventHub) emit(e events.Event) {
 func (h *eventHub) subscribe() ([]events.Event, chan events.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ch := make(chan events.Event, 1024)
+	ch := make(chan events.Event, 4096)
 	h.subs[ch] = struct{}{}
 	return append([]events.Event(nil), h.all...), ch
 }

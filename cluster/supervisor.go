@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -44,17 +43,18 @@ func NewSupervisor(dir state.Dir, log *slog.Logger) (*Supervisor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: lab %q: %w", dir.Lab, err)
 	}
-	hub, err := newEventHub(dir.Events())
-	if err != nil {
-		return nil, fmt.Errorf("supervisor: %w", err)
-	}
-	return &Supervisor{dir: dir, plan: p, log: log, events: hub, ready: map[string]Readiness{}, nodeNS: map[string]vnetns.NsHandle{}, ProbeInterval: 10 * time.Second}, nil
+	return &Supervisor{dir: dir, plan: p, log: log, ready: map[string]Readiness{}, nodeNS: map[string]vnetns.NsHandle{}, ProbeInterval: 10 * time.Second}, nil
 }
 
 // Run serves until ctx ends: starts the servers of every pod and host, the API, and
 // the readiness checks.
 func (s *Supervisor) Run(ctx context.Context) error {
 	s.started = time.Now()
+	hub, err := newEventHub(ctx, s.dir.Events(), s.dir.DeployEvents())
+	if err != nil {
+		return fmt.Errorf("supervisor: %w", err)
+	}
+	s.events = hub
 	defer s.events.close()
 	os.Remove(s.dir.Socket())
 	ln, err := net.Listen("unix", s.dir.Socket())
@@ -172,7 +172,7 @@ func (s *Supervisor) probeLoop(ctx context.Context) {
 		if allReady {
 			delay = s.ProbeInterval
 		} else {
-			delay = min(delay*2, time.Second)
+			delay = min(delay*2, 100*time.Millisecond)
 		}
 		select {
 		case <-ctx.Done():
@@ -227,4 +227,3 @@ func (s *Supervisor) State() *LabState {
 	return StateFromPlan(s.plan, ready, SupervisorState{PID: os.Getpid(), Running: true, Started: s.started})
 }
 
-var errClosed = errors.New("closed")

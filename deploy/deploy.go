@@ -90,7 +90,7 @@ func Deploy(ctx context.Context, p *plan.Plan, opt Options) (res *Result, err er
 			}
 		}
 	}()
-	if d.log, err = events.OpenLog(d.dir.Events()); err != nil {
+	if d.log, err = events.OpenLog(d.dir.DeployEvents()); err != nil {
 		return nil, err
 	}
 	if err = d.dir.WritePlan(p); err != nil {
@@ -103,37 +103,38 @@ func Deploy(ctx context.Context, p *plan.Plan, opt Options) (res *Result, err er
 	for _, c := range changes {
 		d.log.Emit(events.Event{Type: events.HostLimitChanged, Kind: "Lab", Name: p.Lab, Message: c.String()})
 	}
-	steps := []struct {
-		name string
-		fn   func(context.Context) error
-	}{
-		{"creating namespaces", d.namespaces},
-		{"wiring the underlay", d.underlay},
-		{"setting up nodes and the " + p.Cluster.Overlay + " overlay", d.nodes},
-		{"attaching pods through CNI", d.pods},
+	d.prog("creating namespaces", 0, 0)
+	if err = d.namespaces(ctx); err != nil {
+		return nil, err
 	}
-	for _, s := range steps {
-		if err = ctx.Err(); err != nil {
-			return nil, err
+	// Once the namespaces exist, the supervisor can open every pod's servers while the
+	// links are being made; nodes and pods are wired at the same time too, since a
+	// pod's interface needs only its node's namespace.
+	g, gctx := errgroup.WithContext(ctx)
+	if opt.StartSupervisor != nil {
+		g.Go(func() error { return opt.StartSupervisor(gctx, d.dir) })
+	}
+	g.Go(func() error {
+		if err := d.underlay(gctx); err != nil {
+			return err
 		}
-		d.prog(s.name, 0, 0)
-		if err = s.fn(ctx); err != nil {
-			return nil, err
-		}
+		return d.nodes(gctx)
+	})
+	g.Go(func() error { return d.pods(gctx) })
+	if err = g.Wait(); err != nil {
+		return nil, err
+	}
+	if err = ctx.Err(); err != nil {
+		return nil, err
 	}
 	for _, o := range p.Objects {
 		if !o.Applied {
 			d.log.Emit(events.Event{Type: events.ObjectNotApplied, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Message: o.APIVersion + " " + o.Kind + " is kept but not applied yet by this podlab version"})
 		}
 	}
+	d.log.Emit(events.Event{Type: events.DeployFinished, Kind: "Lab", Name: p.Lab, Message: fmt.Sprintf("network built in %s", time.Since(start).Round(time.Millisecond))})
 	if err = d.log.Close(); err != nil {
 		return nil, err
-	}
-	if opt.StartSupervisor != nil {
-		d.prog("starting the supervisor", 0, 0)
-		if err = opt.StartSupervisor(ctx, d.dir); err != nil {
-			return nil, err
-		}
 	}
 	return &Result{Plan: p, Sysctls: changes, Duration: time.Since(start)}, ctx.Err()
 }
@@ -183,6 +184,9 @@ func (d *deployer) namespaces(ctx context.Context) error {
 	for _, pod := range p.Pods {
 		boxes = append(boxes, podruntime.Sandbox{Lab: p.Lab, Name: pod.Netns, Kind: podruntime.KindPod, Node: pod.Node, Image: pod.Image})
 	}
+	for i := range boxes {
+		boxes[i].Sysctls = plan.Sysctls()
+	}
 	return d.parallel(ctx, "creating namespaces", len(boxes), func(ctx context.Context, i int) error {
 		path, err := d.opt.Runtime.Create(ctx, boxes[i])
 		if err != nil {
@@ -214,6 +218,7 @@ func (d *deployer) underlay(ctx context.Context) error {
 	for _, h := range p.Hosts {
 		ms = append(ms, member{h.Name, h.Netns, h.IP, true})
 	}
+	d.prog("wiring the underlay", 0, 0)
 	return d.parallel(ctx, "wiring the underlay", len(ms), func(ctx context.Context, i int) error {
 		m := ms[i]
 		port := fmt.Sprintf("p%d", i) // bridge port in the underlay namespace
@@ -232,6 +237,7 @@ func (d *deployer) underlay(ctx context.Context) error {
 
 func (d *deployer) nodes(ctx context.Context) error {
 	p := d.p
+	d.prog("setting up nodes and the "+p.Cluster.Overlay+" overlay", 0, 0)
 	return d.parallel(ctx, "setting up nodes", len(p.Nodes), func(ctx context.Context, i int) error {
 		n := &p.Nodes[i]
 		path := d.path(n.Netns)
@@ -277,6 +283,7 @@ func (d *deployer) pods(ctx context.Context) error {
 		}
 		nets[n.Name] = nn
 	}
+	d.prog("attaching pods through CNI", 0, 0)
 	return d.parallel(ctx, "attaching pods", len(p.Pods), func(ctx context.Context, i int) error {
 		pod := &p.Pods[i]
 		if err := writeEtc(d.dir.Etc(pod.Netns), p, pod); err != nil {

@@ -5,8 +5,12 @@ package events
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"os"
+	"sort"
 	"sync"
 	"time"
 )
@@ -106,4 +110,50 @@ func Read(path string) ([]Event, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// Follow reads the events of path as they are appended, polling, and calls fn for each
+// until fn returns false or ctx ends. A file that does not exist yet is waited for.
+func Follow(ctx context.Context, path string, every time.Duration, fn func(Event) bool) {
+	var off int64
+	var partial []byte
+	for {
+		if f, err := os.Open(path); err == nil {
+			f.Seek(off, io.SeekStart)
+			b, _ := io.ReadAll(f)
+			f.Close()
+			off += int64(len(b))
+			partial = append(partial, b...)
+			for {
+				i := bytes.IndexByte(partial, '\n')
+				if i < 0 {
+					break
+				}
+				var e Event
+				if json.Unmarshal(partial[:i], &e) == nil && !fn(e) {
+					return
+				}
+				partial = partial[i+1:]
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+// ReadAll reads several event files and merges them in time order.
+func ReadAll(paths ...string) ([]Event, error) {
+	var all []Event
+	for _, p := range paths {
+		evs, err := Read(p)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, evs...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
+	return all, nil
 }

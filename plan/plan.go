@@ -16,9 +16,9 @@ import (
 
 // Names of the lab's interfaces inside its namespaces.
 const (
-	UnderlayBridge = "br0"      // in the underlay namespace
-	Uplink         = "eth0"     // of a node or host, on the underlay
-	PodBridge      = "cni0"     // of a node, for its pods
+	UnderlayBridge = "br0"  // in the underlay namespace
+	Uplink         = "eth0" // of a node or host, on the underlay
+	PodBridge      = "cni0" // of a node, for its pods
 	VXLANDevice    = "flannel.1"
 	VXLANVNI       = 1
 	VXLANPort      = 8472
@@ -86,6 +86,17 @@ type Pod struct {
 	Owner       string            `json:"owner,omitempty"`
 }
 
+// Sysctls every namespace of a lab starts with. Labs are IPv4-only for now: IPv6 is
+// off so that a thousand new interfaces do not flood the bridges with the duplicate
+// address detection, router solicitations and MLD reports of their link-local
+// addresses.
+func Sysctls() map[string]string {
+	return map[string]string{
+		"net/ipv6/conf/all/disable_ipv6":     "1",
+		"net/ipv6/conf/default/disable_ipv6": "1",
+	}
+}
+
 // Key is namespace/name.
 func (p Pod) Key() string { return p.Namespace + "/" + p.Name }
 
@@ -96,7 +107,7 @@ func NetnsPrefix(lab string) string { return "podlab_" + lab + "_" }
 // NodeNetns, HostNetns, PodNetns and UnderlayNetns name the lab's namespaces.
 func NodeNetns(lab, node string) string { return NetnsPrefix(lab) + "node_" + node }
 func HostNetns(lab, host string) string { return NetnsPrefix(lab) + "host_" + host }
-func UnderlayNetns(lab string) string  { return NetnsPrefix(lab) + "underlay" }
+func UnderlayNetns(lab string) string   { return NetnsPrefix(lab) + "underlay" }
 func PodNetns(lab, ns, name string) string {
 	n := NetnsPrefix(lab) + "pod_" + ns + "_" + name
 	if len(n) > 200 { // a file name holds 255 bytes; keep it unique when shortened

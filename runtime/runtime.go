@@ -22,6 +22,9 @@ type Sandbox struct {
 	Kind  string
 	Node  string // for pods: the node they run on
 	Image string // for runtimes that run images; the netns runtime records it only
+	// Sysctls are set inside the new namespace before anything is wired into it, e.g.
+	// "net/ipv6/conf/default/disable_ipv6": "1" (keys are paths under /proc/sys).
+	Sysctls map[string]string
 }
 
 // Runtime supplies network namespaces.

@@ -40,8 +40,8 @@ func (d Dir) PlanFile() string        { return d.file("plan.json") }
 func (d Dir) Socket() string          { return d.file("supervisor.sock") }
 func (d Dir) PIDFile() string         { return d.file("supervisor.pid") }
 func (d Dir) Log() string             { return d.file("supervisor.log") }
-func (d Dir) Events() string          { return d.file("events.ndjson") }
-func (d Dir) Sysctls() string         { return d.file("sysctls.json") }
+func (d Dir) Events() string          { return d.file("events.ndjson") } // written by the supervisor
+func (d Dir) DeployEvents() string    { return d.file("deploy.ndjson") } // written by deploy
 func (d Dir) CNI(node string) string  { return filepath.Join(d.Path(), "cni", node) }
 func (d Dir) Etc(netns string) string { return filepath.Join(d.Path(), "etc", netns) }
 func (d Dir) lockFile() string        { return filepath.Join(d.Root, ".lock."+d.Lab) }

@@ -97,7 +97,7 @@ func runDeploy(ctx context.Context, p *plan.Plan, reconfigure bool, timeout time
 	}
 	res, err := deploy.Deploy(ctx, p, deploy.Options{
 		Root: cfg.StateDir, Runtime: rt, Progress: prog.step,
-		StartSupervisor: startSupervisor,
+		StartSupervisor: startSupervisor, Parallel: cfg.Parallel,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

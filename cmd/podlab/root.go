@@ -18,6 +18,7 @@ type settings struct {
 	StateDir string
 	Runtime  string
 	LogLevel string
+	Parallel int
 }
 
 var cfg settings
@@ -56,6 +57,7 @@ func loadSettings(v *viper.Viper, cmd *cobra.Command) error {
 	v.SetDefault("state_dir", state.DefaultRoot)
 	v.SetDefault("runtime", "netns")
 	v.SetDefault("log_level", "info")
+	v.SetDefault("parallel", 16)
 	v.SetEnvPrefix("PODLAB")
 	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
 	v.AutomaticEnv()
@@ -79,7 +81,7 @@ func loadSettings(v *viper.Viper, cmd *cobra.Command) error {
 			}
 		}
 	}
-	cfg = settings{StateDir: v.GetString("state_dir"), Runtime: v.GetString("runtime"), LogLevel: v.GetString("log_level")}
+	cfg = settings{StateDir: v.GetString("state_dir"), Runtime: v.GetString("runtime"), LogLevel: v.GetString("log_level"), Parallel: v.GetInt("parallel")}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return invalid("log level %q: expected debug, info, warn or error", cfg.LogLevel)

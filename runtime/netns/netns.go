@@ -73,16 +73,17 @@ func (r *Runtime) Create(_ context.Context, s podruntime.Sandbox) (string, error
 		return "", fmt.Errorf("create network namespace %q: %w", name, err)
 	}
 	f.Close()
-	if err := mountNew(path); err != nil {
+	if err := mountNew(path, s.Sysctls); err != nil {
 		os.Remove(path)
 		return "", fmt.Errorf("create network namespace %q: %w", name, err)
 	}
 	return path, nil
 }
 
-// mountNew creates a network namespace on a locked thread, bind-mounts it at path and
-// returns the thread to where it was.
-func mountNew(path string) error {
+// mountNew creates a network namespace on a locked thread, sets its sysctls (a thread
+// sees /proc/sys/net of its own namespace), bind-mounts it at path and returns the
+// thread to where it was.
+func mountNew(path string, sysctls map[string]string) error {
 	runtime.LockOSThread()
 	orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
 	if err != nil {
@@ -94,6 +95,12 @@ func mountNew(path string) error {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("unshare: %w", err)
 	}
+	var serr error
+	for k, v := range sysctls {
+		if err := os.WriteFile("/proc/sys/"+k, []byte(v), 0o644); err != nil && serr == nil {
+			serr = fmt.Errorf("sysctl %s=%s: %w", k, v, err)
+		}
+	}
 	merr := unix.Mount(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), path, "none", unix.MS_BIND, "")
 	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("return to original namespace: %w", err) // thread stays locked and dies
@@ -101,6 +108,10 @@ func mountNew(path string) error {
 	runtime.UnlockOSThread()
 	if merr != nil {
 		return fmt.Errorf("bind mount: %w", merr)
+	}
+	if serr != nil {
+		unix.Unmount(path, unix.MNT_DETACH)
+		return serr
 	}
 	return nil
 }
