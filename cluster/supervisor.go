@@ -163,16 +163,17 @@ func cut(key string) (string, string, bool) {
 	return "", key, false
 }
 
-// probeLoop checks every pod until all are ready, quickly at first, then every
-// ProbeInterval, and records transitions as events.
+// probeLoop checks pods until all are ready: at first only those not ready yet, every
+// few milliseconds, then every pod each ProbeInterval. Transitions become events.
 func (s *Supervisor) probeLoop(ctx context.Context) {
-	delay := 20 * time.Millisecond
+	delay := 10 * time.Millisecond
+	full := false
 	for {
-		allReady := s.probeAll(ctx)
+		allReady := s.probeAll(ctx, full)
 		if allReady {
-			delay = s.ProbeInterval
+			delay, full = s.ProbeInterval, true
 		} else {
-			delay = min(delay*2, 100*time.Millisecond)
+			delay, full = min(delay*2, 100*time.Millisecond), false
 		}
 		select {
 		case <-ctx.Done():
@@ -182,13 +183,21 @@ func (s *Supervisor) probeLoop(ctx context.Context) {
 	}
 }
 
-func (s *Supervisor) probeAll(ctx context.Context) bool {
+// probeAll probes every pod (full) or only those not ready, and says whether all are
+// ready now.
+func (s *Supervisor) probeAll(ctx context.Context, full bool) bool {
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
+	sem := make(chan struct{}, 32)
 	var mu sync.Mutex
 	all := true
 	for i := range s.plan.Pods {
 		p := &s.plan.Pods[i]
+		s.mu.RLock()
+		old, seen := s.ready[p.Key()]
+		s.mu.RUnlock()
+		if !full && seen && old.Ready {
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -196,7 +205,6 @@ func (s *Supervisor) probeAll(ctx context.Context) bool {
 			defer func() { <-sem }()
 			r := probe(ctx, s.nodeNS[p.Node], p)
 			s.mu.Lock()
-			old, seen := s.ready[p.Key()]
 			s.ready[p.Key()] = r
 			s.mu.Unlock()
 			if !r.Ready {

@@ -66,14 +66,19 @@ func Build(lab *topology.Lab) (*Plan, error) {
 				continue
 			}
 		}
-		sub, ok := subnet(c.PodCIDR, c.NodeCIDRMaskSize, i)
-		if !ok {
-			errs = append(errs, posError(n.Pos, fmt.Sprintf("nodes[%d]", i), "podCIDR %s has no /%d subnet left for node %q", c.PodCIDR, c.NodeCIDRMaskSize, n.Name))
-			continue
+		// topology gives node i the i-th subnet (and checked they suffice); a Lab built
+		// by hand may leave it out.
+		sub := n.PodCIDR
+		if !sub.IsValid() {
+			var ok bool
+			if sub, ok = subnet(c.PodCIDR, c.NodeCIDRMaskSize, i); !ok {
+				errs = append(errs, posError(n.Pos, fmt.Sprintf("nodes[%d]", i), "podCIDR %s has no /%d subnet left for node %q", c.PodCIDR, c.NodeCIDRMaskSize, n.Name))
+				continue
+			}
 		}
-		labels := map[string]string{"kubernetes.io/hostname": n.Name, "kubernetes.io/os": "linux"}
+		labels := map[string]string{topology.LabelHostname: n.Name, topology.LabelOS: "linux"}
 		if n.Role == topology.RoleControlPlane {
-			labels["node-role.kubernetes.io/control-plane"] = ""
+			labels[topology.LabelControlPlane] = ""
 		}
 		for k, v := range n.Labels {
 			labels[k] = v

@@ -140,6 +140,9 @@ def main():
     ap.add_argument('hosts', type=int, nargs='?', default=1000)
     ap.add_argument('--no-ping', action='store_true', help='skip the ping sample')
     ap.add_argument('--verbose', action='store_true', help="Mininet 'info' logging")
+    ap.add_argument('--dump-neigh', action='store_true',
+                    help='print the neighbour entries of h1 and of the switch '
+                         'namespace to stderr (diagnostics)')
     args = ap.parse_args()
     n = args.hosts
     if n < 1 or n > 4000:
@@ -191,6 +194,10 @@ def main():
             log('WARNING: switch has %d ports (kernel: %d), expected %d'
                 % (ports, kports, n))
             rc = 1
+        if args.dump_neigh:
+            for node in (net.hosts[0], sw):
+                log('neighbours in %s namespace:\n%s' % (
+                    node.name, node.cmd('ip -4 neigh show nud all; ip -6 neigh show nud all')))
         result['ping_ok'] = None
         if not args.no_ping:
             ok, pings = ping_sample(net, n)
