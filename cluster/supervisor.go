@@ -234,4 +234,3 @@ func (s *Supervisor) State() *LabState {
 	s.mu.RUnlock()
 	return StateFromPlan(s.plan, ready, SupervisorState{PID: os.Getpid(), Running: true, Started: s.started})
 }
-

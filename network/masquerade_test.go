@@ -19,7 +19,7 @@ func TestMasqueradeRuleset(t *testing.T) {
 	got := fake.Dump()
 	for _, want := range []string{
 		`add table ip podlab { comment "podlab lab basics" ; }`,
-		`add chain ip podlab postrouting { type nat hook postrouting priority srcnat ;`,
+		`add chain ip podlab postrouting { type nat hook postrouting priority 100 ;`,
 		`add rule ip podlab postrouting ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 masquerade fully-random`,
 	} {
 		if !strings.Contains(got, want) {
