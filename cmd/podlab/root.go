@@ -25,9 +25,20 @@ var cfg settings
 
 type usageError struct{ error }
 
+// isUsage says whether err is a misuse of the command line: a bad flag, an unknown
+// command or the wrong number of arguments (cobra's own messages).
 func isUsage(err error) bool {
 	var u usageError
-	return errors.As(err, &u)
+	if errors.As(err, &u) {
+		return true
+	}
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown shorthand flag", "unknown flag"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func newRoot() *cobra.Command {

@@ -39,7 +39,7 @@ for i in $(seq 1 "$runs"); do
   ready=$(grep -o '"ready": true' "$tmp/state.json" | wc -l)
   "$tmp/podlab" destroy --name "$lab" 2> "$tmp/destroy.err"
   t2=$(now)
-  d1=$(echo "$t1 - $t0" | bc -l); d2=$(echo "$t2 - $t1" | bc -l)
+  d1=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}'); d2=$(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.3f", b-a}')
   dep+=("$d1"); des+=("$d2")
   printf 'run %d: deploy %d/%d pods ready in %.2f s, destroy %.2f s\n' "$i" "$ready" "$pods" "$d1" "$d2"
   [ "$ready" -eq "$pods" ] || { echo "not every pod was ready"; exit 1; }
@@ -53,6 +53,6 @@ if [ "$mininet" = 1 ]; then
   line=$("$HERE/mininet.sh" "$pods" --no-ping | tail -1)
   echo "$line"
   mn=$(echo "$line" | sed -n 's/.*"build_start_s": *\([0-9.]*\).*/\1/p')
-  printf 'mininet %d hosts: build+start %.2f s; podlab is %.1fx faster\n' "$pods" "$mn" "$(echo "$mn / $md" | bc -l)"
+  printf 'mininet %d hosts: build+start %.2f s; podlab is %.1fx faster\n' "$pods" "$mn" "$(awk -v a="$mn" -v b="$md" 'BEGIN{print a/b}')"
 fi
 printf '{"pods":%d,"deploy_s":%s,"destroy_s":%s,"mininet_s":%s}\n' "$pods" "$md" "$mx" "$mn"
