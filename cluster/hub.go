@@ -16,6 +16,8 @@ type eventHub struct {
 	all  []events.Event
 	subs map[chan events.Event]struct{}
 	log  *events.Log
+	// built is closed once deploy has recorded DeployFinished: every pod's network exists.
+	built chan struct{}
 }
 
 func newEventHub(ctx context.Context, ownPath, deployPath string) (*eventHub, error) {
@@ -27,10 +29,14 @@ func newEventHub(ctx context.Context, ownPath, deployPath string) (*eventHub, er
 	if err != nil {
 		return nil, err
 	}
-	h := &eventHub{all: past, subs: map[chan events.Event]struct{}{}, log: log}
-	go events.Follow(ctx, deployPath, 20*time.Millisecond, func(e events.Event) bool {
+	h := &eventHub{all: past, subs: map[chan events.Event]struct{}{}, log: log, built: make(chan struct{})}
+	go events.Follow(ctx, deployPath, 10*time.Millisecond, func(e events.Event) bool {
 		h.publish(e)
-		return e.Type != events.DeployFinished
+		if e.Type == events.DeployFinished {
+			close(h.built)
+			return false
+		}
+		return true
 	})
 	return h, nil
 }

@@ -166,6 +166,13 @@ func cut(key string) (string, string, bool) {
 // probeLoop checks pods until all are ready: at first only those not ready yet, every
 // few milliseconds, then every pod each ProbeInterval. Transitions become events.
 func (s *Supervisor) probeLoop(ctx context.Context) {
+	// Probing a pod whose interface does not exist yet only waits for ARP to fail:
+	// start once deploy says the network is built.
+	select {
+	case <-ctx.Done():
+		return
+	case <-s.events.built:
+	}
 	delay := 10 * time.Millisecond
 	full := false
 	for {
