@@ -4,17 +4,20 @@
 # Prints one JSON line on stdout:
 #   {"peer":"mininet","hosts":N,"build_start_s":X,"stop_s":Y,"ping_ok":true,...}
 #
-#   usage: sudo scripts/bench/mininet.sh [N] [--no-ping] [--verbose]
+#   usage: scripts/bench/mininet.sh [N] [--no-ping] [--verbose] [--dump-neigh]   (as root)
 #   env:   MININET_BENCH_TIMEOUT  seconds before the run is killed (default 900)
 #          MININET_BENCH_NEIGH    auto (default) | off: raise the global neighbour
 #                                 table limits for the run (see below)
 #
 # Safety:
 #  * Everything Mininet does runs inside `unshare --net --mount --pid --fork
-#    --kill-child --mount-proc`: its bridge, veths and per-host network
-#    namespaces live under a private network namespace, and all its processes in
-#    a private PID namespace, which the kernel tears down when the run ends
-#    (also on timeout: --kill-child SIGKILLs the namespace's PID 1).
+#    --kill-child --mount-proc`: its bridge and switch-side veths live in a
+#    private network namespace, each host in a network namespace of its own
+#    held only by its shell, and all its processes in a private PID namespace
+#    whose PID 1 is the Python script. When that ends (also on timeout:
+#    --kill-child SIGKILLs it) the kernel kills every process of the run, and
+#    with them all its namespaces, links and the bridge go. Nothing is made in
+#    the root network namespace (no `ip netns add`, no bind mounts).
 #  * mininet_hosts.py replaces Mininet's machine-wide cleanup (mn -c: killall /
 #    pkill by name, rm /tmp/*.log, ...) and its global sysctl tweaks with no-ops.
 #    Never run `mn -c` on this machine.
@@ -32,7 +35,7 @@ N=1000
 PYARGS=()
 for a in "$@"; do
   case "$a" in
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     --*) PYARGS+=("$a") ;;
     *) N="$a" ;;
   esac
@@ -174,8 +177,9 @@ for k in "${!SETTO[@]}"; do
 done
 
 # --- 4. run inside private net/mount/pid namespaces ---------------------------
-export MININET_BENCH_ROOT_NETNS="$(readlink /proc/self/ns/net)"
-export MININET_BENCH_ROOT_MNTNS="$(readlink /proc/self/ns/mnt)"
+MININET_BENCH_ROOT_NETNS="$(readlink /proc/self/ns/net)"
+MININET_BENCH_ROOT_MNTNS="$(readlink /proc/self/ns/mnt)"
+export MININET_BENCH_ROOT_NETNS MININET_BENCH_ROOT_MNTNS
 log "N=$N timeout=${TIMEOUT}s"
 neigh_now >>"$NEIGH_LOG"
 ( while sleep 1; do neigh_now >>"$NEIGH_LOG"; done ) &
