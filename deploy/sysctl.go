@@ -14,7 +14,8 @@ import (
 
 // The kernel's neighbour (ARP) table is shared by every namespace, and its limits
 // live in the root namespace only. A large lab overflows the defaults (128/512/1024).
-const neighDir = "/proc/sys/net/ipv4/neigh/default/"
+// A variable so tests can point it at a directory of their own.
+var neighDir = "/proc/sys/net/ipv4/neigh/default/"
 
 var threshNames = []string{"gc_thresh1", "gc_thresh2", "gc_thresh3"}
 
@@ -59,41 +60,53 @@ func readThresh(name string) (int, error) {
 
 // raiseNeighbourLimits raises gc_thresh1/2/3 only when the labs running together need
 // more entries than the table holds without garbage collection, and returns what
-// changed. The original values are kept to be restored when the last such lab goes.
+// changed. Every lab's need and the original values are recorded (under a lock shared
+// by all labs) before anything is written, so the originals can be put back when the
+// last lab goes, even after a failure half-way.
 func raiseNeighbourLimits(root, lab string, need int) ([]SysctlChange, error) {
+	unlock, err := state.LockFile(limitsPath(root)+".lock", true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	lf, err := readLimits(root)
 	if err != nil {
 		return nil, err
 	}
-	total := need
-	for l, n := range lf.Needs {
-		if l != lab {
-			total += n
-		}
+	lf.Needs[lab] = need
+	total := 0
+	for _, n := range lf.Needs {
+		total += n
 	}
 	want := map[string]int{"gc_thresh1": total, "gc_thresh2": 2 * total, "gc_thresh3": 4 * total}
-	var changes []SysctlChange
+	cur := map[string]int{}
+	var raise []string
 	for _, name := range threshNames {
-		cur, err := readThresh(name)
+		v, err := readThresh(name)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
-		if want[name] <= cur {
-			continue
+		cur[name] = v
+		if want[name] > v {
+			raise = append(raise, name)
+			if _, ok := lf.Original[name]; !ok {
+				lf.Original[name] = v
+			}
 		}
-		if _, ok := lf.Original[name]; !ok {
-			lf.Original[name] = cur
-		}
+	}
+	if err := writeLimits(root, lf); err != nil {
+		return nil, err
+	}
+	// Highest first, so thresh1 <= thresh2 <= thresh3 holds at every step.
+	var changes []SysctlChange
+	for i := len(raise) - 1; i >= 0; i-- {
+		name := raise[i]
 		if err := os.WriteFile(neighDir+name, []byte(strconv.Itoa(want[name])), 0o644); err != nil {
-			return nil, fmt.Errorf("raise %s: %w", name, err)
+			return changes, fmt.Errorf("raise %s: %w", name, err)
 		}
-		changes = append(changes, SysctlChange{Name: name, From: cur, To: want[name]})
+		changes = append([]SysctlChange{{Name: name, From: cur[name], To: want[name]}}, changes...)
 	}
-	if len(changes) == 0 && len(lf.Original) == 0 {
-		return nil, nil
-	}
-	lf.Needs[lab] = need
-	return changes, writeLimits(root, lf)
+	return changes, nil
 }
 
 func writeLimits(root string, lf *limitsFile) error {
@@ -101,14 +114,26 @@ func writeLimits(root string, lf *limitsFile) error {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(limitsPath(root), b, 0o644)
+	tmp := limitsPath(root) + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, limitsPath(root))
 }
 
-// restoreNeighbourLimits puts the original values back once no lab that needed the
-// raise is left.
+// restoreNeighbourLimits forgets the lab's need and puts the original values back once
+// no lab is left that needs them.
 func restoreNeighbourLimits(root, lab string) ([]SysctlChange, error) {
+	if _, err := os.Stat(limitsPath(root)); os.IsNotExist(err) {
+		return nil, nil
+	}
+	unlock, err := state.LockFile(limitsPath(root)+".lock", true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	lf, err := readLimits(root)
-	if err != nil || len(lf.Original) == 0 {
+	if err != nil {
 		return nil, err
 	}
 	delete(lf.Needs, lab)
@@ -121,13 +146,16 @@ func restoreNeighbourLimits(root, lab string) ([]SysctlChange, error) {
 		return nil, writeLimits(root, lf)
 	}
 	var changes []SysctlChange
-	// Lower thresh1 first so the values stay ordered at every step.
+	// Lowest first, so the values stay ordered at every step.
 	for _, name := range threshNames {
 		orig, ok := lf.Original[name]
 		if !ok {
 			continue
 		}
 		cur, _ := readThresh(name)
+		if cur == orig {
+			continue
+		}
 		if err := os.WriteFile(neighDir+name, []byte(strconv.Itoa(orig)), 0o644); err != nil {
 			return changes, err
 		}

@@ -68,7 +68,9 @@ func (l *Log) Emit(e Event) {
 	}
 	b, _ := json.Marshal(e)
 	l.mu.Lock()
+	// Written at once: the supervisor and `events -f` follow the file as it grows.
 	l.w.Write(append(b, '\n'))
+	l.w.Flush()
 	l.mu.Unlock()
 }
 

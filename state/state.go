@@ -150,24 +150,43 @@ func (d Dir) SupervisorAlive(pid int) bool {
 // Lock takes the lab's lock, refusing a second deploy or destroy at the same time.
 // The lock file lives outside the lab's directory so destroy can remove that.
 func (d Dir) Lock() (unlock func(), err error) {
-	if err := os.MkdirAll(d.Root, 0o755); err != nil {
+	unlock, err = LockFile(d.lockFile(), false)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return nil, fmt.Errorf("another podlab command is deploying or destroying lab %q right now; wait for it to finish", d.Lab)
+	}
+	return unlock, err
+}
+
+// LockFile takes an exclusive flock on path, creating it; with wait it blocks until
+// the lock is free, else it fails with EWOULDBLOCK. The file is removed on unlock, so
+// after locking it checks that the locked file is still the one at path (a holder may
+// have removed it in between) and retries if not.
+func LockFile(path string, wait bool) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(d.lockFile(), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
+	how := syscall.LOCK_EX
+	if !wait {
+		how |= syscall.LOCK_NB
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another podlab command is deploying or destroying lab %q right now; wait for it to finish", d.Lab)
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, err
 		}
-		return nil, err
+		if err := syscall.Flock(int(f.Fd()), how); err != nil {
+			f.Close()
+			return nil, err
+		}
+		var held, now syscall.Stat_t
+		if syscall.Fstat(int(f.Fd()), &held) == nil && syscall.Stat(path, &now) == nil && held.Ino == now.Ino && held.Dev == now.Dev {
+			return func() {
+				os.Remove(path)
+				f.Close()
+			}, nil
+		}
+		f.Close() // locked a file that was removed meanwhile: take the new one
 	}
-	return func() {
-		os.Remove(d.lockFile())
-		f.Close()
-	}, nil
 }
 
 // Labs lists the labs with a state directory under root.

@@ -244,12 +244,27 @@ func startFakeSupervisor(t *testing.T, args ...string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stdin.Close() })
 	pid := cmd.Process.Pid
 	t.Cleanup(func() {
-		syscall.Kill(pid, syscall.SIGKILL)
+		stdin.Close()
+		// Process.Kill, not kill(2): once the test reaped it the PID may be reused.
+		cmd.Process.Kill()
 		cmd.Wait()
 	})
+	// Start returns once the kernel closed the exec pipe, which it does before it
+	// writes the new argv into the process: wait until /proc shows it.
+	cmdline := "/proc/" + strconv.Itoa(pid) + "/cmdline"
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(cmdline)
+		if strings.HasPrefix(string(b), "podlab\x00") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %q, never shows the fake supervisor's argv", cmdline, b)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	return cmd
 }
 
@@ -267,7 +282,7 @@ func TestSupervisorAlive(t *testing.T) {
 	cmd := startFakeSupervisor(t, "supervise", "--name", "lab1")
 	pid := cmd.Process.Pid
 	if !d.SupervisorAlive(pid) {
-		b, _ := os.ReadFile("/proc/" + itoa(pid) + "/cmdline")
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 		t.Fatalf("SupervisorAlive(%d) = false for cmdline %q", pid, b)
 	}
 	if For(d.Root, "lab2").SupervisorAlive(pid) {
@@ -306,7 +321,7 @@ func TestSupervisorAliveNameEqualsForm(t *testing.T) {
 }
 
 func isZombie(pid int) bool {
-	b, err := os.ReadFile("/proc/" + itoa(pid) + "/stat")
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return false
 	}
@@ -314,5 +329,3 @@ func isZombie(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
