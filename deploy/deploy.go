@@ -6,11 +6,8 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -286,9 +283,6 @@ func (d *deployer) pods(ctx context.Context) error {
 	d.prog("attaching pods through CNI", 0, 0)
 	return d.parallel(ctx, "attaching pods", len(p.Pods), func(ctx context.Context, i int) error {
 		pod := &p.Pods[i]
-		if err := writeEtc(d.dir.Etc(pod.Netns), p, pod); err != nil {
-			return err
-		}
 		res, err := nets[pod.Node].Add(ctx, cni.Attachment{
 			ContainerID: pod.ContainerID, Netns: d.path(pod.Netns), IfName: plan.PodInterface,
 			IP: pod.IP, PodNamespace: pod.Namespace, PodName: pod.Name,
@@ -302,32 +296,4 @@ func (d *deployer) pods(ctx context.Context) error {
 		d.log.Emit(events.Event{Type: events.PodNetworkReady, Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name, Node: pod.Node, Message: res.IP.String() + " on " + plan.PodInterface})
 		return nil
 	})
-}
-
-// writeEtc writes the pod's resolv.conf and hosts as kubelet would, for exec to
-// bind-mount over /etc.
-func writeEtc(dir string, p *plan.Plan, pod *plan.Pod) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	dns, _ := nthService(p.Cluster.ServiceCIDR, 10)
-	d := p.Cluster.Domain
-	resolv := fmt.Sprintf("search %s.svc.%s svc.%s %s\nnameserver %s\noptions ndots:5\n", pod.Namespace, d, d, d, dns)
-	hosts := fmt.Sprintf("# Kubernetes-managed hosts file (podlab).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", pod.IP, pod.Name)
-	if err := os.WriteFile(filepath.Join(dir, "resolv.conf"), []byte(resolv), 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "hosts"), []byte(hosts), 0o644)
-}
-
-// nthService is the n-th address of the service range (.10 is cluster DNS).
-func nthService(cidr netip.Prefix, n int) (netip.Addr, error) {
-	a := cidr.Masked().Addr()
-	for range n {
-		a = a.Next()
-	}
-	if !cidr.Contains(a) {
-		return netip.Addr{}, errors.New("service range too small")
-	}
-	return a, nil
 }

@@ -207,3 +207,18 @@ func Labs(root string) ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
+
+// WriteEtc writes the files exec bind-mounts over /etc for namespace netns, and
+// returns their directory.
+func (d Dir) WriteEtc(netns string, files map[string]string) (string, error) {
+	dir := d.Etc(netns)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}

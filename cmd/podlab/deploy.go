@@ -77,6 +77,9 @@ func loadPlan(file string) (*plan.Plan, error) {
 
 func runDeploy(ctx context.Context, p *plan.Plan, reconfigure bool, timeout time.Duration, output string) error {
 	start := time.Now()
+	if err := state.PrepareRoot(cfg.StateDir); err != nil {
+		return err
+	}
 	dir := state.For(cfg.StateDir, p.Lab)
 	unlock, err := dir.Lock()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"podlab.dev/podlab/plan"
 	"podlab.dev/podlab/runtime/netns"
 	"podlab.dev/podlab/state"
 )
@@ -38,7 +39,10 @@ func newExec() *cobra.Command {
 			target := args[0]
 			var nsName, etc string
 			if pod, ok := p.Pod(namespace, target); ok {
-				nsName, etc = pod.Netns, dir.Etc(pod.Netns)
+				nsName = pod.Netns
+				if etc, err = dir.WriteEtc(pod.Netns, map[string]string{"resolv.conf": p.ResolvConf(pod), "hosts": plan.HostsFile(pod)}); err != nil {
+					return err
+				}
 			} else if n, ok := p.Node(target); ok {
 				nsName = n.Netns
 			} else if h, ok := p.Host(target); ok {

@@ -68,7 +68,7 @@ func loadSettings(v *viper.Viper, cmd *cobra.Command) error {
 	v.SetDefault("state_dir", state.DefaultRoot)
 	v.SetDefault("runtime", "netns")
 	v.SetDefault("log_level", "info")
-	v.SetDefault("parallel", 16)
+	v.SetDefault("parallel", 8)
 	v.SetEnvPrefix("PODLAB")
 	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
 	v.AutomaticEnv()

@@ -23,16 +23,23 @@ export PATH=$PATH:/usr/local/go/bin
 (cd "$ROOT" && go build -o "$tmp/podlab" ./cmd/podlab)
 "$HERE/genlab.sh" "$lab" "$nodes" "$per" > "$tmp/lab.yaml"
 
-netns_live() { awk '$1=="net_namespace"{print $2}' /proc/slabinfo; }
-settle() { # wait until the kernel has freed the namespaces of earlier runs
-  local base=$1
-  for _ in $(seq 1 120); do [ "$(netns_live)" -le $((base + 20)) ] && return; sleep 0.5; done
+# The kernel tears namespaces down in the background after destroy; wait until the
+# machine is idle again (over 85% idle for a second) so runs do not slow each other.
+idle_pct() {
+  local a b
+  read -r _ a1 a2 a3 a4 a5 a6 a7 _ < /proc/stat; a=$((a1 + a2 + a3 + a4 + a5 + a6 + a7)); ai=$a4
+  sleep 1
+  read -r _ b1 b2 b3 b4 b5 b6 b7 _ < /proc/stat; b=$((b1 + b2 + b3 + b4 + b5 + b6 + b7)); bi=$b4
+  echo $(( (bi - ai) * 100 / (b - a + 1) ))
+}
+settle() {
+  for _ in $(seq 1 60); do [ "$(idle_pct)" -ge 85 ] && return; done
+  echo "warning: the machine did not go idle" >&2
 }
 now() { date +%s.%N; }
-base=$(netns_live)
 dep=() des=()
 for i in $(seq 1 "$runs"); do
-  settle "$base"
+  settle
   t0=$(now)
   "$tmp/podlab" deploy -t "$tmp/lab.yaml" -o json > "$tmp/state.json" 2> "$tmp/deploy.err" || { cat "$tmp/deploy.err"; "$tmp/podlab" destroy --name "$lab"; exit 1; }
   t1=$(now)
@@ -49,7 +56,7 @@ md=$(median "${dep[@]}"); mx=$(median "${des[@]}")
 printf 'podlab %d nodes x %d pods: deploy to ready %.2f s (goal 3 s), destroy %.2f s (goal 2 s), median of %d\n' "$nodes" "$per" "$md" "$mx" "$runs"
 mn="null"
 if [ "$mininet" = 1 ]; then
-  settle "$base"
+  settle
   line=$("$HERE/mininet.sh" "$pods" --no-ping | tail -1)
   echo "$line"
   mn=$(echo "$line" | sed -n 's/.*"build_start_s": *\([0-9.]*\).*/\1/p')
