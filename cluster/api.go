@@ -2,13 +2,17 @@ package cluster
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 )
 
 // API paths served on the supervisor's unix socket.
 const (
-	PathState  = "/v1/state"
-	PathEvents = "/v1/events" // ?follow=1 keeps the stream open
+	PathState    = "/v1/state"
+	PathEvents   = "/v1/events" // ?follow=1 keeps the stream open
+	PathCounters = "/v1/counters"
+	PathDetails  = "/v1/details/" // {pod|node|host}/{name}?namespace=NS
+	PathPods     = "/v1/pods/"    // DELETE {ns}/{name}; PUT {ns}/{name}/labels
 )
 
 func (s *Supervisor) routes() http.Handler {
@@ -18,7 +22,45 @@ func (s *Supervisor) routes() http.Handler {
 		json.NewEncoder(w).Encode(s.State())
 	})
 	mux.HandleFunc("GET "+PathEvents, s.serveEvents)
+	mux.HandleFunc("GET "+PathCounters, func(w http.ResponseWriter, r *http.Request) {
+		cs, err := s.Counters()
+		reply(w, cs, err)
+	})
+	mux.HandleFunc("GET "+PathDetails+"{kind}/{name}", func(w http.ResponseWriter, r *http.Request) {
+		d, err := s.Details(r.Context(), r.PathValue("kind"), r.URL.Query().Get("namespace"), r.PathValue("name"))
+		reply(w, d, err)
+	})
+	mux.HandleFunc("DELETE "+PathPods+"{namespace}/{name}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, s.DeletePod(r.Context(), r.PathValue("namespace"), r.PathValue("name")))
+	})
+	mux.HandleFunc("PUT "+PathPods+"{namespace}/{name}/labels", func(w http.ResponseWriter, r *http.Request) {
+		var labels map[string]string
+		if err := json.NewDecoder(r.Body).Decode(&labels); err != nil {
+			http.Error(w, `{"error":"labels: expected a JSON object of strings"}`, http.StatusBadRequest)
+			return
+		}
+		reply(w, struct{}{}, s.SetLabels(r.PathValue("namespace"), r.PathValue("name"), labels))
+	})
 	return mux
+}
+
+// apiError is the body of a failed API call.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func reply(w http.ResponseWriter, v any, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, ErrNotFound) {
+			code = http.StatusNotFound
+		}
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(apiError{err.Error()})
+		return
+	}
+	json.NewEncoder(w).Encode(v)
 }
 
 // serveEvents streams the lab's events as NDJSON: every past event, then, with

@@ -2,11 +2,16 @@ package cluster
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"podlab.dev/podlab/events"
@@ -38,10 +43,82 @@ func (c *Client) get(ctx context.Context, path string) (*http.Response, error) {
 		return nil, fmt.Errorf("supervisor of lab %q does not answer on %s: %w", c.dir.Lab, c.dir.Socket(), err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, fmt.Errorf("supervisor of lab %q: %s %s", c.dir.Lab, path, resp.Status)
+		return nil, apiErr(c.dir.Lab, path, resp)
 	}
 	return resp, nil
+}
+
+// apiErr turns a failed response into an error carrying the supervisor's message.
+func apiErr(lab, path string, resp *http.Response) error {
+	defer resp.Body.Close()
+	var e apiError
+	if json.NewDecoder(resp.Body).Decode(&e) == nil && e.Error != "" {
+		if resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("%s: %w", strings.TrimSuffix(e.Error, ": "+ErrNotFound.Error()), ErrNotFound)
+		}
+		return errors.New(e.Error)
+	}
+	return fmt.Errorf("supervisor of lab %q: %s %s", lab, path, resp.Status)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://supervisor"+path, rd)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("supervisor of lab %q does not answer on %s: %w", c.dir.Lab, c.dir.Socket(), err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return apiErr(c.dir.Lab, path, resp)
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// Counters returns every pod's, node's and host's interface counters now.
+func (c *Client) Counters(ctx context.Context) (*CounterSet, error) {
+	var cs CounterSet
+	if err := c.do(ctx, http.MethodGet, PathCounters, nil, &cs); err != nil {
+		return nil, err
+	}
+	return &cs, nil
+}
+
+// Details returns what the kernel has for a pod, node or host (kind "pod", "node",
+// "host"; namespace only for pods).
+func (c *Client) Details(ctx context.Context, kind, namespace, name string) (*Details, error) {
+	var d Details
+	path := PathDetails + url.PathEscape(strings.ToLower(kind)) + "/" + url.PathEscape(name) + "?namespace=" + url.QueryEscape(namespace)
+	if err := c.do(ctx, http.MethodGet, path, nil, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// DeletePod deletes a pod from the running lab.
+func (c *Client) DeletePod(ctx context.Context, namespace, name string) error {
+	return c.do(ctx, http.MethodDelete, PathPods+url.PathEscape(namespace)+"/"+url.PathEscape(name), nil, nil)
+}
+
+// SetLabels replaces a pod's labels.
+func (c *Client) SetLabels(ctx context.Context, namespace, name string, labels map[string]string) error {
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return c.do(ctx, http.MethodPut, PathPods+url.PathEscape(namespace)+"/"+url.PathEscape(name)+"/labels", labels, nil)
 }
 
 // State returns the lab's live state. When the supervisor is not running it falls

@@ -27,11 +27,13 @@ type Supervisor struct {
 	log     *slog.Logger
 	started time.Time
 	events  *eventHub
-	servers []*workload.Server
 	nodeNS  map[string]vnetns.NsHandle
+	runtime Namespaces
 
-	mu    sync.RWMutex
-	ready map[string]Readiness
+	// mu guards the plan (pods come and go, labels change), the servers and readiness.
+	mu      sync.RWMutex
+	servers map[string]*workload.Server // "Pod/ns/name" or "Host/name"
+	ready   map[string]Readiness
 
 	// ProbeInterval is how often every pod is checked again once ready.
 	ProbeInterval time.Duration
@@ -43,7 +45,12 @@ func NewSupervisor(dir state.Dir, log *slog.Logger) (*Supervisor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: lab %q: %w", dir.Lab, err)
 	}
-	return &Supervisor{dir: dir, plan: p, log: log, ready: map[string]Readiness{}, nodeNS: map[string]vnetns.NsHandle{}, ProbeInterval: 10 * time.Second}, nil
+	return &Supervisor{dir: dir, plan: p, log: log, runtime: netns.New(), ready: map[string]Readiness{}, servers: map[string]*workload.Server{}, nodeNS: map[string]vnetns.NsHandle{}, ProbeInterval: 10 * time.Second}, nil
+}
+
+// Namespaces is what the supervisor needs of the runtime: removing a pod's namespace.
+type Namespaces interface {
+	Delete(ctx context.Context, name string) error
 }
 
 // Run serves until ctx ends: starts the servers of every pod and host, the API, and
@@ -79,6 +86,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}()
 	s.startServers()
 	defer func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		for _, srv := range s.servers {
 			srv.Close()
 		}
@@ -117,6 +126,7 @@ func (s *Supervisor) startServers() {
 			ts = append(ts, target{"Pod", p.Key(), p.Netns, toWorkloadPorts(p)})
 		}
 	}
+
 	for _, h := range s.plan.Hosts {
 		var ports []workload.Port
 		for _, pt := range h.Ports {
@@ -126,7 +136,6 @@ func (s *Supervisor) startServers() {
 			ts = append(ts, target{"Host", h.Name, h.Netns, ports})
 		}
 	}
-	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for _, t := range ts {
@@ -145,9 +154,9 @@ func (s *Supervisor) startServers() {
 				s.events.emit(events.Event{Type: events.Warning, Kind: t.kind, Name: t.name, Message: err.Error()})
 			}
 			if srv != nil {
-				mu.Lock()
-				s.servers = append(s.servers, srv)
-				mu.Unlock()
+				s.mu.Lock()
+				s.servers[t.kind+"/"+t.name] = srv
+				s.mu.Unlock()
 			}
 		}()
 	}
@@ -198,8 +207,11 @@ func (s *Supervisor) probeAll(ctx context.Context, full bool) bool {
 	sem := make(chan struct{}, 32)
 	var mu sync.Mutex
 	all := true
-	for i := range s.plan.Pods {
-		p := &s.plan.Pods[i]
+	s.mu.RLock()
+	pods := append([]plan.Pod(nil), s.plan.Pods...)
+	s.mu.RUnlock()
+	for i := range pods {
+		p := &pods[i]
 		s.mu.RLock()
 		old := s.ready[p.Key()]
 		s.mu.RUnlock()
@@ -226,6 +238,10 @@ func (s *Supervisor) probeAll(ctx context.Context, full bool) bool {
 func (s *Supervisor) probeOne(ctx context.Context, p *plan.Pod) bool {
 	r := probe(ctx, s.nodeNS[p.Node], p)
 	s.mu.Lock()
+	if _, exists := s.plan.Pod(p.Namespace, p.Name); !exists {
+		s.mu.Unlock()
+		return true // deleted while it was being probed
+	}
 	old, seen := s.ready[p.Key()]
 	s.ready[p.Key()] = r
 	s.mu.Unlock()
@@ -241,10 +257,6 @@ func (s *Supervisor) probeOne(ctx context.Context, p *plan.Pod) bool {
 // State returns the live state.
 func (s *Supervisor) State() *LabState {
 	s.mu.RLock()
-	ready := make(map[string]Readiness, len(s.ready))
-	for k, v := range s.ready {
-		ready[k] = v
-	}
-	s.mu.RUnlock()
-	return StateFromPlan(s.plan, ready, SupervisorState{PID: os.Getpid(), Running: true, Started: s.started})
+	defer s.mu.RUnlock()
+	return StateFromPlan(s.plan, s.ready, SupervisorState{PID: os.Getpid(), Running: true, Started: s.started})
 }

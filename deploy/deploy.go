@@ -270,23 +270,18 @@ func (d *deployer) nodes(ctx context.Context) error {
 func (d *deployer) pods(ctx context.Context) error {
 	p := d.p
 	nets := map[string]*cni.NodeNetwork{}
-	for _, n := range p.Nodes {
-		nn, err := cni.NewNodeNetwork(cni.NodeConfig{
-			Lab: p.Lab, Node: n.Name, NodeNetns: d.path(n.Netns), Dir: d.dir.CNI(n.Name),
-			Subnet: n.PodCIDR, ClusterCIDR: p.Cluster.PodCIDR, MTU: n.PodMTU, Plugins: p.Cluster.CNI,
-		})
+	for i := range p.Nodes {
+		n := &p.Nodes[i]
+		nn, err := NodeNetwork(p, n, d.dir, d.path(n.Netns))
 		if err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
+			return err
 		}
 		nets[n.Name] = nn
 	}
 	d.prog("attaching pods through CNI", 0, 0)
 	return d.parallel(ctx, "attaching pods", len(p.Pods), func(ctx context.Context, i int) error {
 		pod := &p.Pods[i]
-		res, err := nets[pod.Node].Add(ctx, cni.Attachment{
-			ContainerID: pod.ContainerID, Netns: d.path(pod.Netns), IfName: plan.PodInterface,
-			IP: pod.IP, PodNamespace: pod.Namespace, PodName: pod.Name,
-		})
+		res, err := nets[pod.Node].Add(ctx, Attachment(pod, d.path(pod.Netns)))
 		if err != nil {
 			return fmt.Errorf("pod %s: CNI ADD: %w", pod.Key(), err)
 		}
@@ -296,4 +291,25 @@ func (d *deployer) pods(ctx context.Context) error {
 		d.log.Emit(events.Event{Type: events.PodNetworkReady, Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name, Node: pod.Node, Message: res.IP.String() + " on " + plan.PodInterface})
 		return nil
 	})
+}
+
+// NodeNetwork is the CNI network of node n, as deploy attaches its pods and as the
+// supervisor detaches them: one conflist per node in the lab's state directory.
+func NodeNetwork(p *plan.Plan, n *plan.Node, dir state.Dir, nodeNetns string) (*cni.NodeNetwork, error) {
+	nn, err := cni.NewNodeNetwork(cni.NodeConfig{
+		Lab: p.Lab, Node: n.Name, NodeNetns: nodeNetns, Dir: dir.CNI(n.Name),
+		Subnet: n.PodCIDR, ClusterCIDR: p.Cluster.PodCIDR, MTU: n.PodMTU, Plugins: p.Cluster.CNI,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	return nn, nil
+}
+
+// Attachment is the CNI attachment of a pod.
+func Attachment(pod *plan.Pod, netnsPath string) cni.Attachment {
+	return cni.Attachment{
+		ContainerID: pod.ContainerID, Netns: netnsPath, IfName: plan.PodInterface,
+		IP: pod.IP, PodNamespace: pod.Namespace, PodName: pod.Name,
+	}
 }

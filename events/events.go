@@ -22,6 +22,8 @@ const (
 	NodeReady         = "NodeReady"
 	PodNetworkReady   = "PodNetworkReady"
 	PodReady          = "PodReady"
+	PodDeleted        = "PodDeleted"
+	PodLabelsChanged  = "PodLabelsChanged"
 	PodNotReady       = "PodNotReady"
 	ObjectNotApplied  = "ObjectNotApplied"
 	SupervisorStarted = "SupervisorStarted"

@@ -60,7 +60,8 @@ func (b *labBuilder) header() {
 			"invalid lab name %q: use 1 to 24 lowercase letters, digits and '-', starting and ending with a letter or digit", raw.Name)
 	}
 	lab.Name = raw.Name
-	lab.Runtime = b.enumField("runtime", raw.Runtime, RuntimeNetns, []string{RuntimeNetns, RuntimeDocker})
+	// Empty when the file does not say: the CLI fills in the configured default runtime.
+	lab.Runtime = b.enumField("runtime", raw.Runtime, "", []string{RuntimeNetns, RuntimeDocker})
 }
 
 // fixName turns an invalid lab name into a valid one, for the hint.

@@ -42,8 +42,8 @@ type Pos struct {
 // Lab is a validated lab file with every default filled in.
 type Lab struct {
 	Name    string  `json:"name"`
-	File    string  `json:"file"` // absolute path of the lab file
-	Runtime string  `json:"runtime"`
+	File    string  `json:"file"`              // absolute path of the lab file
+	Runtime string  `json:"runtime,omitempty"` // "" when the file does not say: the configured default
 	Cluster Cluster `json:"cluster"`
 	Nodes   []Node  `json:"nodes"`
 	Hosts   []Host  `json:"hosts,omitempty"`

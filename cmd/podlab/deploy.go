@@ -66,13 +66,21 @@ func newDeploy() *cobra.Command {
 	return cmd
 }
 
-// loadPlan reads and validates a lab file and plans it.
+// loadPlan reads and validates a lab file and plans it; a lab file that names no
+// runtime gets the configured default.
 func loadPlan(file string) (*plan.Plan, error) {
 	lab, err := topology.Load(file)
 	if err != nil {
 		return nil, err
 	}
-	return plan.Build(lab)
+	p, err := plan.Build(lab)
+	if err != nil {
+		return nil, err
+	}
+	if p.Runtime == "" {
+		p.Runtime = cfg.Runtime
+	}
+	return p, nil
 }
 
 func runDeploy(ctx context.Context, p *plan.Plan, reconfigure bool, timeout time.Duration, output string) error {

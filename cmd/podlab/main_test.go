@@ -71,3 +71,21 @@ func TestSettingsPrecedence(t *testing.T) {
 		t.Errorf("flag over env: %+v", cfg)
 	}
 }
+
+// A lab file that names no runtime gets the configured default; one that does keeps it.
+func TestDefaultRuntime(t *testing.T) {
+	unset := writeFile(t, "lab.yaml", "name: ok\nnodes: [{name: w}]\n")
+	set := writeFile(t, "lab.yaml", "name: ok\nruntime: netns\nnodes: [{name: w}]\n")
+	t.Setenv("PODLAB_RUNTIME", "docker")
+	if run([]string{"validate", "-t", unset}) != 0 {
+		t.Fatal("validate failed")
+	}
+	p, err := loadPlan(unset)
+	if err != nil || p.Runtime != "docker" {
+		t.Errorf("runtime %q (%v), want the configured docker", p.Runtime, err)
+	}
+	p, err = loadPlan(set)
+	if err != nil || p.Runtime != "netns" {
+		t.Errorf("runtime %q (%v), want netns from the file", p.Runtime, err)
+	}
+}

@@ -1,0 +1,210 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"sort"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	vnetns "github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"podlab.dev/podlab/deploy"
+	"podlab.dev/podlab/nsutil"
+	"podlab.dev/podlab/plan"
+	"podlab.dev/podlab/runtime/netns"
+)
+
+// Details reads one pod's, node's or host's network from the kernel: interfaces with
+// addresses, routes, neighbours, and per kind the VXLAN forwarding table and nft
+// ruleset (node), resolv.conf and CNI result (pod).
+func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) (*Details, error) {
+	s.mu.RLock()
+	var nsName string
+	var pod *plan.Pod
+	var node *plan.Node
+	switch strings.ToLower(kind) {
+	case "pod":
+		if p, ok := s.plan.Pod(namespace, name); ok {
+			cp := *p
+			pod, nsName, kind = &cp, p.Netns, "Pod"
+			if n, ok := s.plan.Node(p.Node); ok {
+				cn := *n
+				node = &cn
+			}
+		}
+	case "node":
+		if n, ok := s.plan.Node(name); ok {
+			cn := *n
+			node, nsName, kind, namespace = &cn, n.Netns, "Node", ""
+		}
+	case "host":
+		if h, ok := s.plan.Host(name); ok {
+			nsName, kind, namespace = h.Netns, "Host", ""
+		}
+	default:
+		s.mu.RUnlock()
+		return nil, fmt.Errorf("kind %q: expected pod, node or host", kind)
+	}
+	var resolv string
+	if pod != nil {
+		resolv = s.plan.ResolvConf(pod)
+	}
+	s.mu.RUnlock()
+	if nsName == "" {
+		return nil, fmt.Errorf("%s %s: %w", kind, strings.TrimPrefix(namespace+"/"+name, "/"), ErrNotFound)
+	}
+	d := &Details{Kind: kind, Namespace: namespace, Name: name}
+	ns, err := vnetns.GetFromPath(netns.Path(nsName))
+	if err != nil {
+		return nil, err
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	d.Sections = append(d.Sections, Section{"namespace", netns.Path(nsName) + "\n"})
+	d.Sections = append(d.Sections, interfaces(h), routes(h), neighbours(h))
+	if kind == "Node" {
+		d.Sections = append(d.Sections, fdb(h), nftRuleset(netns.Path(nsName)))
+	}
+	if pod != nil {
+		d.Sections = append(d.Sections, Section{"resolv.conf", resolv})
+		if node != nil {
+			d.Sections = append(d.Sections, s.cniResult(pod, node))
+		}
+	}
+	return d, nil
+}
+
+func interfaces(h *netlink.Handle) Section {
+	var b strings.Builder
+	links, err := h.LinkList()
+	if err != nil {
+		return Section{"interfaces", err.Error()}
+	}
+	sort.Slice(links, func(i, j int) bool { return links[i].Attrs().Index < links[j].Attrs().Index })
+	for _, l := range links {
+		a := l.Attrs()
+		master := ""
+		if a.MasterIndex != 0 {
+			if m, err := h.LinkByIndex(a.MasterIndex); err == nil {
+				master = " master " + m.Attrs().Name
+			}
+		}
+		fmt.Fprintf(&b, "%d: %s %s mtu %d %s %s%s\n", a.Index, a.Name, l.Type(), a.MTU, a.OperState, a.HardwareAddr, master)
+		addrs, _ := h.AddrList(l, unix.AF_INET)
+		for _, ad := range addrs {
+			fmt.Fprintf(&b, "    inet %s\n", ad.IPNet)
+		}
+		if a.Statistics != nil {
+			st := a.Statistics
+			fmt.Fprintf(&b, "    rx %d bytes %d packets  tx %d bytes %d packets\n", st.RxBytes, st.RxPackets, st.TxBytes, st.TxPackets)
+		}
+	}
+	return Section{"interfaces", b.String()}
+}
+
+func routes(h *netlink.Handle) Section {
+	rs, err := h.RouteList(nil, unix.AF_INET)
+	if err != nil {
+		return Section{"routes", err.Error()}
+	}
+	var b strings.Builder
+	for _, r := range rs {
+		dst := "default"
+		if r.Dst != nil {
+			if ones, _ := r.Dst.Mask.Size(); ones > 0 || !r.Dst.IP.IsUnspecified() {
+				dst = r.Dst.String()
+			}
+		}
+		dev := ""
+		if l, err := h.LinkByIndex(r.LinkIndex); err == nil {
+			dev = " dev " + l.Attrs().Name
+		}
+		via := ""
+		if r.Gw != nil {
+			via = " via " + r.Gw.String()
+		}
+		onlink := ""
+		if r.Flags&int(netlink.FLAG_ONLINK) != 0 {
+			onlink = " onlink"
+		}
+		fmt.Fprintf(&b, "%s%s%s%s\n", dst, via, dev, onlink)
+	}
+	return Section{"routes", b.String()}
+}
+
+func neighbours(h *netlink.Handle) Section {
+	ns, err := h.NeighList(0, unix.AF_INET)
+	if err != nil {
+		return Section{"neighbours", err.Error()}
+	}
+	var b strings.Builder
+	for _, n := range ns {
+		dev := ""
+		if l, err := h.LinkByIndex(n.LinkIndex); err == nil {
+			dev = l.Attrs().Name
+		}
+		fmt.Fprintf(&b, "%s dev %s lladdr %s %s\n", n.IP, dev, n.HardwareAddr, neighState(n.State))
+	}
+	return Section{"neighbours", b.String()}
+}
+
+func fdb(h *netlink.Handle) Section {
+	l, err := h.LinkByName(plan.VXLANDevice)
+	if err != nil {
+		return Section{"vxlan fdb", "no " + plan.VXLANDevice + " (host-gw overlay)\n"}
+	}
+	ns, err := h.NeighList(l.Attrs().Index, unix.AF_BRIDGE)
+	if err != nil {
+		return Section{"vxlan fdb", err.Error()}
+	}
+	var b strings.Builder
+	for _, n := range ns {
+		fmt.Fprintf(&b, "%s dev %s dst %s %s\n", n.HardwareAddr, plan.VXLANDevice, n.IP, neighState(n.State))
+	}
+	return Section{"vxlan fdb", b.String()}
+}
+
+func neighState(s int) string {
+	for _, st := range []struct {
+		bit  int
+		name string
+	}{{netlink.NUD_PERMANENT, "PERMANENT"}, {netlink.NUD_REACHABLE, "REACHABLE"}, {netlink.NUD_STALE, "STALE"}, {netlink.NUD_DELAY, "DELAY"}, {netlink.NUD_PROBE, "PROBE"}, {netlink.NUD_FAILED, "FAILED"}, {netlink.NUD_INCOMPLETE, "INCOMPLETE"}, {netlink.NUD_NOARP, "NOARP"}} {
+		if s&st.bit != 0 {
+			return st.name
+		}
+	}
+	return fmt.Sprintf("state %#x", s)
+}
+
+// nftRuleset runs `nft list ruleset` inside the namespace: on demand, one process.
+func nftRuleset(path string) Section {
+	var out []byte
+	err := nsutil.Do(path, func() error {
+		var err error
+		out, err = exec.Command("nft", "list", "ruleset").CombinedOutput()
+		return err
+	})
+	if err != nil {
+		return Section{"nft ruleset", fmt.Sprintf("%v: %s", err, out)}
+	}
+	return Section{"nft ruleset", string(out)}
+}
+
+func (s *Supervisor) cniResult(pod *plan.Pod, node *plan.Node) Section {
+	nn, err := deploy.NodeNetwork(s.plan, node, s.dir, netns.Path(node.Netns))
+	if err != nil {
+		return Section{"CNI result", err.Error()}
+	}
+	res, err := nn.CachedResult(deploy.Attachment(pod, netns.Path(pod.Netns)))
+	if err != nil {
+		return Section{"CNI result", err.Error()}
+	}
+	return Section{"CNI result (libcni cache)", string(res.Raw) + "\n"}
+}

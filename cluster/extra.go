@@ -1,0 +1,35 @@
+package cluster
+
+import "time"
+
+// Counters are interface packet and byte counters, as the pod (or node, host) sees
+// them on its eth0: Rx is what it received.
+type Counters struct {
+	RxBytes   uint64 `json:"rxBytes"`
+	TxBytes   uint64 `json:"txBytes"`
+	RxPackets uint64 `json:"rxPackets"`
+	TxPackets uint64 `json:"txPackets"`
+}
+
+// CounterSet is every counter of a lab at one moment.
+type CounterSet struct {
+	Time  time.Time           `json:"time"`
+	Pods  map[string]Counters `json:"pods"`  // key namespace/name
+	Nodes map[string]Counters `json:"nodes"` // key node name: its eth0 on the underlay
+	Hosts map[string]Counters `json:"hosts"` // key host name
+}
+
+// Details describe one object's network as the kernel has it, section by section.
+type Details struct {
+	Kind      string    `json:"kind"` // Pod, Node, Host
+	Namespace string    `json:"namespace,omitempty"`
+	Name      string    `json:"name"`
+	Sections  []Section `json:"sections"`
+}
+
+// Section is one titled block of text (interfaces, routes, neighbours, nft ruleset,
+// resolv.conf, CNI result).
+type Section struct {
+	Title string `json:"title"`
+	Body  string `json:"body"`
+}

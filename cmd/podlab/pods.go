@@ -1,0 +1,178 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/state"
+)
+
+// client returns the supervisor client of the lab named by --name (or the only one).
+func client(cmd *cobra.Command) (*cluster.Client, string, error) {
+	lab, err := labName(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	dir := state.For(cfg.StateDir, lab)
+	if !dir.Exists() {
+		return nil, "", invalid("lab %q is not deployed", lab)
+	}
+	return cluster.NewClient(dir), lab, nil
+}
+
+func notFound(err error) error {
+	if errors.Is(err, cluster.ErrNotFound) {
+		return invalid("%v", err)
+	}
+	return err
+}
+
+func newDelete() *cobra.Command {
+	var namespace string
+	cmd := &cobra.Command{
+		Use:   "delete pod NAME... [-n NAMESPACE] [--name LAB]",
+		Short: "Delete pods from a running lab (CNI DEL, namespace removed)",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] != "pod" && args[0] != "pods" && args[0] != "po" {
+				return invalid("delete %q: this version deletes pods: podlab delete pod NAME", args[0])
+			}
+			c, _, err := client(cmd)
+			if err != nil {
+				return err
+			}
+			for _, name := range args[1:] {
+				if err := c.DeletePod(cmd.Context(), namespace, name); err != nil {
+					return notFound(err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "pod %q deleted\n", name)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String("name", "", "lab name (default: the only deployed lab)")
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "Kubernetes namespace")
+	return cmd
+}
+
+func newLabel() *cobra.Command {
+	var namespace string
+	var overwrite bool
+	cmd := &cobra.Command{
+		Use:   "label pod NAME KEY=VALUE... KEY-... [-n NAMESPACE] [--overwrite]",
+		Short: "Add, change (--overwrite) or remove (KEY-) a pod's labels, as kubectl label does",
+		Args:  cobra.MinimumNArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] != "pod" && args[0] != "pods" && args[0] != "po" {
+				return invalid("label %q: this version labels pods: podlab label pod NAME KEY=VALUE", args[0])
+			}
+			c, _, err := client(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := c.State(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var labels map[string]string
+			found := false
+			for _, p := range st.Pods {
+				if p.Namespace == namespace && p.Name == args[1] {
+					labels, found = map[string]string{}, true
+					for k, v := range p.Labels {
+						labels[k] = v
+					}
+				}
+			}
+			if !found {
+				return invalid("pods %q not found in namespace %q", args[1], namespace)
+			}
+			if err := applyLabelArgs(labels, args[2:], overwrite); err != nil {
+				return err
+			}
+			if err := c.SetLabels(cmd.Context(), namespace, args[1], labels); err != nil {
+				return notFound(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "pod/%s labeled\n", args[1])
+			return nil
+		},
+	}
+	cmd.Flags().String("name", "", "lab name (default: the only deployed lab)")
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "Kubernetes namespace")
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "allow changing the value of an existing label")
+	return cmd
+}
+
+// applyLabelArgs applies kubectl label's KEY=VALUE and KEY- arguments to labels.
+func applyLabelArgs(labels map[string]string, args []string, overwrite bool) error {
+	for _, a := range args {
+		if k, ok := strings.CutSuffix(a, "-"); ok && !strings.Contains(a, "=") {
+			if _, has := labels[k]; !has {
+				return invalid("label %q not found", k)
+			}
+			delete(labels, k)
+			continue
+		}
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			return invalid("%q: expected KEY=VALUE or KEY-", a)
+		}
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return invalid("invalid label key %q: %s", k, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+			return invalid("invalid label value %q: %s", v, strings.Join(errs, "; "))
+		}
+		if old, has := labels[k]; has && old != v && !overwrite {
+			return invalid("'%s' already has a value (%s), and --overwrite is false", k, old)
+		}
+		labels[k] = v
+	}
+	return nil
+}
+
+func newDescribe() *cobra.Command {
+	var namespace, output string
+	cmd := &cobra.Command{
+		Use:   "describe pod|node|host NAME [-n NAMESPACE] [-o text|json]",
+		Short: "Show what the kernel has for a pod, node or host: interfaces, routes, neighbours, FDB, nft ruleset, resolv.conf, CNI result",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind := strings.TrimSuffix(args[0], "s")
+			if kind != "pod" && kind != "node" && kind != "host" {
+				return invalid("describe %q: expected pod, node or host", args[0])
+			}
+			c, _, err := client(cmd)
+			if err != nil {
+				return err
+			}
+			d, err := c.Details(cmd.Context(), kind, namespace, args[1])
+			if err != nil {
+				return notFound(err)
+			}
+			if output == "json" {
+				return json.NewEncoder(os.Stdout).Encode(d)
+			}
+			name := d.Name
+			if d.Namespace != "" {
+				name = d.Namespace + "/" + name
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", d.Kind, name)
+			for _, s := range d.Sections {
+				fmt.Fprintf(cmd.OutOrStdout(), "\n== %s ==\n%s", s.Title, s.Body)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String("name", "", "lab name (default: the only deployed lab)")
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "Kubernetes namespace of a pod")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text|json")
+	return cmd
+}

@@ -1,0 +1,97 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/events"
+	"podlab.dev/podlab/runtime/netns"
+	"podlab.dev/podlab/state"
+)
+
+// Live changes through the supervisor: describe, counters, label, delete.
+func TestLiveChanges(t *testing.T) {
+	e := newEnv(t)
+	name := uniq("live")
+	st := e.deploy(name, fmt.Sprintf(smallLab, name, "l", "l"))
+	a, b := st.Pods[0], st.Pods[1]
+
+	out := e.must("describe", "--name", name, "pod", a.Name)
+	for _, want := range []string{"== interfaces ==", a.IP.String() + "/24", "== routes ==", "default via", "== resolv.conf ==", "nameserver 10.96.0.10", "== CNI result", `"cniVersion"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe pod lacks %q:\n%s", want, out)
+		}
+	}
+	out = e.must("describe", "--name", name, "node", a.Node)
+	for _, want := range []string{"flannel.1", "== vxlan fdb ==", "PERMANENT", "table ip podlab", "masquerade"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe node lacks %q:\n%s", want, out)
+		}
+	}
+	if _, errs, code := e.run("describe", "--name", name, "pod", "nope"); code != 2 || !strings.Contains(errs, "not found") {
+		t.Errorf("describe of a missing pod: exit %d: %s", code, errs)
+	}
+
+	// Counters move with traffic.
+	c := cluster.NewClient(state.For(e.root, name))
+	before, err := c.Counters(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if _, err := httpGet(a.Netns, b.IP.String()+":80", "/hostname"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, err := c.Counters(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ka, kb := a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name
+	if after.Pods[ka].TxPackets < before.Pods[ka].TxPackets+20 || after.Pods[kb].RxPackets < before.Pods[kb].RxPackets+20 {
+		t.Errorf("counters did not move: %s %+v -> %+v, %s %+v -> %+v", ka, before.Pods[ka], after.Pods[ka], kb, before.Pods[kb], after.Pods[kb])
+	}
+
+	// Labels, with kubectl's rules.
+	e.must("label", "--name", name, "pod", a.Name, "tier=front", "app=x")
+	if _, errs, code := e.run("label", "--name", name, "pod", a.Name, "tier=back"); code != 2 || !strings.Contains(errs, "--overwrite is false") {
+		t.Errorf("label change without --overwrite: exit %d: %s", code, errs)
+	}
+	e.must("label", "--name", name, "pod", a.Name, "tier=back", "--overwrite")
+	e.must("label", "--name", name, "pod", a.Name, "app-")
+	var s cluster.LabState
+	json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &s)
+	if got := s.Pods[0].Labels; len(got) != 1 || got["tier"] != "back" {
+		t.Errorf("labels after label commands: %v", got)
+	}
+
+	// Delete: gone from the state, its namespace removed, the other pod still answers.
+	e.must("delete", "--name", name, "pod", a.Name)
+	json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &s)
+	if len(s.Pods) != 1 || s.Pods[0].Name != b.Name {
+		t.Errorf("pods after delete: %+v", s.Pods)
+	}
+	if _, err := os.Stat(netns.Path(a.Netns)); !os.IsNotExist(err) {
+		t.Errorf("namespace of the deleted pod is still there: %v", err)
+	}
+	if got, err := httpGet(b.Netns, b.IP.String()+":80", "/hostname"); err != nil || got != b.Name {
+		t.Errorf("remaining pod: %q, %v", got, err)
+	}
+	if _, errs, code := e.run("delete", "--name", name, "pod", a.Name); code != 2 || !strings.Contains(errs, "not found") {
+		t.Errorf("second delete: exit %d: %s", code, errs)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(e.must("events", "--name", name, "-o", "json")), "\n") {
+		var ev events.Event
+		json.Unmarshal([]byte(line), &ev)
+		seen[ev.Type] = true
+	}
+	if !seen[events.PodDeleted] || !seen[events.PodLabelsChanged] {
+		t.Errorf("events lack PodDeleted or PodLabelsChanged: %v", seen)
+	}
+}

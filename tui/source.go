@@ -1,0 +1,26 @@
+// Package tui is podlab's terminal UI: bubbletea views over one lab's supervisor API
+// (state, event stream, counters, details) and the actions the CLI also offers
+// (delete a pod, set its labels, open a shell). Everything it shows comes from a
+// Source; it never reads the kernel, the plan or the state directory itself, so it
+// cannot disagree with `podlab inspect`.
+package tui
+
+import (
+	"context"
+
+	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/events"
+)
+
+// Source is what the TUI needs from a lab's supervisor; *cluster.Client is one.
+type Source interface {
+	State(ctx context.Context) (*cluster.LabState, error)
+	// Events calls fn for every past event, then (with follow) for live ones until
+	// ctx ends or the stream breaks.
+	Events(ctx context.Context, follow bool, fn func(events.Event) error) error
+	Counters(ctx context.Context) (*cluster.CounterSet, error)
+	Details(ctx context.Context, kind, namespace, name string) (*cluster.Details, error)
+	DeletePod(ctx context.Context, namespace, name string) error
+	// SetLabels replaces the pod's labels.
+	SetLabels(ctx context.Context, namespace, name string, labels map[string]string) error
+}
