@@ -58,17 +58,26 @@ func (s *Supervisor) Counters() (*CounterSet, error) {
 	return cs, nil
 }
 
-// linkList dumps the links of a namespace through a netlink socket opened in it.
+// linkList dumps the links of a namespace.
 func linkList(name string) ([]netlink.Link, error) {
+	h, done, err := handleIn(name)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return h.LinkList()
+}
+
+// handleIn opens a netlink socket in the named namespace; done closes it.
+func handleIn(name string) (*netlink.Handle, func(), error) {
 	ns, err := vnetns.GetFromPath(netns.Path(name))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer ns.Close()
+	defer ns.Close() // the socket keeps the namespace
 	h, err := netlink.NewHandleAt(ns)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer h.Close()
-	return h.LinkList()
+	return h, h.Close, nil
 }

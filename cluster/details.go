@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/vishvananda/netlink"
-	vnetns "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"podlab.dev/podlab/deploy"
@@ -57,16 +56,11 @@ func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) 
 		return nil, fmt.Errorf("%s %s: %w", kind, strings.TrimPrefix(namespace+"/"+name, "/"), ErrNotFound)
 	}
 	d := &Details{Kind: kind, Namespace: namespace, Name: name}
-	ns, err := vnetns.GetFromPath(netns.Path(nsName))
+	h, done, err := handleIn(nsName)
 	if err != nil {
 		return nil, err
 	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		return nil, err
-	}
-	defer h.Close()
+	defer done()
 	d.Sections = append(d.Sections, Section{"namespace", netns.Path(nsName) + "\n"})
 	d.Sections = append(d.Sections, interfaces(h), routes(h), neighbours(h))
 	if kind == "Node" {

@@ -10,6 +10,7 @@ command -v nft >/dev/null || need+=(nftables)
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 command -v ip >/dev/null || need+=(iproute2)
 command -v setpriv >/dev/null || need+=(util-linux)
+command -v tmux >/dev/null || need+=(tmux)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
