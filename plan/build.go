@@ -44,6 +44,11 @@ func Build(lab *topology.Lab) (*Plan, error) {
 			taken[h.IP] = true
 		}
 	}
+	for _, pool := range c.LoadBalancerPool { // nodes and hosts never get a pool address
+		for a := pool.Masked().Addr(); pool.Contains(a); a = a.Next() {
+			taken[a] = true
+		}
+	}
 	next := func(off int) (netip.Addr, int, error) {
 		for ; ; off++ {
 			a, ok := nthAddr(c.Underlay, off)

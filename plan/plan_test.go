@@ -148,3 +148,19 @@ func TestPodNetnsLongNames(t *testing.T) {
 		t.Errorf("long names: %d bytes, distinct=%v", len(n1), n1 != n2)
 	}
 }
+
+// Nodes and hosts never get an address of the LoadBalancer pool.
+func TestPoolSkipped(t *testing.T) {
+	lab := testLab()
+	lab.Cluster.LoadBalancerPool = []netip.Prefix{netip.MustParsePrefix("172.30.0.100/30"), netip.MustParsePrefix("172.30.0.11/32")}
+	p, err := Build(lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Nodes[1].IP.String(); got != "172.30.0.12/24" {
+		t.Errorf("second node got %s, want 172.30.0.12/24 (.11 is in the pool)", got)
+	}
+	if got := p.Hosts[0].IP.String(); got != "172.30.0.104/24" {
+		t.Errorf("host got %s, want 172.30.0.104/24 (.100-.103 are the pool)", got)
+	}
+}

@@ -153,6 +153,22 @@ func (b *labBuilder) cluster() {
 		}
 	}
 	b.cidr = ok[0] && ok[2] && maskOK && overlapFree
+	for i, r := range raw.LoadBalancerPool {
+		path := fmt.Sprintf("cluster.loadBalancerPool[%d]", i)
+		if !strings.Contains(r, "/") {
+			r += "/32" // a single address
+		}
+		p, good := b.prefix(path, r, netip.MustParsePrefix("172.30.0.240/28"))
+		if !good {
+			continue
+		}
+		if ok[2] && (!c.Underlay.Contains(p.Addr()) || p.Bits() < c.Underlay.Bits()) {
+			d.add(path, fmt.Sprintf("LoadBalancer IPs are answered on the underlay: pick a range inside %s, e.g. its top addresses", c.Underlay),
+				"%s is not inside cluster.underlay %s", p, c.Underlay)
+			continue
+		}
+		c.LoadBalancerPool = append(c.LoadBalancerPool, p)
+	}
 }
 
 // prefix parses an IPv4 CIDR; def is used when s is empty.

@@ -55,6 +55,10 @@ func TestLabErrors(t *testing.T) {
 		files files // extra files, relative to the lab file
 		want  []string
 	}{
+		{name: "load balancer pool", lab: "name: a\ncluster:\n  loadBalancerPool: [172.30.0.240/28, 10.0.0.1, 172.30.0.1/33]\n" + twoNodes, want: []string{
+			"lab.yaml:3:39: cluster.loadBalancerPool[1]: 10.0.0.1/32 is not inside cluster.underlay 172.30.0.0/24\n  hint: LoadBalancer IPs are answered on the underlay: pick a range inside 172.30.0.0/24, e.g. its top addresses",
+			"lab.yaml:3:49: cluster.loadBalancerPool[2]: invalid CIDR \"172.30.0.1/33\": prefix length \"33\" is out of range\n  hint: the prefix length of an IPv4 range is 0..32, e.g. 172.30.0.240/28",
+		}},
 		{name: "syntax", lab: "name: a\nnodes:\n  - name: n1\n    role: worker: x\n", want: []string{
 			"lab.yaml:4: yaml: mapping values are not allowed in this context",
 		}},

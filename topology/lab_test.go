@@ -59,7 +59,7 @@ func TestParseFull(t *testing.T) {
 		PodCIDR: DefaultPodCIDR, NodeCIDRMaskSize: 24, ServiceCIDR: DefaultServiceCIDR, Domain: "cluster.local",
 		Overlay: "vxlan", Underlay: DefaultUnderlay, CNI: "podlab", MTU: 1500,
 	}
-	if c != wantCluster || lab.Runtime != "netns" {
+	if !reflect.DeepEqual(c, wantCluster) || lab.Runtime != "" { // "" = the configured default
 		t.Errorf("cluster = %+v runtime %q", c, lab.Runtime)
 	}
 	cp := lab.Nodes[0]

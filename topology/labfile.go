@@ -13,14 +13,15 @@ type labFile struct {
 }
 
 type clusterFile struct {
-	PodCIDR          string `json:"podCIDR"`
-	NodeCIDRMaskSize *int   `json:"nodeCIDRMaskSize"`
-	ServiceCIDR      string `json:"serviceCIDR"`
-	Domain           string `json:"domain"`
-	Overlay          string `json:"overlay"`
-	Underlay         string `json:"underlay"`
-	CNI              string `json:"cni"`
-	MTU              *int   `json:"mtu"`
+	PodCIDR          string   `json:"podCIDR"`
+	NodeCIDRMaskSize *int     `json:"nodeCIDRMaskSize"`
+	ServiceCIDR      string   `json:"serviceCIDR"`
+	Domain           string   `json:"domain"`
+	Overlay          string   `json:"overlay"`
+	Underlay         string   `json:"underlay"`
+	CNI              string   `json:"cni"`
+	MTU              *int     `json:"mtu"`
+	LoadBalancerPool []string `json:"loadBalancerPool"`
 }
 
 type nodeFile struct {

@@ -66,6 +66,9 @@ type Cluster struct {
 	Underlay         netip.Prefix `json:"underlay"`         // default 172.30.0.0/24
 	CNI              string       `json:"cni"`              // podlab (default) | bridge
 	MTU              int          `json:"mtu"`              // underlay MTU, default 1500
+	// LoadBalancerPool is where LoadBalancer Services get their IPs (MetalLB-style):
+	// ranges inside the underlay, answered from a node. Empty: they stay pending.
+	LoadBalancerPool []netip.Prefix `json:"loadBalancerPool,omitempty"`
 }
 
 // Node is a Kubernetes node: a namespace with an underlay address and a pod subnet.
