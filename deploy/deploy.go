@@ -256,7 +256,9 @@ func (d *deployer) nodes(ctx context.Context) error {
 			}
 			d.log.Emit(events.Event{Type: events.LinkUp, Kind: "Link", Name: n.Name + "/" + plan.VXLANDevice, Node: n.Name})
 		}
-		if err := network.ApplyOverlay(path, p.OverlayFor(n)); err != nil {
+		o := p.OverlayFor(n)
+		o.Routes = append(o.Routes, p.ServiceRoute())
+		if err := network.ApplyOverlay(path, o); err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
 		if err := network.Masquerade(ctx, path, p.Lab, p.Cluster.PodCIDR); err != nil {

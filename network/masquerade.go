@@ -6,8 +6,6 @@ import (
 	"net/netip"
 
 	"sigs.k8s.io/knftables"
-
-	"podlab.dev/podlab/nsutil"
 )
 
 // NATTable is the nftables table podlab owns in each node namespace.
@@ -17,19 +15,16 @@ const NATTable = "podlab"
 // leaving the pod network is masqueraded to the node's address; pod-to-pod traffic
 // keeps its source. tx is built by MasqueradeTx so tests can run it against a Fake.
 func Masquerade(ctx context.Context, nsPath, lab string, podCIDR netip.Prefix) error {
-	return nsutil.Do(nsPath, func() error {
-		// knftables execs nft; the child inherits this thread's namespace.
-		nft, err := knftables.New(knftables.IPv4Family, NATTable)
-		if err != nil {
-			return fmt.Errorf("nftables: %w", err)
-		}
-		tx := nft.NewTransaction()
-		MasqueradeTx(tx, lab, podCIDR)
-		if err := nft.Run(ctx, tx); err != nil {
-			return fmt.Errorf("program masquerade: %w", err)
-		}
-		return nil
-	})
+	nft, err := NFT(nsPath, knftables.IPv4Family, NATTable)
+	if err != nil {
+		return err
+	}
+	tx := nft.NewTransaction()
+	MasqueradeTx(tx, lab, podCIDR)
+	if err := nft.Run(ctx, tx); err != nil {
+		return fmt.Errorf("program masquerade: %w", err)
+	}
+	return nil
 }
 
 // MasqueradeTx adds the table, its postrouting chain and the masquerade rule.

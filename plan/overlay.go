@@ -68,3 +68,10 @@ func (p *Plan) HostRoutes() Overlay {
 	}
 	return o
 }
+
+// ServiceRoute sends a node's own traffic for the service range out of its uplink, so
+// that a ClusterIP has a route before kube-proxy's output hook rewrites it (a packet
+// without a route never reaches netfilter), as a node's default route does in a cluster.
+func (p *Plan) ServiceRoute() Route {
+	return Route{Dst: p.Cluster.ServiceCIDR, Dev: Uplink}
+}

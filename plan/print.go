@@ -38,6 +38,7 @@ func (p *Plan) Print(w io.Writer) {
 		for _, f := range o.FDB {
 			fmt.Fprintf(w, "  fdb %s dev %s dst %s self permanent\n", f.MAC, f.Dev, f.Dst)
 		}
+		fmt.Fprintf(w, "  route %s dev %s\n", p.ServiceRoute().Dst, p.ServiceRoute().Dev)
 		fmt.Fprintf(w, "  sysctl net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1\n")
 		fmt.Fprintf(w, "  nft table ip podlab: masquerade %s -> not %s\n", c.PodCIDR, c.PodCIDR)
 		fmt.Fprintf(w, "  cni conflist podlab (%s), subnet %s\n\n", c.CNI, n.PodCIDR)
