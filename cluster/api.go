@@ -11,6 +11,7 @@ const (
 	PathState    = "/v1/state"
 	PathEvents   = "/v1/events" // ?follow=1 keeps the stream open
 	PathCounters = "/v1/counters"
+	PathReady    = "/v1/ready"    // how many pods are ready: cheap to poll
 	PathDetails  = "/v1/details/" // {pod|node|host}/{name}?namespace=NS
 	PathPods     = "/v1/pods/"    // DELETE {ns}/{name}; PUT {ns}/{name}/labels
 )
@@ -22,6 +23,9 @@ func (s *Supervisor) routes() http.Handler {
 		json.NewEncoder(w).Encode(s.State())
 	})
 	mux.HandleFunc("GET "+PathEvents, s.serveEvents)
+	mux.HandleFunc("GET "+PathReady, func(w http.ResponseWriter, r *http.Request) {
+		reply(w, s.ReadyCount(), nil)
+	})
 	mux.HandleFunc("GET "+PathCounters, func(w http.ResponseWriter, r *http.Request) {
 		cs, err := s.Counters()
 		reply(w, cs, err)

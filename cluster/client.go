@@ -88,6 +88,13 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
+// Ready returns how many pods are ready; it is cheap enough to poll.
+func (c *Client) Ready(ctx context.Context) (ReadyCount, error) {
+	var r ReadyCount
+	err := c.do(ctx, http.MethodGet, PathReady, nil, &r)
+	return r, err
+}
+
 // Counters returns every pod's, node's and host's interface counters now.
 func (c *Client) Counters(ctx context.Context) (*CounterSet, error) {
 	var cs CounterSet

@@ -254,6 +254,25 @@ func (s *Supervisor) probeOne(ctx context.Context, p *plan.Pod) bool {
 	return r.Ready
 }
 
+// ReadyCount says how many of the lab's pods are ready.
+func (s *Supervisor) ReadyCount() ReadyCount {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, p := range s.plan.Pods {
+		if s.ready[p.Key()].Ready {
+			n++
+		}
+	}
+	return ReadyCount{Ready: n, Total: len(s.plan.Pods)}
+}
+
+// ReadyCount is how many pods are ready out of how many.
+type ReadyCount struct {
+	Ready int `json:"ready"`
+	Total int `json:"total"`
+}
+
 // State returns the live state.
 func (s *Supervisor) State() *LabState {
 	s.mu.RLock()

@@ -137,16 +137,15 @@ func waitReady(ctx context.Context, dir state.Dir, pods int, timeout time.Durati
 	c := cluster.NewClient(dir)
 	deadline := time.Now().Add(timeout)
 	for {
-		st, err := c.State(ctx)
-		if err == nil && st.Supervisor.Running {
-			n := st.ReadyCount()
-			prog.step("waiting for pods to be ready", n, pods)
-			if n == pods {
-				return st, nil
+		if r, err := c.Ready(ctx); err == nil {
+			prog.step("waiting for pods to be ready", r.Ready, pods)
+			if r.Ready == r.Total {
+				return c.State(ctx)
 			}
 		}
 		if time.Now().After(deadline) {
 			var not []string
+			st, _ := c.State(ctx)
 			if st != nil {
 				for _, p := range st.Pods {
 					if !p.Ready {
@@ -162,7 +161,7 @@ func waitReady(ctx context.Context, dir state.Dir, pods int, timeout time.Durati
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }

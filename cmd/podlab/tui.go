@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/state"
+	"podlab.dev/podlab/tui"
+)
+
+func newTUI() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tui [--name LAB]",
+		Short: "Explore labs in a terminal UI: topology, pods, nodes, events, shells",
+		Long: "Opens --name, or the only deployed lab, or a picker of the deployed labs.\n" +
+			"Everything shown comes from the lab's supervisor, like inspect and events.\n" +
+			"Keys: : command (:pods :nodes :topo :events), / filter, enter details, s shell,\n" +
+			"d delete pod, l labels, ? help, q quit.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			lab, _ := cmd.Flags().GetString("name")
+			root := cfg.StateDir
+			if lab != "" && !state.For(root, lab).Exists() {
+				return fmt.Errorf("lab %q is not deployed; see `podlab inspect --all`", lab)
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM)
+			defer stop()
+			return tui.Run(ctx, tui.Config{
+				Lab:  lab,
+				Labs: func() ([]string, error) { return state.Labs(root) },
+				Open: func(lab string) tui.Source { return cluster.NewClient(state.For(root, lab)) },
+				Shell: func(lab, kind, namespace, name string) *exec.Cmd {
+					args := []string{"--state-dir", root, "exec", "--name", lab}
+					if kind == "Pod" {
+						args = append(args, "-n", namespace)
+					}
+					c := exec.Command(exe, append(args, name, "--", "sh")...)
+					c.Env = append(os.Environ(), "PS1="+name+"# ")
+					return c
+				},
+			})
+		},
+	}
+	cmd.Flags().String("name", "", "lab name (default: the only deployed lab, else a picker)")
+	return cmd
+}
