@@ -14,6 +14,9 @@ const (
 	PathReady    = "/v1/ready"    // how many pods are ready: cheap to poll
 	PathDetails  = "/v1/details/" // {pod|node|host}/{name}?namespace=NS
 	PathPods     = "/v1/pods/"    // DELETE {ns}/{name}; PUT {ns}/{name}/labels
+	PathObjects  = "/v1/objects"  // ?kind=K&namespace=NS
+	PathApply    = "/v1/apply"
+	PathDelete   = "/v1/delete"
 )
 
 func (s *Supervisor) routes() http.Handler {
@@ -23,6 +26,7 @@ func (s *Supervisor) routes() http.Handler {
 		json.NewEncoder(w).Encode(s.State())
 	})
 	mux.HandleFunc("GET "+PathEvents, s.serveEvents)
+	s.objectRoutes(mux)
 	mux.HandleFunc("GET "+PathReady, func(w http.ResponseWriter, r *http.Request) {
 		reply(w, s.ReadyCount(), nil)
 	})

@@ -16,6 +16,7 @@ import (
 
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/state"
+	"podlab.dev/podlab/topology"
 )
 
 // Client talks to a lab's supervisor over its unix socket.
@@ -93,6 +94,28 @@ func (c *Client) Ready(ctx context.Context) (ReadyCount, error) {
 	var r ReadyCount
 	err := c.do(ctx, http.MethodGet, PathReady, nil, &r)
 	return r, err
+}
+
+// Objects lists the lab's stored objects of kind (all when empty) in namespace (all
+// when empty).
+func (c *Client) Objects(ctx context.Context, kind, namespace string) ([]*StoredObject, error) {
+	var out []*StoredObject
+	err := c.do(ctx, http.MethodGet, PathObjects+"?kind="+url.QueryEscape(kind)+"&namespace="+url.QueryEscape(namespace), nil, &out)
+	return out, err
+}
+
+// Apply creates or replaces objects.
+func (c *Client) Apply(ctx context.Context, objs []topology.Object) ([]ApplyResult, error) {
+	var out []ApplyResult
+	err := c.do(ctx, http.MethodPost, PathApply, objs, &out)
+	return out, err
+}
+
+// DeleteObjects deletes objects.
+func (c *Client) DeleteObjects(ctx context.Context, refs []ObjectRef) ([]ApplyResult, error) {
+	var out []ApplyResult
+	err := c.do(ctx, http.MethodPost, PathDelete, refs, &out)
+	return out, err
 }
 
 // Counters returns every pod's, node's and host's interface counters now.

@@ -29,6 +29,7 @@ type Supervisor struct {
 	events  *eventHub
 	nodeNS  map[string]vnetns.NsHandle
 	runtime Namespaces
+	objects *objectStore
 
 	// mu guards the plan (pods come and go, labels change), the servers and readiness.
 	mu      sync.RWMutex
@@ -45,7 +46,7 @@ func NewSupervisor(dir state.Dir, log *slog.Logger) (*Supervisor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: lab %q: %w", dir.Lab, err)
 	}
-	return &Supervisor{dir: dir, plan: p, log: log, runtime: netns.New(), ready: map[string]Readiness{}, servers: map[string]*workload.Server{}, nodeNS: map[string]vnetns.NsHandle{}, ProbeInterval: 10 * time.Second}, nil
+	return &Supervisor{dir: dir, plan: p, log: log, runtime: netns.New(), objects: newObjectStore(), ready: map[string]Readiness{}, servers: map[string]*workload.Server{}, nodeNS: map[string]vnetns.NsHandle{}, ProbeInterval: 10 * time.Second}, nil
 }
 
 // Namespaces is what the supervisor needs of the runtime: removing a pod's namespace.
@@ -84,6 +85,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			h.Close()
 		}
 	}()
+	s.loadObjects()
 	s.startServers()
 	defer func() {
 		s.mu.Lock()

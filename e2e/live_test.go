@@ -95,3 +95,43 @@ func TestLiveChanges(t *testing.T) {
 		t.Errorf("events lack PodDeleted or PodLabelsChanged: %v", seen)
 	}
 }
+
+// apply, get and delete of objects, as kubectl users expect.
+func TestApplyGetDelete(t *testing.T) {
+	e := newEnv(t)
+	name := uniq("objs")
+	e.deploy(name, fmt.Sprintf(smallLab, name, "o", "o"))
+	file := writeLab(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: default}\nspec: {podSelector: {}}\n")
+	if out := e.must("apply", "--name", name, "-f", file); out != "configmap/settings created\nnetworkpolicy/deny created\n" {
+		t.Errorf("apply: %q", out)
+	}
+	if out := e.must("apply", "--name", name, "-f", file); !strings.Contains(out, "configmap/settings unchanged") {
+		t.Errorf("second apply: %q", out)
+	}
+	out := e.must("get", "--name", name, "cm,netpol")
+	if !strings.Contains(out, "settings") || !strings.Contains(out, "deny") {
+		t.Errorf("get cm,netpol:\n%s", out)
+	}
+	out = e.must("get", "--name", name, "pods", "-o", "wide")
+	if !strings.Contains(out, "o-1") || !strings.Contains(out, "1/1") || !strings.Contains(out, "Running") {
+		t.Errorf("get pods -o wide:\n%s", out)
+	}
+	var list struct {
+		Kind  string
+		Items []map[string]any
+	}
+	if err := json.Unmarshal([]byte(e.must("get", "--name", name, "pods", "-o", "json")), &list); err != nil || list.Kind != "List" || len(list.Items) != 2 {
+		t.Errorf("get pods -o json: %+v %v", list, err)
+	}
+	bad := writeLab(t, "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  type: ClusterIp\n  ports: [{port: 80}]\n")
+	if _, errs, code := e.run("apply", "--name", name, "-f", bad); code != 2 || !strings.Contains(errs, `did you mean "ClusterIP"?`) || !strings.Contains(errs, "lab.yaml:5") {
+		t.Errorf("apply of an invalid Service: exit %d: %s", code, errs)
+	}
+	if _, errs, code := e.run("get", "--name", name, "bogus"); code != 2 || !strings.Contains(errs, `doesn't have a resource type "bogus"`) {
+		t.Errorf("get bogus: exit %d: %s", code, errs)
+	}
+	e.must("delete", "--name", name, "-f", file)
+	if _, errs, code := e.run("get", "--name", name, "cm", "settings"); code != 2 || !strings.Contains(errs, "not found") {
+		t.Errorf("get after delete: exit %d: %s", code, errs)
+	}
+}

@@ -24,6 +24,8 @@ const (
 	PodReady          = "PodReady"
 	PodDeleted        = "PodDeleted"
 	PodLabelsChanged  = "PodLabelsChanged"
+	ObjectApplied     = "ObjectApplied"
+	ObjectDeleted     = "ObjectDeleted"
 	PodNotReady       = "PodNotReady"
 	ObjectNotApplied  = "ObjectNotApplied"
 	SupervisorStarted = "SupervisorStarted"

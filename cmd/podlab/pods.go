@@ -35,30 +35,66 @@ func notFound(err error) error {
 }
 
 func newDelete() *cobra.Command {
-	var namespace string
+	var namespace, file string
 	cmd := &cobra.Command{
-		Use:   "delete pod NAME... [-n NAMESPACE] [--name LAB]",
-		Short: "Delete pods from a running lab (CNI DEL, namespace removed)",
-		Args:  cobra.MinimumNArgs(2),
+		Use:   "delete (-f FILE | pod NAME... | KIND NAME...) [-n NAMESPACE] [--name LAB]",
+		Short: "Delete pods (CNI DEL, namespace removed) or objects from a running lab",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if args[0] != "pod" && args[0] != "pods" && args[0] != "po" {
-				return invalid("delete %q: this version deletes pods: podlab delete pod NAME", args[0])
-			}
 			c, _, err := client(cmd)
 			if err != nil {
 				return err
 			}
-			for _, name := range args[1:] {
-				if err := c.DeletePod(cmd.Context(), namespace, name); err != nil {
-					return notFound(err)
+			if file != "" {
+				if len(args) > 0 {
+					return invalid("give either -f FILE or KIND NAME, not both")
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "pod %q deleted\n", name)
+				objs, err := readManifests(file)
+				if err != nil {
+					return err
+				}
+				var refs []cluster.ObjectRef
+				for _, o := range objs {
+					refs = append(refs, cluster.ObjectRef{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name})
+				}
+				rs, err := c.DeleteObjects(cmd.Context(), refs)
+				if err != nil {
+					return err
+				}
+				return printResults(cmd.OutOrStdout(), rs)
+			}
+			if len(args) < 2 {
+				return invalid("say what to delete: podlab delete pod NAME, podlab delete svc NAME or podlab delete -f FILE")
+			}
+			kind, ok := resources[strings.ToLower(args[0])]
+			if !ok {
+				return invalid("the server doesn't have a resource type %q", args[0])
+			}
+			for _, name := range args[1:] {
+				if kind == "Pod" {
+					if err := c.DeletePod(cmd.Context(), namespace, name); err != nil {
+						return notFound(err)
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "pod %q deleted\n", name)
+					continue
+				}
+				ns := namespace
+				if clusterScoped[kind] {
+					ns = ""
+				}
+				rs, err := c.DeleteObjects(cmd.Context(), []cluster.ObjectRef{{Kind: kind, Namespace: ns, Name: name}})
+				if err != nil {
+					return err
+				}
+				if err := printResults(cmd.OutOrStdout(), rs); err != nil {
+					return err
+				}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().String("name", "", "lab name (default: the only deployed lab)")
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "Kubernetes namespace")
+	cmd.Flags().StringVarP(&file, "filename", "f", "", "delete the objects of this manifest file")
 	return cmd
 }
 

@@ -1,0 +1,246 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+
+	v1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/knftables"
+)
+
+// Node is the identity of the node a Proxier programs.
+type Node struct {
+	Name string
+	// IPs are the node's primary addresses; NodePorts are accepted on these only.
+	IPs []netip.Addr
+	// PodCIDR is this node's pod range (informational; masquerade decisions use
+	// ClusterCIDR, as kube-proxy's --cluster-cidr does).
+	PodCIDR netip.Prefix
+	// ClusterCIDR is the cluster-wide pod range: sources outside it are
+	// masqueraded when they reach a ClusterIP, and sources inside it are
+	// short-circuited by externalTrafficPolicy Local. Zero: neither rule.
+	ClusterCIDR netip.Prefix
+	// ServiceCIDR is the Service range: packets to an unallocated address in it
+	// are dropped. Zero: no such rule.
+	ServiceCIDR netip.Prefix
+}
+
+// Proxier is one node's kube-proxy in nftables mode (IPv4). Sync may be called
+// from several goroutines; calls are serialized.
+type Proxier struct {
+	nft         knftables.Interface
+	nodeName    string
+	nodeIPs     []netip.Addr
+	clusterCIDR netip.Prefix
+	serviceCIDR netip.Prefix
+	names       nameCache
+
+	mu              sync.Mutex
+	needFullSync    bool
+	baseChainsReset bool
+	// What the table holds after the last successful sync.
+	chains   map[string]string       // per-service chain -> content fingerprint
+	sets     map[string]int          // affinity set -> timeout seconds
+	counters map[string]counterOwner // named counter -> owner
+
+	clusterIPs, serviceIPs, firewallIPs         *elementStore
+	noEndpointServices, noEndpointNodePorts     *elementStore
+	serviceNodePorts, hairpin, endpointCounters *elementStore
+}
+
+// New returns the Proxier of one node; nft must be bound to family ip, table
+// kube-proxy (knftables.New(knftables.IPv4Family, "kube-proxy") or a Fake).
+func New(nft knftables.Interface, node Node) *Proxier {
+	mask := func(p netip.Prefix) netip.Prefix {
+		if p.IsValid() && p.Addr().Is4() {
+			return p.Masked()
+		}
+		return netip.Prefix{}
+	}
+	return &Proxier{
+		nft:                 nft,
+		nodeName:            node.Name,
+		nodeIPs:             ipv4Only(node.IPs),
+		clusterCIDR:         mask(node.ClusterCIDR),
+		serviceCIDR:         mask(node.ServiceCIDR),
+		names:               nameCache{m: map[string]string{}},
+		needFullSync:        true,
+		chains:              map[string]string{},
+		sets:                map[string]int{},
+		counters:            map[string]counterOwner{},
+		clusterIPs:          newElementStore("set", clusterIPsSet),
+		serviceIPs:          newElementStore("map", serviceIPsMap),
+		firewallIPs:         newElementStore("map", firewallIPsMap),
+		noEndpointServices:  newElementStore("map", noEndpointServicesMap),
+		noEndpointNodePorts: newElementStore("map", noEndpointNodePortsMap),
+		serviceNodePorts:    newElementStore("map", serviceNodePortsMap),
+		hairpin:             newElementStore("set", hairpinConnectionsSet),
+		endpointCounters:    newElementStore("map", endpointCountersMap),
+	}
+}
+
+func (p *Proxier) stores() []*elementStore {
+	return []*elementStore{p.clusterIPs, p.serviceIPs, p.firewallIPs, p.noEndpointServices,
+		p.noEndpointNodePorts, p.serviceNodePorts, p.hairpin, p.endpointCounters}
+}
+
+// syncState collects what this sync wants to exist.
+type syncState struct {
+	chains   map[string]string
+	sets     map[string]int
+	counters map[string]counterOwner
+}
+
+// Sync makes the table match svcs and slices (the complete current lists, like an
+// informer's cache). The first sync (and the one after a failure) writes
+// everything; later ones rewrite only the chains whose content changed, add and
+// delete only the changed map and set elements, and delete stale chains, sets and
+// counters, all in one atomic transaction.
+func (p *Proxier) Sync(ctx context.Context, svcs []*v1.Service, slices []*discoveryv1.EndpointSlice) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+
+	tx := p.nft.NewTransaction()
+	if p.needFullSync {
+		p.setup(tx)
+		if err := p.reloadState(ctx, tx); err != nil {
+			return err
+		}
+	}
+	for _, s := range p.stores() {
+		s.startSync()
+	}
+	st := &syncState{
+		chains:   make(map[string]string, len(p.chains)),
+		sets:     make(map[string]int, len(p.sets)),
+		counters: make(map[string]counterOwner, len(p.counters)),
+	}
+	idx := indexSlices(slices)
+	for _, svc := range svcs {
+		ports := servicePorts(svc)
+		if len(ports) == 0 {
+			continue
+		}
+		svcSlices := idx[sliceKey{svc.Namespace, svc.Name}]
+		for _, sp := range ports {
+			p.syncServicePort(tx, st, sp, endpointsFor(sp, svcSlices, p.nodeName))
+		}
+	}
+
+	// Stale objects, in an order the kernel accepts: empty the chains, so nothing
+	// refers to the affinity sets; drop the sets and the elements (which refer to
+	// chains and counters); then the chains and counters themselves. (Upstream
+	// waits a second before deleting chains because kernels before 6.2 noticed
+	// the last reference going only later; podlab needs 6.2 or newer.)
+	var staleChains []string
+	for name := range p.chains {
+		if _, ok := st.chains[name]; !ok {
+			staleChains = append(staleChains, name)
+			tx.Flush(&knftables.Chain{Name: name})
+		}
+	}
+	for name := range p.sets {
+		if _, ok := st.sets[name]; !ok {
+			tx.Delete(&knftables.Set{Name: name})
+		}
+	}
+	for _, s := range p.stores() {
+		s.cleanup(tx)
+	}
+	for _, name := range staleChains {
+		tx.Delete(&knftables.Chain{Name: name})
+	}
+	for name := range p.counters {
+		if _, ok := st.counters[name]; !ok {
+			tx.Delete(&knftables.Counter{Name: name})
+		}
+	}
+
+	if tx.NumOperations() > 0 {
+		if err := p.nft.Run(ctx, tx); err != nil {
+			// Our record of the table may now be wrong: the next sync is a full one
+			// that reads the elements back and rewrites every chain.
+			p.needFullSync = true
+			return fmt.Errorf("proxy: sync table ip %s on node %s: %w", tableName, p.nodeName, err)
+		}
+	}
+	p.needFullSync = false
+	p.chains, p.sets, p.counters = st.chains, st.sets, st.counters
+	if len(p.names.m) > 2*(len(p.chains)+len(p.counters))+1024 {
+		clear(p.names.m) // endpoints came and went; start over rather than grow
+	}
+	return nil
+}
+
+// reloadState forgets what we think the table holds and reads it back: existing
+// per-service chains, affinity sets and counters are marked for rewrite (or
+// deletion), elements are reloaded.
+func (p *Proxier) reloadState(ctx context.Context, tx *knftables.Transaction) error {
+	p.chains, p.sets, p.counters = map[string]string{}, map[string]int{}, map[string]counterOwner{}
+	list := func(kind string) ([]string, error) {
+		names, err := p.nft.List(ctx, kind)
+		if err != nil && !knftables.IsNotFound(err) {
+			return nil, fmt.Errorf("proxy: list %s of table ip %s: %w", kind, tableName, err)
+		}
+		return names, nil
+	}
+	chains, err := list("chains")
+	if err != nil {
+		return err
+	}
+	for _, c := range chains {
+		if isServiceChainName(c) {
+			p.chains[c] = "" // never equal to a real fingerprint: rewritten
+		}
+	}
+	sets, err := list("sets")
+	if err != nil {
+		return err
+	}
+	for _, s := range sets {
+		if strings.HasPrefix(s, affinitySetPrefix) {
+			p.sets[s] = -1
+		}
+	}
+	counters, err := list("counters")
+	if err != nil {
+		return err
+	}
+	for _, c := range counters {
+		if isServiceChainName(c) {
+			p.counters[c] = counterOwner{}
+		}
+	}
+	for _, s := range p.stores() {
+		s.reload(ctx, tx, p.nft)
+	}
+	return nil
+}
+
+// nameCache memoizes the hashed chain-name bases: hashing is the costliest part of
+// computing a large ruleset, and the names of a Service never change.
+type nameCache struct{ m map[string]string }
+
+func (c *nameCache) service(sp *servicePort) string {
+	k := sp.namespace + "/" + sp.name + "/" + sp.protocol + "/" + sp.portName
+	if v, ok := c.m[k]; ok {
+		return v
+	}
+	v := servicePortChainBase(sp.namespace, sp.name, sp.protocol, sp.portName)
+	c.m[k] = v
+	return v
+}
+
+func (c *nameCache) endpoint(sp *servicePort, ep *endpoint) string {
+	k := sp.namespace + "/" + sp.name + "/" + sp.protocol + "/" + sp.portName + "__" + ep.key
+	if v, ok := c.m[k]; ok {
+		return v
+	}
+	v := endpointChainBase(sp.namespace, sp.name, sp.protocol, sp.portName, ep.ip.String(), ep.port)
+	c.m[k] = v
+	return v
+}
