@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	v1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/topology"
@@ -101,16 +105,20 @@ func (st *objectStore) list(kind, namespace string) []*StoredObject {
 	return out
 }
 
-// loadObjects puts the lab file's manifest objects (all but pods) into the store.
+// loadObjects puts the lab file's manifest objects (all but pods, which run) into the
+// store, Services through the Services component.
 func (s *Supervisor) loadObjects() {
 	for _, o := range s.plan.Objects {
-		if o.Kind != "Pod" {
-			s.objects.apply(o, s.started)
+		if o.Kind == "Pod" {
+			continue
+		}
+		if r := s.applyObject(o, s.started); r.Error != "" {
+			s.events.emit(events.Event{Type: events.Warning, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Message: r.Error})
 		}
 	}
 }
 
-// Apply stores objects applied over the API.
+// Apply creates or replaces objects applied over the API.
 func (s *Supervisor) Apply(objs []topology.Object) []ApplyResult {
 	var out []ApplyResult
 	for _, o := range objs {
@@ -119,8 +127,8 @@ func (s *Supervisor) Apply(objs []topology.Object) []ApplyResult {
 				Error: fmt.Sprintf("%s objects are created at deploy in this version: add it to the lab file and run `podlab deploy --reconfigure`", o.Kind)})
 			continue
 		}
-		r := s.objects.apply(o, time.Now())
-		if r.Action != "unchanged" {
+		r := s.applyObject(o, time.Now())
+		if r.Error == "" && r.Action != "unchanged" {
 			msg := r.Action
 			if !o.Applied {
 				msg += "; kept, not applied yet by this version"
@@ -129,7 +137,55 @@ func (s *Supervisor) Apply(objs []topology.Object) []ApplyResult {
 		}
 		out = append(out, r)
 	}
+	if s.svc != nil {
+		s.svc.waitSynced(context.Background()) // apply returns once kube-proxy has the change
+	}
 	return out
+}
+
+// applyObject admits one object (the Services component validates and allocates
+// Services and checks user-supplied endpoints) and stores it.
+func (s *Supervisor) applyObject(o topology.Object, now time.Time) ApplyResult {
+	r := ApplyResult{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+	ss := s.svc
+	switch o.Kind {
+	case "Service":
+		var svc v1.Service
+		if err := json.Unmarshal(o.Raw, &svc); err != nil {
+			r.Error = err.Error()
+			return r
+		}
+		svc.Namespace = o.Namespace
+		stored, err := ss.reg.Apply(&svc, o.Pos)
+		if err != nil {
+			r.Error = err.Error()
+			return r
+		}
+		o = topoObject(o.APIVersion, o.Kind, o.Namespace, o.Name, stored)
+	case "EndpointSlice", "Endpoints":
+		if err := admit(ss.reg, o); err != nil {
+			r.Error = err.Error()
+			return r
+		}
+		ss.mu.Lock()
+		if o.Kind == "EndpointSlice" {
+			var sl discoveryv1.EndpointSlice
+			json.Unmarshal(o.Raw, &sl)
+			sl.Namespace = o.Namespace
+			ss.manual[o.Namespace+"/"+o.Name] = &sl
+		} else {
+			var eps v1.Endpoints
+			json.Unmarshal(o.Raw, &eps)
+			eps.Namespace = o.Namespace
+			ss.manEps[o.Namespace+"/"+o.Name] = &eps
+		}
+		ss.mu.Unlock()
+	}
+	r = s.objects.apply(o, now)
+	if ss != nil && (o.Kind == "Service" || o.Kind == "EndpointSlice" || o.Kind == "Endpoints") {
+		ss.kick()
+	}
+	return r
 }
 
 // DeleteObjects removes objects.
@@ -137,13 +193,27 @@ func (s *Supervisor) DeleteObjects(refs []ObjectRef) []ApplyResult {
 	var out []ApplyResult
 	for _, ref := range refs {
 		r := ApplyResult{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, Action: "deleted"}
+		switch ref.Kind {
+		case "Service":
+			s.svc.reg.Delete(ref.Namespace, ref.Name)
+		case "EndpointSlice":
+			s.svc.mu.Lock()
+			delete(s.svc.manual, ref.Namespace+"/"+ref.Name)
+			s.svc.mu.Unlock()
+		case "Endpoints":
+			s.svc.mu.Lock()
+			delete(s.svc.manEps, ref.Namespace+"/"+ref.Name)
+			s.svc.mu.Unlock()
+		}
 		if !s.objects.remove(ref) {
 			r.Action, r.Error = "", fmt.Sprintf("%s %q not found", strings.ToLower(ref.Kind), ref.Name)
 		} else {
 			s.events.emit(events.Event{Type: events.ObjectDeleted, Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name})
+			s.svc.kick()
 		}
 		out = append(out, r)
 	}
+	s.svc.waitSynced(context.Background())
 	return out
 }
 

@@ -36,6 +36,7 @@ func (s *Supervisor) DeletePod(ctx context.Context, namespace, name string) erro
 	if err != nil {
 		return err
 	}
+	s.svc.kick() // its endpoints go first, as when a pod starts terminating
 	if srv != nil {
 		srv.Close()
 	}
@@ -71,6 +72,7 @@ func (s *Supervisor) SetLabels(namespace, name string, labels map[string]string)
 	if err != nil {
 		return err
 	}
+	s.svc.kick()
 	s.events.emit(events.Event{Type: events.PodLabelsChanged, Kind: "Pod", Namespace: namespace, Name: name, Node: node, Message: labelString(labels)})
 	return nil
 }

@@ -30,6 +30,7 @@ type Supervisor struct {
 	nodeNS  map[string]vnetns.NsHandle
 	runtime Namespaces
 	objects *objectStore
+	svc     *serviceSync
 
 	// mu guards the plan (pods come and go, labels change), the servers and readiness.
 	mu      sync.RWMutex
@@ -85,7 +86,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			h.Close()
 		}
 	}()
+	s.svc = newServiceSync(s)
 	s.loadObjects()
+	if err := s.svc.start(ctx); err != nil {
+		return fmt.Errorf("supervisor: services: %w", err)
+	}
 	s.startServers()
 	defer func() {
 		s.mu.Lock()
@@ -247,6 +252,9 @@ func (s *Supervisor) probeOne(ctx context.Context, p *plan.Pod) bool {
 	old, seen := s.ready[p.Key()]
 	s.ready[p.Key()] = r
 	s.mu.Unlock()
+	if s.svc != nil && r.Ready != old.Ready {
+		s.svc.kick() // endpoints follow readiness
+	}
 	switch {
 	case r.Ready && (!seen || !old.Ready):
 		s.events.emit(events.Event{Type: events.PodReady, Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Node: p.Node, Message: p.IP.String()})

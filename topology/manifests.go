@@ -114,6 +114,8 @@ func (m *manifestSet) decode(file, prefix string, n *yaml.Node, e *errs) {
 	case "apps/Deployment":
 		applied = true
 		pods = d.deployment(obj, ns)
+	case "/Service", "/Endpoints", "discovery.k8s.io/EndpointSlice":
+		applied = true // the supervisor's Services component
 	}
 	if len(e.list) > before {
 		return

@@ -24,3 +24,5 @@ type Source interface {
 	// SetLabels replaces the pod's labels.
 	SetLabels(ctx context.Context, namespace, name string, labels map[string]string) error
 }
+
+var _ Source = (*cluster.Client)(nil)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -58,14 +59,14 @@ func (c *cursor) key(msg tea.KeyPressMsg) bool {
 	return true
 }
 
-// column of a table. Widths are decided once per data change from the widest cell
-// (capped at max), then the widest flexible columns shrink and the lowest priority
-// columns go until the table fits.
+// column of a table. Widths are decided once per data change: columns are taken in
+// priority order while they fit at their least width, then grow toward their widest
+// cell (capped at max) in the same order; the last one takes what is left.
 type column struct {
 	title string
 	max   int  // cap of the natural width; 0: none
-	min   int  // a flexible column shrinks down to this
-	prio  int  // columns with a lower prio are dropped first when too narrow
+	min   int  // a flexible column can be cut down to this
+	prio  int  // higher first
 	right bool // numbers
 	fixed int  // width of a column whose cells change between data changes (counters, age)
 	width int  // decided by layout; 0: hidden
@@ -76,48 +77,42 @@ const colSep = "  "
 // layout decides every column's width for a screen w cells wide (after the marker);
 // natural[i] is the widest cell of column i.
 func layout(cols []column, natural []int, w int) {
-	total := 0
+	want := make([]int, len(cols))
+	least := make([]int, len(cols))
+	order := make([]int, len(cols))
 	for i := range cols {
 		c := &cols[i]
-		c.width = max(natural[i], ansi.StringWidth(c.title), c.fixed)
-		if c.max > 0 && c.width > c.max {
-			c.width = max(c.max, ansi.StringWidth(c.title))
+		tw := ansi.StringWidth(c.title)
+		want[i] = max(natural[i], tw, c.fixed)
+		if c.max > 0 && want[i] > c.max {
+			want[i] = max(c.max, tw)
 		}
-		total += c.width + len(colSep)
+		least[i] = want[i]
+		if c.min > 0 {
+			least[i] = min(want[i], max(c.min, 1))
+		}
+		c.width = 0
+		order[i] = i
 	}
-	total -= len(colSep)
-	for total > w {
-		// Shrink the widest flexible column by what is over, down to its min.
-		best := -1
-		for i, c := range cols {
-			if c.width > 0 && c.min > 0 && c.width > c.min && (best < 0 || c.width > cols[best].width) {
-				best = i
-			}
+	slices.SortStableFunc(order, func(a, b int) int { return cols[b].prio - cols[a].prio })
+	used := -len(colSep)
+	for _, i := range order {
+		if used+len(colSep)+least[i] <= w {
+			cols[i].width = least[i]
+			used += len(colSep) + least[i]
 		}
-		if best >= 0 {
-			cut := min(total-w, cols[best].width-cols[best].min)
-			cols[best].width -= cut
-			total -= cut
-			continue
-		}
-		// Drop the lowest priority visible column.
-		drop := -1
-		for i, c := range cols {
-			if c.width > 0 && (drop < 0 || c.prio < cols[drop].prio) {
-				drop = i
-			}
-		}
-		if drop < 0 {
-			break
-		}
-		total -= cols[drop].width + len(colSep)
-		cols[drop].width = 0
 	}
-	// Give what is left to the last visible column (labels, messages).
+	for _, i := range order {
+		if cols[i].width > 0 && cols[i].width < want[i] {
+			grow := min(want[i]-cols[i].width, w-used)
+			cols[i].width += grow
+			used += grow
+		}
+	}
 	for i := len(cols) - 1; i >= 0; i-- {
 		if cols[i].width > 0 {
-			if total < w && cols[i].min > 0 {
-				cols[i].width += w - total
+			if cols[i].min > 0 && used < w {
+				cols[i].width += w - used
 			}
 			break
 		}
@@ -160,7 +155,7 @@ func renderTable(cols []column, cur *cursor, cell func(row, col int) string, sty
 		b.WriteString(fit(c.title, c.width))
 	}
 	lines = append(lines, stColHead.Render(strings.TrimRight(b.String(), " ")))
-	for r := cur.off; r < cur.n && r < cur.off+cur.h-1; r++ {
+	for r := cur.off; r < cur.n && r < cur.off+cur.h; r++ {
 		b.Reset()
 		sel := r == cur.pos
 		if sel {

@@ -77,6 +77,9 @@ func loadPlan(file string) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cluster.CheckObjects(p); err != nil {
+		return nil, err
+	}
 	if p.Runtime == "" {
 		p.Runtime = cfg.Runtime
 	}

@@ -1,0 +1,580 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/events"
+)
+
+// Config wires the TUI to podlab. Only Labs and Open are required.
+type Config struct {
+	Lab  string                   // open this lab at once; empty: the picker, or the only lab
+	Labs func() ([]string, error) // the deployed labs
+	Open func(lab string) Source
+	// Shell makes the command that opens a shell in a pod, node or host (`podlab exec`);
+	// nil: no shells.
+	Shell         func(lab, kind, namespace, name string) *exec.Cmd
+	Now           func() time.Time
+	CountersEvery time.Duration // default 1s
+	Coalesce      time.Duration // least time between two state fetches; default 50ms
+}
+
+// Run runs the TUI until the user quits.
+func Run(ctx context.Context, cfg Config) error {
+	a := New(cfg)
+	defer a.closeLab()
+	_, err := tea.NewProgram(a, tea.WithContext(ctx), tea.WithFPS(20)).Run()
+	return err
+}
+
+type promptMode int
+
+const (
+	promptNone promptMode = iota
+	promptCommand
+	promptFilter
+	promptConfirm
+	promptLabels
+)
+
+const (
+	viewPods = iota
+	viewNodes
+	viewTopo
+	viewEvents
+)
+
+// App is the TUI's root model: the lab picker, or one lab's views around a header and
+// a status line. It owns the data; the views only draw it.
+type App struct {
+	cfg  Config
+	w, h int
+
+	inLab   bool
+	picker  picker
+	pickGen int
+	started bool // the first lab listing: open the only lab
+
+	lab        string
+	fromPicker bool
+	sess       int
+	src        Source
+	ctx        context.Context
+	cancel     context.CancelFunc
+	evCh       chan events.Event
+	evDone     chan error
+
+	st     *cluster.LabState
+	stAt   time.Time
+	since  map[string]time.Time
+	cs     *cluster.CounterSet
+	rates  map[string]float64
+	csErr  error
+	data   *labData
+	views  []view
+	cur    int
+	ev     *eventsView
+	detail *detailsView
+	help   bool
+
+	mode    promptMode
+	in      lineInput
+	inErr   string
+	pending target
+	status  string
+	bad     bool // status is an error
+
+	fetching, dirty, scheduled bool
+	lastFetch                  time.Time
+}
+
+// New returns the TUI's model.
+func New(cfg Config) *App {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CountersEvery <= 0 {
+		cfg.CountersEvery = time.Second
+	}
+	if cfg.Coalesce <= 0 {
+		cfg.Coalesce = 50 * time.Millisecond
+	}
+	return &App{cfg: cfg}
+}
+
+func (a *App) Init() tea.Cmd {
+	if a.cfg.Lab != "" {
+		return a.openLab(a.cfg.Lab, false)
+	}
+	return a.toPicker("")
+}
+
+// openLab starts a session on lab: state, event stream and counters.
+func (a *App) openLab(lab string, fromPicker bool) tea.Cmd {
+	a.closeLab()
+	a.inLab, a.lab, a.fromPicker = true, lab, fromPicker
+	a.src = a.cfg.Open(lab)
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.st, a.data, a.cs, a.rates, a.csErr = nil, nil, nil, nil, nil
+	a.since = map[string]time.Time{}
+	a.ev = newEventsView()
+	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), newTopoView(), a.ev}
+	a.cur = viewPods
+	a.detail, a.help, a.mode, a.status = nil, false, promptNone, ""
+	a.fetching, a.dirty, a.scheduled = true, false, false
+	a.resize()
+	return tea.Batch(a.fetchState(), a.startStream(), a.fetchCounters())
+}
+
+// closeLab ends the session: its goroutine and requests stop, late answers are dropped.
+func (a *App) closeLab() {
+	if a.cancel != nil {
+		a.cancel()
+		a.cancel = nil
+	}
+	a.sess++
+}
+
+func (a *App) toPicker(msg string) tea.Cmd {
+	a.closeLab()
+	a.inLab = false
+	a.picker.msg = msg
+	a.mode, a.help, a.detail = promptNone, false, nil
+	a.pickGen++
+	a.resize()
+	return tea.Batch(a.listLabs(), a.pickerTick())
+}
+
+func (a *App) bodyHeight() int { return max(a.h-3, 1) }
+
+func (a *App) resize() {
+	if a.w == 0 {
+		return
+	}
+	a.picker.setSize(a.w, a.bodyHeight())
+	for _, v := range a.views {
+		v.setSize(a.w, a.bodyHeight())
+	}
+	if a.detail != nil {
+		a.detail.setSize(a.w, a.bodyHeight())
+	}
+}
+
+func (a *App) setStatus(s string, bad bool) { a.status, a.bad = s, bad }
+
+// refresh rebuilds what the views show from the last state and counters.
+func (a *App) refresh() {
+	if a.st == nil {
+		return
+	}
+	a.data = newLabData(a.st, a.since, a.cs, a.rates)
+	for _, v := range a.views {
+		v.setData(a.data)
+	}
+	if a.detail != nil {
+		a.detail.setState(a.data)
+	}
+}
+
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.w, a.h = msg.Width, msg.Height
+		a.resize()
+	case tea.KeyPressMsg:
+		return a, a.onKey(msg)
+	case tea.PasteMsg:
+		if a.mode == promptCommand || a.mode == promptFilter || a.mode == promptLabels {
+			a.in.paste(msg.Content)
+			a.onInput()
+		}
+
+	case labsMsg:
+		if a.inLab {
+			return a, nil
+		}
+		a.picker.setLabs(msg.labs, msg.err)
+		if !a.started && a.cfg.Lab == "" && msg.err == nil && len(msg.labs) == 1 {
+			a.started = true
+			return a, a.openLab(msg.labs[0], true)
+		}
+		a.started = true
+	case pickerTickMsg:
+		if !a.inLab && msg.gen == a.pickGen {
+			return a, tea.Batch(a.listLabs(), a.pickerTick())
+		}
+
+	case stateMsg:
+		if msg.sess != a.sess {
+			return a, nil
+		}
+		a.fetching = false
+		a.lastFetch = time.Now()
+		if msg.err != nil {
+			return a, a.checkGone("state", msg.err)
+		}
+		a.st, a.stAt = msg.st, msg.at
+		a.refresh()
+		if a.dirty {
+			a.dirty = false
+			return a, a.requestFetch()
+		}
+	case fetchNowMsg:
+		if msg.sess != a.sess {
+			return a, nil
+		}
+		a.scheduled = false
+		return a, a.requestFetch()
+	case eventsMsg:
+		if msg.sess != a.sess {
+			return a, nil
+		}
+		return a, a.onEvents(msg.evs)
+	case streamEndMsg:
+		if msg.sess != a.sess {
+			return a, nil
+		}
+		return a, a.checkGone("stream", msg.err)
+	case retryStreamMsg:
+		if msg.sess != a.sess {
+			return a, nil
+		}
+		// The stream replays the whole history: start the list again.
+		a.ev.reset()
+		a.since = map[string]time.Time{}
+		return a, tea.Batch(a.startStream(), a.requestFetch())
+	case goneMsg:
+		if msg.sess != a.sess {
+			return a, nil
+		}
+		if msg.gone {
+			return a, a.toPicker(fmt.Sprintf("lab %s was destroyed", a.lab))
+		}
+		a.setStatus(msg.err.Error(), true)
+		sess := a.sess
+		if msg.from == "stream" {
+			return a, tea.Tick(time.Second, func(time.Time) tea.Msg { return retryStreamMsg{sess} })
+		}
+		a.scheduled = true
+		return a, tea.Tick(time.Second, func(time.Time) tea.Msg { return fetchNowMsg{sess} })
+	case countersTickMsg:
+		if msg.sess == a.sess {
+			return a, a.fetchCounters()
+		}
+	case countersMsg:
+		if msg.sess != a.sess {
+			return a, nil
+		}
+		a.csErr = msg.err
+		if msg.err == nil && msg.cs != nil {
+			a.rates = computeRates(a.cs, msg.cs)
+			a.cs = msg.cs
+			a.refreshCounters()
+		}
+		return a, a.countersTick()
+	case detailsMsg:
+		if msg.sess == a.sess && a.detail != nil && a.detail.t == msg.t {
+			a.detail.setDetails(msg.det, msg.err)
+		}
+	case actionMsg:
+		if msg.sess != a.sess {
+			return a, nil
+		}
+		if msg.err != nil {
+			a.setStatus(msg.err.Error(), true)
+		} else {
+			a.setStatus(msg.done, false)
+		}
+	case shellDoneMsg:
+		if msg.sess != a.sess {
+			return a, nil
+		}
+		if msg.err != nil {
+			a.setStatus(fmt.Sprintf("shell in %s: %v", msg.t, msg.err), true)
+		} else {
+			a.setStatus("back from the shell in "+msg.t.String(), false)
+		}
+	}
+	return a, nil
+}
+
+// refreshCounters hands the new counters to the views without rebuilding their rows:
+// counters cells are read while drawing, for the visible rows only.
+func (a *App) refreshCounters() {
+	if a.data == nil {
+		return
+	}
+	a.data.cs, a.data.rates = a.cs, a.rates
+	if a.detail != nil {
+		a.detail.setState(a.data)
+	}
+}
+
+func (a *App) onEvents(evs []events.Event) tea.Cmd {
+	a.ev.add(evs)
+	refetch := false
+	for _, e := range evs {
+		if e.Kind == kindPod && upEvent(e.Type) {
+			k := podKey(e.Namespace, e.Name)
+			if _, ok := a.since[k]; !ok {
+				a.since[k] = e.Time
+			}
+		}
+		if e.Type == events.PodDeleted {
+			delete(a.since, podKey(e.Namespace, e.Name))
+		}
+		refetch = refetch || stateEvent(e.Type)
+	}
+	if a.applyEvents(evs) {
+		a.refresh()
+	}
+	cmds := []tea.Cmd{a.waitEvents()}
+	if refetch {
+		cmds = append(cmds, a.requestFetch())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (a *App) current() view { return a.views[a.cur] }
+
+// selected is the object enter, s, d and l act on.
+func (a *App) selected() (target, bool) {
+	if a.detail != nil {
+		return a.detail.t, true
+	}
+	return a.current().selected()
+}
+
+func (a *App) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := msg.String()
+	if k == "ctrl+c" {
+		return a.quit()
+	}
+	if a.mode != promptNone {
+		return a.onPromptKey(msg)
+	}
+	a.status, a.bad = "", false
+	if a.help {
+		if k == "?" || k == "esc" || k == "q" {
+			a.help = false
+		}
+		return nil
+	}
+	if !a.inLab {
+		switch k {
+		case "q":
+			return a.quit()
+		case "enter":
+			if lab, ok := a.picker.selected(); ok {
+				return a.openLab(lab, true)
+			}
+		case "r":
+			return a.listLabs()
+		case "?":
+			a.help = true
+		default:
+			a.picker.key(msg)
+		}
+		return nil
+	}
+	switch k {
+	case "q":
+		if a.detail != nil {
+			a.detail = nil
+			return nil
+		}
+		return a.quit()
+	case "esc":
+		switch {
+		case a.detail != nil:
+			a.detail = nil
+		case a.current().filter() != "":
+			a.current().setFilter("")
+		case a.fromPicker:
+			return a.toPicker("")
+		}
+		return nil
+	case "?":
+		a.help = true
+		return nil
+	case ":":
+		a.mode, a.in, a.inErr = promptCommand, lineInput{prompt: ":"}, ""
+		return nil
+	case "/":
+		if a.detail == nil {
+			a.mode, a.in, a.inErr = promptFilter, lineInput{prompt: "/"}, ""
+			a.in.set(a.current().filter())
+		}
+		return nil
+	case "tab":
+		a.detail = nil
+		a.cur = (a.cur + 1) % len(a.views)
+		return nil
+	case "shift+tab":
+		a.detail = nil
+		a.cur = (a.cur + len(a.views) - 1) % len(a.views)
+		return nil
+	case "enter":
+		if t, ok := a.selected(); ok && a.detail == nil {
+			a.detail = newDetailsView(t)
+			a.detail.setSize(a.w, a.bodyHeight())
+			a.detail.setState(a.data)
+			return a.fetchDetails(t)
+		}
+		return nil
+	case "r":
+		if a.detail != nil {
+			a.detail.setDetails(nil, nil)
+			return a.fetchDetails(a.detail.t)
+		}
+		return a.requestFetch()
+	case "s":
+		return a.shell()
+	case "d":
+		if t, ok := a.selected(); ok && t.Kind == kindPod {
+			a.mode, a.pending = promptConfirm, t
+		} else {
+			a.setStatus("d deletes a pod: select one in :pods", true)
+		}
+		return nil
+	case "l":
+		if t, ok := a.selected(); ok && t.Kind == kindPod {
+			a.mode, a.pending, a.inErr = promptLabels, t, ""
+			a.in = lineInput{prompt: "labels of " + t.String() + " (k=v,...): "}
+			a.in.set(a.podLabels(t))
+		} else {
+			a.setStatus("l edits a pod's labels: select one in :pods", true)
+		}
+		return nil
+	}
+	if a.detail != nil {
+		a.detail.key(msg)
+		return nil
+	}
+	return a.current().key(msg)
+}
+
+func (a *App) podLabels(t target) string {
+	if a.data == nil {
+		return ""
+	}
+	for _, p := range a.data.pods {
+		if p.Namespace == t.Namespace && p.Name == t.Name {
+			return labelString(p.Labels)
+		}
+	}
+	return ""
+}
+
+func (a *App) quit() tea.Cmd {
+	a.closeLab()
+	return tea.Quit
+}
+
+func (a *App) shell() tea.Cmd {
+	t, ok := a.selected()
+	if !ok {
+		a.setStatus("nothing selected to open a shell in", true)
+		return nil
+	}
+	if a.cfg.Shell == nil {
+		a.setStatus("shells are not available here", true)
+		return nil
+	}
+	sess := a.sess
+	return tea.ExecProcess(a.cfg.Shell(a.lab, t.Kind, t.Namespace, t.Name), func(err error) tea.Msg {
+		return shellDoneMsg{sess: sess, t: t, err: err}
+	})
+}
+
+// onInput applies the filter as it is typed.
+func (a *App) onInput() {
+	if a.mode == promptFilter {
+		a.current().setFilter(a.in.String())
+	}
+}
+
+func (a *App) onPromptKey(msg tea.KeyPressMsg) tea.Cmd {
+	if a.mode == promptConfirm {
+		a.mode = promptNone
+		if msg.String() != "y" && msg.String() != "Y" {
+			a.setStatus("not deleted", false)
+			return nil
+		}
+		t := a.pending
+		a.setStatus("deleting "+t.String()+"…", false)
+		return a.action("deleted "+t.String(), func(ctx context.Context, src Source) error {
+			return src.DeletePod(ctx, t.Namespace, t.Name)
+		})
+	}
+	done, cancel := a.in.key(msg)
+	switch {
+	case cancel:
+		if a.mode == promptFilter {
+			a.current().setFilter("")
+		}
+		a.mode = promptNone
+	case done:
+		mode := a.mode
+		a.mode = promptNone
+		switch mode {
+		case promptCommand:
+			return a.command(strings.TrimSpace(a.in.String()))
+		case promptLabels:
+			labels, err := parseLabels(a.in.String())
+			if err != nil {
+				a.mode, a.inErr = promptLabels, err.Error()
+				return nil
+			}
+			t := a.pending
+			a.setStatus("setting the labels of "+t.String()+"…", false)
+			return a.action("labels of "+t.String()+" set to "+orDash(labelString(labels)), func(ctx context.Context, src Source) error {
+				return src.SetLabels(ctx, t.Namespace, t.Name, labels)
+			})
+		}
+	default:
+		a.inErr = ""
+		a.onInput()
+	}
+	return nil
+}
+
+// command runs a `:` command line.
+func (a *App) command(c string) tea.Cmd {
+	a.status, a.bad = "", false
+	show := func(v int) tea.Cmd {
+		a.cur, a.detail = v, nil
+		return nil
+	}
+	switch c {
+	case "":
+		return nil
+	case "pods", "pod", "po":
+		return show(viewPods)
+	case "nodes", "node", "no", "hosts", "host":
+		return show(viewNodes)
+	case "topo", "topology", "top", "t":
+		return show(viewTopo)
+	case "events", "event", "ev":
+		return show(viewEvents)
+	case "svc", "service", "services", "ep", "endpoints":
+		a.setStatus("Services arrive with the Services component", false)
+		return nil
+	case "labs", "lab", "ctx":
+		return a.toPicker("")
+	case "help", "h":
+		a.help = true
+		return nil
+	case "q", "quit", "q!", "exit":
+		return a.quit()
+	}
+	a.setStatus(fmt.Sprintf("unknown command :%s (try :pods, :nodes, :topo, :events, :svc, :labs, :q)", c), true)
+	return nil
+}

@@ -1,0 +1,74 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"podlab.dev/podlab/events"
+)
+
+// Render time of one frame with 1,000 pods (goal: under 16 ms).
+func BenchmarkRender(b *testing.B) {
+	for _, v := range []string{"pods", "topo", "nodes", "events"} {
+		for _, size := range [][2]int{{80, 24}, {200, 60}} {
+			b.Run(fmt.Sprintf("%s_%dx%d", v, size[0], size[1]), func(b *testing.B) {
+				hs := newHarness(b, 1000, size[0], size[1])
+				hs.a.command(v)
+				// Somewhere in the middle, where the rows are not the first ones.
+				for range 500 {
+					hs.a.current().key(keyDown)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					_ = hs.a.View()
+				}
+			})
+		}
+	}
+}
+
+// Time from an event reaching the model to the frame showing it (goal: under 100 ms
+// with the state fetch; the event alone changes the frame at once).
+func BenchmarkEventToScreen(b *testing.B) {
+	for _, v := range []string{"pods", "topo"} {
+		b.Run("event_"+v, func(b *testing.B) {
+			hs := newHarness(b, 1000, 200, 60)
+			hs.a.command(v)
+			i := 0
+			for b.Loop() {
+				typ, want := events.PodNotReady, "no "
+				if v == "topo" {
+					want = "not ready"
+				}
+				if i%2 == 1 {
+					typ, want = events.PodReady, "yes"
+					if v == "topo" {
+						want = "ready"
+					}
+				}
+				i++
+				// pod-0006 is on the first screen of both views.
+				hs.a.fetching = true // the refetch is measured below
+				hs.a.Update(eventsMsg{sess: hs.a.sess, evs: []events.Event{{Time: time.Now(), Type: typ, Kind: kindPod, Namespace: "default", Name: "pod-0006"}}})
+				if s := hs.a.View().Content; !strings.Contains(lineWith(s, "pod-0006"), want) {
+					b.Fatalf("frame does not show %s:\n%s", typ, lineWith(s, "pod-0006"))
+				}
+			}
+		})
+	}
+	// The full path: the state fetched again after an event (a fake source, so no
+	// socket), the rows rebuilt, the frame drawn.
+	b.Run("state_refresh_pods", func(b *testing.B) {
+		hs := newHarness(b, 1000, 200, 60)
+		for b.Loop() {
+			hs.a.Update(hs.a.fetchState()())
+			_ = hs.a.View()
+		}
+	})
+}
+
+var keyDown = tea.KeyPressMsg{Code: tea.KeyDown}

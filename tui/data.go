@@ -1,0 +1,195 @@
+package tui
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/events"
+)
+
+// labData is one lab as the views show it, rebuilt when the state or the counters
+// change, never while drawing a frame.
+type labData struct {
+	st    *cluster.LabState
+	pods  []*cluster.PodState // by namespace, then name
+	perNd map[string][]*cluster.PodState
+	since map[string]time.Time // pod key -> when its network (or readiness) came up
+	cs    *cluster.CounterSet
+	rates map[string]float64 // counter key (see counterKey) -> bytes/s, rx+tx
+}
+
+func podKey(namespace, name string) string { return namespace + "/" + name }
+
+// counter keys: "pod/ns/name", "node/name", "host/name".
+func counterKey(t target) string {
+	if t.Kind == kindPod {
+		return "pod/" + podKey(t.Namespace, t.Name)
+	}
+	return strings.ToLower(t.Kind) + "/" + t.Name
+}
+
+func newLabData(st *cluster.LabState, since map[string]time.Time, cs *cluster.CounterSet, rates map[string]float64) *labData {
+	d := &labData{st: st, since: since, cs: cs, rates: rates, perNd: map[string][]*cluster.PodState{}}
+	d.pods = make([]*cluster.PodState, len(st.Pods))
+	for i := range st.Pods {
+		d.pods[i] = &st.Pods[i]
+	}
+	slices.SortFunc(d.pods, func(a, b *cluster.PodState) int {
+		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	for _, p := range d.pods {
+		d.perNd[p.Node] = append(d.perNd[p.Node], p)
+	}
+	return d
+}
+
+// counters returns the last sample for t.
+func (d *labData) counters(t target) (cluster.Counters, bool) {
+	if d.cs == nil {
+		return cluster.Counters{}, false
+	}
+	var m map[string]cluster.Counters
+	key := t.Name
+	switch t.Kind {
+	case kindPod:
+		m, key = d.cs.Pods, podKey(t.Namespace, t.Name)
+	case kindNode:
+		m = d.cs.Nodes
+	case kindHost:
+		m = d.cs.Hosts
+	}
+	c, ok := m[key]
+	return c, ok
+}
+
+func (d *labData) counterCells(t target) (rx, tx, rate string) {
+	c, ok := d.counters(t)
+	if !ok {
+		return "-", "-", "-"
+	}
+	rate = "-"
+	if r, ok := d.rates[counterKey(t)]; ok {
+		rate = humanBytes(r) + "/s"
+	}
+	return humanBytes(float64(c.RxBytes)), humanBytes(float64(c.TxBytes)), rate
+}
+
+// rates computes bytes per second between two samples.
+func computeRates(prev, cur *cluster.CounterSet) map[string]float64 {
+	if prev == nil || cur == nil {
+		return nil
+	}
+	dt := cur.Time.Sub(prev.Time).Seconds()
+	if dt <= 0 {
+		return nil
+	}
+	out := map[string]float64{}
+	add := func(prefix string, a, b map[string]cluster.Counters) {
+		for k, c := range b {
+			p, ok := a[k]
+			if !ok || c.RxBytes < p.RxBytes || c.TxBytes < p.TxBytes {
+				continue // new or reset (a pod deleted and made again)
+			}
+			out[prefix+k] = float64(c.RxBytes-p.RxBytes+c.TxBytes-p.TxBytes) / dt
+		}
+	}
+	add("pod/", prev.Pods, cur.Pods)
+	add("node/", prev.Nodes, cur.Nodes)
+	add("host/", prev.Hosts, cur.Hosts)
+	return out
+}
+
+// humanBytes is at most 4 cells wide: 999B, 9.9K, 999K, 1.2M.
+func humanBytes(v float64) string {
+	if v < 1000 {
+		return fmt.Sprintf("%.0fB", v)
+	}
+	for _, u := range []string{"K", "M", "G", "T", "P"} {
+		v /= 1024
+		if v < 9.95 {
+			return fmt.Sprintf("%.1f%s", v, u)
+		}
+		if v < 999.5 || u == "P" {
+			return fmt.Sprintf("%.0f%s", v, u)
+		}
+	}
+	return ""
+}
+
+// age is kubectl's short form.
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func labelString(l map[string]string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	keys := slices.Sorted(maps.Keys(l))
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(l[k])
+	}
+	return b.String()
+}
+
+// parseLabels reads "k=v,k2=v2" as `podlab label` and kubectl write them; an empty
+// text clears every label.
+func parseLabels(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("label %q: expected key=value", part)
+		}
+		if strings.ContainsAny(k+v, " \t") {
+			return nil, fmt.Errorf("label %q: keys and values have no spaces", part)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("label %q is given twice", k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// stateEvent says whether an event changes what State returns.
+func stateEvent(t string) bool {
+	switch t {
+	case events.LinkUp, events.NetnsCreated, events.Warning:
+		return false
+	}
+	return true
+}
+
+// upEvent says whether an event marks a pod's start (its age counts from there).
+func upEvent(t string) bool {
+	return t == events.PodNetworkReady || t == events.PodReady
+}

@@ -1,0 +1,144 @@
+package tui
+
+import (
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"podlab.dev/podlab/events"
+)
+
+// maxEvents bounds the events kept in memory: a 1,000-pod deploy makes a few thousand.
+const maxEvents = 20000
+
+// eventsView is the live event stream; it follows the newest event while the cursor
+// is on the last row.
+type eventsView struct {
+	all  []events.Event
+	w, h int
+	filt string
+	rows []int // indexes into all
+	cols []column
+	cur  cursor
+}
+
+const (
+	ecTime = iota
+	ecType
+	ecKind
+	ecObject
+	ecMessage
+)
+
+func newEventsView() *eventsView {
+	v := &eventsView{cols: []column{
+		ecTime:    {title: "TIME", fixed: 12, prio: 5},
+		ecType:    {title: "TYPE", fixed: 17, prio: 9},
+		ecKind:    {title: "KIND", fixed: 4, prio: 3},
+		ecObject:  {title: "OBJECT", fixed: 24, min: 12, prio: 8},
+		ecMessage: {title: "MESSAGE", fixed: 7, min: 7, prio: 1},
+	}}
+	v.cur.pos = -1 // following
+	return v
+}
+
+func (v *eventsView) name() string       { return "events" }
+func (v *eventsView) filter() string     { return v.filt }
+func (v *eventsView) setFilter(f string) { v.filt = f; v.refilter() }
+func (v *eventsView) setData(*labData)   {}
+
+func (v *eventsView) setSize(w, h int) {
+	v.w, v.h = w, h
+	v.cur.setHeight(h - 1)
+	layout(v.cols, make([]int, len(v.cols)), w-1)
+}
+
+// reset drops every event: the stream restarted and replays them all.
+func (v *eventsView) reset() {
+	v.all = v.all[:0]
+	v.rows = v.rows[:0]
+	v.cur.setLen(0)
+}
+
+// add appends events; only the new ones are matched against the filter.
+func (v *eventsView) add(evs []events.Event) {
+	follow := v.cur.atEnd()
+	if len(v.all)+len(evs) > maxEvents {
+		drop := len(v.all) + len(evs) - maxEvents/2
+		if drop >= len(v.all) {
+			evs = evs[drop-len(v.all):]
+			drop = len(v.all)
+		}
+		v.all = append(v.all[:0], v.all[drop:]...)
+		v.refilter()
+	}
+	f := strings.ToLower(v.filt)
+	for _, e := range evs {
+		v.all = append(v.all, e)
+		if f == "" || matches(f, v.cells(e)) {
+			v.rows = append(v.rows, len(v.all)-1)
+		}
+	}
+	v.cur.setLen(len(v.rows))
+	if follow {
+		v.cur.pos = len(v.rows) - 1
+		v.cur.clamp()
+	}
+}
+
+func (v *eventsView) refilter() {
+	v.rows = v.rows[:0]
+	f := strings.ToLower(v.filt)
+	for i, e := range v.all {
+		if f == "" || matches(f, v.cells(e)) {
+			v.rows = append(v.rows, i)
+		}
+	}
+	v.cur.setLen(len(v.rows))
+}
+
+func (v *eventsView) cells(e events.Event) []string {
+	obj := e.Name
+	if e.Namespace != "" {
+		obj = e.Namespace + "/" + e.Name
+	}
+	return []string{e.Time.Format("15:04:05.000"), e.Type, e.Kind, orDash(obj), e.Message}
+}
+
+func (v *eventsView) key(msg tea.KeyPressMsg) tea.Cmd {
+	v.cur.key(msg)
+	return nil
+}
+
+func (v *eventsView) render() string {
+	lines := renderTable(v.cols, &v.cur, func(r, c int) string { return v.cells(v.all[v.rows[r]])[c] },
+		func(r, c int, s string) string {
+			if c != ecType {
+				return s
+			}
+			switch v.all[v.rows[r]].Type {
+			case events.Warning, events.PodNotReady, events.SupervisorStopped:
+				return stWarn.Render(s)
+			case events.PodDeleted:
+				return stBad.Render(s)
+			}
+			return s
+		})
+	if len(v.rows) == 0 {
+		lines = append(lines, stDim.Render(" no events yet"))
+	}
+	return box(lines, v.w, v.h)
+}
+
+// selected is the event's object when it is a pod, node or host.
+func (v *eventsView) selected() (target, bool) {
+	if v.cur.pos < 0 || v.cur.pos >= len(v.rows) {
+		return target{}, false
+	}
+	e := v.all[v.rows[v.cur.pos]]
+	switch e.Kind {
+	case kindPod, kindNode, kindHost:
+		return target{e.Kind, e.Namespace, e.Name}, true
+	}
+	return target{}, false
+}

@@ -1,0 +1,158 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/events"
+)
+
+// Fake is an in-memory Source for tests: a lab state, an event history, and live
+// events pushed with Emit. DeletePod and SetLabels change the state and emit the
+// events the supervisor would; every call is recorded.
+type Fake struct {
+	mu       sync.Mutex
+	st       *cluster.LabState
+	history  []events.Event
+	subs     []chan events.Event
+	closed   bool
+	Counter  *cluster.CounterSet
+	Detail   map[string]*cluster.Details // key kind/namespace/name
+	StateErr error                       // State fails with it when set
+	Calls    []string                    // "DeletePod ns/name", "SetLabels ns/name k=v"
+}
+
+// NewFake returns a Fake serving st.
+func NewFake(st *cluster.LabState, history []events.Event) *Fake {
+	return &Fake{st: st, history: history, Detail: map[string]*cluster.Details{}}
+}
+
+func (f *Fake) State(ctx context.Context) (*cluster.LabState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.StateErr != nil {
+		return nil, f.StateErr
+	}
+	st := *f.st
+	st.Pods = slices.Clone(f.st.Pods)
+	return &st, nil
+}
+
+func (f *Fake) Events(ctx context.Context, follow bool, fn func(events.Event) error) error {
+	f.mu.Lock()
+	past := slices.Clone(f.history)
+	var ch chan events.Event
+	if follow && !f.closed {
+		ch = make(chan events.Event, 1024)
+		f.subs = append(f.subs, ch)
+	}
+	f.mu.Unlock()
+	for _, e := range past {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if ch == nil {
+		if follow {
+			return errors.New("fake: stream closed")
+		}
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-ch:
+			if !ok {
+				return errors.New("fake: stream closed")
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Emit records e and sends it to every follower.
+func (f *Fake) Emit(e events.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	f.history = append(f.history, e)
+	for _, ch := range f.subs {
+		ch <- e
+	}
+}
+
+// Close ends every stream, as a supervisor that stops does.
+func (f *Fake) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	for _, ch := range f.subs {
+		close(ch)
+	}
+	f.subs = nil
+}
+
+func (f *Fake) Counters(ctx context.Context) (*cluster.CounterSet, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Counter == nil {
+		return nil, errors.New("fake: no counters")
+	}
+	return f.Counter, nil
+}
+
+func (f *Fake) Details(ctx context.Context, kind, namespace, name string) (*cluster.Details, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if d, ok := f.Detail[kind+"/"+namespace+"/"+name]; ok {
+		return d, nil
+	}
+	return nil, fmt.Errorf("fake: no details for %s %s/%s", kind, namespace, name)
+}
+
+func (f *Fake) DeletePod(ctx context.Context, namespace, name string) error {
+	f.mu.Lock()
+	f.Calls = append(f.Calls, "DeletePod "+podKey(namespace, name))
+	i := slices.IndexFunc(f.st.Pods, func(p cluster.PodState) bool { return p.Namespace == namespace && p.Name == name })
+	if i < 0 {
+		f.mu.Unlock()
+		return fmt.Errorf("pod %s/%s not found", namespace, name)
+	}
+	f.st.Pods = slices.Delete(slices.Clone(f.st.Pods), i, i+1)
+	f.mu.Unlock()
+	f.Emit(events.Event{Type: events.PodDeleted, Kind: kindPod, Namespace: namespace, Name: name})
+	return nil
+}
+
+func (f *Fake) SetLabels(ctx context.Context, namespace, name string, labels map[string]string) error {
+	f.mu.Lock()
+	f.Calls = append(f.Calls, "SetLabels "+podKey(namespace, name)+" "+labelString(labels))
+	i := slices.IndexFunc(f.st.Pods, func(p cluster.PodState) bool { return p.Namespace == namespace && p.Name == name })
+	if i < 0 {
+		f.mu.Unlock()
+		return fmt.Errorf("pod %s/%s not found", namespace, name)
+	}
+	f.st.Pods = slices.Clone(f.st.Pods)
+	f.st.Pods[i].Labels = maps.Clone(labels)
+	f.mu.Unlock()
+	f.Emit(events.Event{Type: events.PodLabelsChanged, Kind: kindPod, Namespace: namespace, Name: name})
+	return nil
+}
+
+// CallLog returns the calls made so far.
+func (f *Fake) CallLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.Calls)
+}

@@ -1,0 +1,144 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// View draws the whole screen. The program downsamples the colours to what the
+// terminal supports and strips them on a dumb one.
+func (a *App) View() tea.View {
+	v := tea.NewView(a.render())
+	v.AltScreen = true
+	v.WindowTitle = "podlab"
+	if a.inLab {
+		v.WindowTitle = "podlab " + a.lab
+	}
+	return v
+}
+
+// render is the screen as text: header, tabs, body, status line.
+func (a *App) render() string {
+	if a.w == 0 || a.h == 0 {
+		return ""
+	}
+	if a.w < 40 || a.h < 8 {
+		return "podlab: the terminal is too small (40x8 at least)"
+	}
+	var b strings.Builder
+	b.Grow(a.w * a.h * 2)
+	b.WriteString(cut(a.header(), a.w))
+	b.WriteByte('\n')
+	b.WriteString(cut(a.tabs(), a.w))
+	b.WriteByte('\n')
+	b.WriteString(a.body())
+	b.WriteByte('\n')
+	b.WriteString(cut(a.footer(), a.w))
+	return b.String()
+}
+
+func (a *App) header() string {
+	if !a.inLab {
+		return stHeader.Render(" podlab") + "  choose a lab"
+	}
+	if a.st == nil {
+		return stHeader.Render(" podlab") + "  lab " + a.lab + "  " + stDim.Render("connecting…")
+	}
+	st := a.st
+	hosts := "hosts"
+	if len(st.Hosts) == 1 {
+		hosts = "host"
+	}
+	s := fmt.Sprintf("%s  lab %s  %s %s  pods %d/%d ready  %d nodes  %d %s",
+		stHeader.Render(" podlab"), stHeader.Render(st.Lab), st.Runtime, st.Overlay,
+		st.ReadyCount(), len(st.Pods), len(st.Nodes), len(st.Hosts), hosts)
+	if !st.Supervisor.Running {
+		s += "  " + stErr.Render(orDash(st.Supervisor.Message))
+	}
+	return s
+}
+
+func (a *App) tabs() string {
+	if !a.inLab {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte(' ')
+	for i, v := range a.views {
+		if i == a.cur && a.detail == nil {
+			b.WriteString(stTabOn.Render("[" + v.name() + "]"))
+		} else {
+			b.WriteString(stTab.Render(" " + v.name() + " "))
+		}
+		b.WriteByte(' ')
+	}
+	if a.detail != nil {
+		b.WriteString(stTabOn.Render("[details " + a.detail.t.String() + "]"))
+	} else if f := a.current().filter(); f != "" {
+		b.WriteString(" filter /" + f)
+	}
+	return b.String()
+}
+
+func (a *App) body() string {
+	h := a.bodyHeight()
+	switch {
+	case a.help:
+		return box(helpLines(a.inLab), a.w, h)
+	case !a.inLab:
+		return a.picker.render()
+	case a.detail != nil:
+		return a.detail.render()
+	}
+	return a.current().render()
+}
+
+func (a *App) footer() string {
+	switch a.mode {
+	case promptCommand, promptFilter, promptLabels:
+		if a.inErr != "" {
+			return stErr.Render(a.inErr) + "  " + a.in.render()
+		}
+		return a.in.render()
+	case promptConfirm:
+		return stWarn.Render("delete " + a.pending.String() + "? y/N")
+	}
+	if a.status != "" {
+		if a.bad {
+			return stErr.Render(" " + a.status)
+		}
+		return " " + a.status
+	}
+	if !a.inLab {
+		return stDim.Render(" enter open  r refresh  ? help  q quit")
+	}
+	if a.detail != nil {
+		return stDim.Render(" ↑↓ scroll  r reload  s shell  esc back  ? help")
+	}
+	return stDim.Render(" : command  / filter  enter details  s shell  d delete  l labels  ? help  q quit")
+}
+
+func helpLines(inLab bool) []string {
+	l := []string{
+		stTitle.Render(" keys"),
+		"",
+		"   :           command line: :pods :nodes :topo :events :svc :labs :q",
+		"   /           filter the current view (esc clears it)",
+		"   enter       details of the selected pod, node or host",
+		"   s           shell in the selected pod, node or host (exit returns here)",
+		"   d           delete the selected pod (asks first)",
+		"   l           edit the selected pod's labels: k=v,k2=v2",
+		"   r           refresh (reload the details)",
+		"   tab         next view",
+		"   ↑↓ j k      move   pgup pgdn  page   g G  first, last",
+		"   esc         back: close details, clear the filter, return to the labs",
+		"   q           back from details, else quit",
+		"   ?           this help (? or esc closes it)",
+	}
+	if !inLab {
+		l = append(l, "", "   enter opens the selected lab")
+	}
+	return l
+}
