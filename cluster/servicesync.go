@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -45,6 +46,10 @@ type serviceSync struct {
 	lb      map[netip.Addr]string
 	trigger chan struct{}
 	synced  chan struct{} // closed and replaced after each sync (tests, apply)
+
+	// wanted counts changes, done the changes the last finished sync covered: equal
+	// means kube-proxy on every node has everything.
+	wanted, done atomic.Int64
 }
 
 func newServiceSync(s *Supervisor) *serviceSync {
@@ -81,11 +86,15 @@ func (ss *serviceSync) start(ctx context.Context) error {
 }
 
 func (ss *serviceSync) kick() {
+	ss.wanted.Add(1)
 	select {
 	case ss.trigger <- struct{}{}:
 	default:
 	}
 }
+
+// settled says whether every change so far has been synced.
+func (ss *serviceSync) settled() bool { return ss.done.Load() == ss.wanted.Load() }
 
 // waitSynced returns after the next sync has finished.
 func (ss *serviceSync) waitSynced(ctx context.Context) {
@@ -110,7 +119,9 @@ func (ss *serviceSync) loop(ctx context.Context) {
 		case <-ss.trigger:
 		default:
 		}
+		covered := ss.wanted.Load()
 		ss.sync(ctx)
+		ss.done.Store(covered)
 		ss.mu.Lock()
 		close(ss.synced)
 		ss.synced = make(chan struct{})

@@ -274,13 +274,15 @@ func (s *Supervisor) ReadyCount() ReadyCount {
 			n++
 		}
 	}
-	return ReadyCount{Ready: n, Total: len(s.plan.Pods)}
+	return ReadyCount{Ready: n, Total: len(s.plan.Pods), Settled: s.svc == nil || s.svc.settled()}
 }
 
-// ReadyCount is how many pods are ready out of how many.
+// ReadyCount is how many pods are ready out of how many, and whether the Services
+// component has programmed every change (endpoints follow readiness).
 type ReadyCount struct {
-	Ready int `json:"ready"`
-	Total int `json:"total"`
+	Ready   int  `json:"ready"`
+	Total   int  `json:"total"`
+	Settled bool `json:"settled"`
 }
 
 // State returns the live state.

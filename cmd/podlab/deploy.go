@@ -142,7 +142,7 @@ func waitReady(ctx context.Context, dir state.Dir, pods int, timeout time.Durati
 	for {
 		if r, err := c.Ready(ctx); err == nil {
 			prog.step("waiting for pods to be ready", r.Ready, pods)
-			if r.Ready == r.Total {
+			if r.Ready == r.Total && r.Settled {
 				return c.State(ctx)
 			}
 		}
