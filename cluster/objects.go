@@ -138,7 +138,7 @@ func (s *Supervisor) Apply(objs []topology.Object) []ApplyResult {
 		out = append(out, r)
 	}
 	if s.svc != nil {
-		s.svc.waitSynced(context.Background()) // apply returns once kube-proxy has the change
+		s.svc.waitSettled(context.Background()) // apply returns once kube-proxy has the change
 	}
 	return out
 }
@@ -213,7 +213,7 @@ func (s *Supervisor) DeleteObjects(refs []ObjectRef) []ApplyResult {
 		}
 		out = append(out, r)
 	}
-	s.svc.waitSynced(context.Background())
+	s.svc.waitSettled(context.Background())
 	return out
 }
 

@@ -37,6 +37,7 @@ func (s *Supervisor) DeletePod(ctx context.Context, namespace, name string) erro
 		return err
 	}
 	s.svc.kick() // its endpoints go first, as when a pod starts terminating
+	s.svc.waitSettled(ctx)
 	if srv != nil {
 		srv.Close()
 	}
@@ -73,6 +74,7 @@ func (s *Supervisor) SetLabels(namespace, name string, labels map[string]string)
 		return err
 	}
 	s.svc.kick()
+	s.svc.waitSettled(context.Background()) // the command returns once endpoints follow
 	s.events.emit(events.Event{Type: events.PodLabelsChanged, Kind: "Pod", Namespace: namespace, Name: name, Node: node, Message: labelString(labels)})
 	return nil
 }

@@ -96,14 +96,23 @@ func (ss *serviceSync) kick() {
 // settled says whether every change so far has been synced.
 func (ss *serviceSync) settled() bool { return ss.done.Load() == ss.wanted.Load() }
 
-// waitSynced returns after the next sync has finished.
-func (ss *serviceSync) waitSynced(ctx context.Context) {
-	ss.mu.Lock()
-	ch := ss.synced
-	ss.mu.Unlock()
-	select {
-	case <-ch:
-	case <-ctx.Done():
+// waitSettled returns once every change so far has been synced, or after a timeout
+// (a sync that fails still settles: its errors become events).
+func (ss *serviceSync) waitSettled(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for !ss.settled() {
+		ss.mu.Lock()
+		ch := ss.synced
+		ss.mu.Unlock()
+		if ss.settled() {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

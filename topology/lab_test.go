@@ -32,7 +32,7 @@ func TestLoadBasics(t *testing.T) {
 	for _, o := range lab.Objects {
 		kinds = append(kinds, o.Kind+"/"+o.Name+"/"+map[bool]string{true: "applied", false: "kept"}[o.Applied])
 	}
-	if want := []string{"Namespace/shop/applied", "Deployment/api/applied", "Service/web/kept"}; !reflect.DeepEqual(kinds, want) {
+	if want := []string{"Namespace/shop/applied", "Deployment/api/applied", "Service/web/applied"}; !reflect.DeepEqual(kinds, want) {
 		t.Errorf("objects = %v, want %v", kinds, want)
 	}
 	if !filepathIsAbs(lab.File) {
@@ -104,7 +104,7 @@ func TestParseFull(t *testing.T) {
 		t.Fatalf("%d objects", len(lab.Objects))
 	}
 	svc := lab.Objects[2]
-	if svc.Kind != "Service" || svc.Namespace != "default" || svc.Applied || svc.Pos.File != "testdata/lab/manifests/web.yaml" || svc.Pos.Line != 24 {
+	if svc.Kind != "Service" || svc.Namespace != "default" || !svc.Applied || svc.Pos.File != "testdata/lab/manifests/web.yaml" || svc.Pos.Line != 24 {
 		t.Errorf("service = %+v", svc)
 	}
 	var raw map[string]any
@@ -156,7 +156,7 @@ func TestLoadManifests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(objs) != 4 || len(pods) != 3 || !objs[1].Applied || objs[2].Applied {
+	if len(objs) != 4 || len(pods) != 3 || !objs[1].Applied || !objs[2].Applied || objs[3].Applied {
 		t.Errorf("objects %+v, pods %+v", objs, pods)
 	}
 }

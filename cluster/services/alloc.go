@@ -5,11 +5,9 @@ import (
 	"math/bits"
 )
 
-// errFull and errAllocated carry the API server's allocator words
+// errFull is the API server's allocator word for an exhausted range
 // (pkg/registry/core/service/{ipallocator,portallocator}).
-var (
-	errFull = errors.New("range is full")
-)
+var errFull = errors.New("range is full")
 
 // bitmap is a set of small integers [0, n) with lowest-free search.
 type bitmap struct {

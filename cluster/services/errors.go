@@ -26,6 +26,11 @@ func (p *problems) field(errs field.ErrorList) {
 	}
 }
 
+// fieldHint adds one API-server-shaped error with podlab's hint.
+func (p *problems) fieldHint(e *field.Error, hint string) {
+	p.list = append(p.list, &topology.Error{Pos: p.pos, Field: e.Field, Msg: e.ErrorBody(), Hint: hint})
+}
+
 func (p *problems) add(fld, hint, format string, args ...any) {
 	p.list = append(p.list, &topology.Error{Pos: p.pos, Field: fld, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }

@@ -201,12 +201,12 @@ func (r *Registry) Apply(in *v1.Service, pos topology.Pos) (*v1.Service, error) 
 	// Allocate as one transaction: give back what the old object held, take what the
 	// new one needs, and on failure restore the old holdings (they are still free:
 	// the lock is held throughout).
-	var oldAlloc allocation
+	oldAlloc := allocation{ip: -1}
 	if prev != nil {
 		oldAlloc = prev.alloc
 		r.release(oldAlloc)
 	}
-	a, ok := r.allocate(svc, k, &p)
+	a, ok := r.allocate(svc, k, oldAlloc, &p)
 	if !ok {
 		r.release(a)
 		if prev != nil {

@@ -64,9 +64,7 @@ func validateService(svc, old *v1.Service) field.ErrorList {
 		}
 		// The value (a CNAME) may have a trailing dot to denote it as fully qualified.
 		if cname := strings.TrimSuffix(svc.Spec.ExternalName, "."); cname != "" {
-			for _, msg := range validation.IsDNS1123Subdomain(cname) {
-				errs = append(errs, field.Invalid(spec.Child("externalName"), cname, msg))
-			}
+			errs = append(errs, invalid(spec.Child("externalName"), cname, validation.IsDNS1123Subdomain(cname))...)
 		} else {
 			errs = append(errs, field.Required(spec.Child("externalName"), ""))
 		}
@@ -109,12 +107,7 @@ func validateService(svc, old *v1.Service) field.ErrorList {
 		}
 	}
 
-	switch {
-	case svc.Spec.Type == "":
-		errs = append(errs, field.Required(spec.Child("type"), ""))
-	case !slices.Contains(supportedServiceTypes, string(svc.Spec.Type)):
-		errs = append(errs, field.NotSupported(spec.Child("type"), svc.Spec.Type, supportedServiceTypes))
-	}
+	errs = append(errs, oneOf(spec.Child("type"), string(svc.Spec.Type), supportedServiceTypes)...)
 
 	if svc.Spec.Type == v1.ServiceTypeClusterIP {
 		for i, p := range svc.Spec.Ports {
@@ -142,7 +135,7 @@ func validateService(svc, old *v1.Service) field.ErrorList {
 	for i, p := range svc.Spec.Ports {
 		k := protoPort{p.Protocol, p.Port}
 		if ports[k] {
-			errs = append(errs, field.Duplicate(spec.Child("ports").Index(i), v1.ServicePort{Protocol: p.Protocol, Port: p.Port}))
+			errs = append(errs, field.Duplicate(spec.Child("ports").Index(i), portKey{p.Protocol, p.Port}))
 		}
 		ports[k] = true
 	}
@@ -165,9 +158,7 @@ func validateService(svc, old *v1.Service) field.ErrorList {
 	}
 	if svc.Spec.LoadBalancerClass != nil {
 		if svc.Spec.Type == v1.ServiceTypeLoadBalancer {
-			for _, msg := range validation.IsQualifiedName(*svc.Spec.LoadBalancerClass) {
-				errs = append(errs, field.Invalid(spec.Child("loadBalancerClass"), *svc.Spec.LoadBalancerClass, msg))
-			}
+			errs = append(errs, invalid(spec.Child("loadBalancerClass"), *svc.Spec.LoadBalancerClass, validation.IsQualifiedName(*svc.Spec.LoadBalancerClass))...)
 		} else {
 			errs = append(errs, field.Forbidden(spec.Child("loadBalancerClass"), "may only be used when `type` is 'LoadBalancer'"))
 		}
@@ -177,33 +168,29 @@ func validateService(svc, old *v1.Service) field.ErrorList {
 	return errs
 }
 
+// portKey is how a duplicate port+protocol pair is shown: {"Protocol":"TCP","Port":80}.
+type portKey struct {
+	Protocol v1.Protocol
+	Port     int32
+}
+
+// validatePort is validateServicePort.
 func validatePort(sp *v1.ServicePort, requireName bool, names map[string]bool, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if requireName && sp.Name == "" {
 		errs = append(errs, field.Required(p.Child("name"), ""))
 	} else if sp.Name != "" {
-		for _, msg := range validation.IsDNS1123Label(sp.Name) {
-			errs = append(errs, field.Invalid(p.Child("name"), sp.Name, msg))
-		}
+		errs = append(errs, invalid(p.Child("name"), sp.Name, validation.IsDNS1123Label(sp.Name))...)
 		if names[sp.Name] {
 			errs = append(errs, field.Duplicate(p.Child("name"), sp.Name))
 		}
 		names[sp.Name] = true
 	}
-	for _, msg := range validation.IsValidPortNum(int(sp.Port)) {
-		errs = append(errs, field.Invalid(p.Child("port"), sp.Port, msg))
-	}
-	switch {
-	case sp.Protocol == "":
-		errs = append(errs, field.Required(p.Child("protocol"), ""))
-	case !slices.Contains(supportedProtocols, string(sp.Protocol)):
-		errs = append(errs, field.NotSupported(p.Child("protocol"), sp.Protocol, supportedProtocols))
-	}
+	errs = append(errs, invalid(p.Child("port"), sp.Port, validation.IsValidPortNum(int(sp.Port)))...)
+	errs = append(errs, oneOf(p.Child("protocol"), string(sp.Protocol), supportedProtocols)...)
 	errs = append(errs, validatePortNumOrName(sp.TargetPort, p.Child("targetPort"))...)
 	if sp.AppProtocol != nil {
-		for _, msg := range validation.IsQualifiedName(*sp.AppProtocol) {
-			errs = append(errs, field.Invalid(p.Child("appProtocol"), *sp.AppProtocol, msg))
-		}
+		errs = append(errs, invalid(p.Child("appProtocol"), *sp.AppProtocol, validation.IsQualifiedName(*sp.AppProtocol))...)
 	}
 	return errs
 }
@@ -211,13 +198,9 @@ func validatePort(sp *v1.ServicePort, requireName bool, names map[string]bool, p
 func validatePortNumOrName(port intstr.IntOrString, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if port.Type == intstr.Int {
-		for _, msg := range validation.IsValidPortNum(port.IntValue()) {
-			errs = append(errs, field.Invalid(p, port.IntValue(), msg))
-		}
+		errs = append(errs, invalid(p, port.IntValue(), validation.IsValidPortNum(port.IntValue()))...)
 	} else {
-		for _, msg := range validation.IsValidPortName(port.StrVal) {
-			errs = append(errs, field.Invalid(p, port.StrVal, msg))
-		}
+		errs = append(errs, invalid(p, port.StrVal, validation.IsValidPortName(port.StrVal))...)
 	}
 	return errs
 }
@@ -259,9 +242,7 @@ func validateTrafficPolicies(svc *v1.Service) field.ErrorList {
 				"may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"))
 		}
 	} else if svc.Spec.HealthCheckNodePort != 0 {
-		for _, msg := range validation.IsValidPortNum(int(svc.Spec.HealthCheckNodePort)) {
-			errs = append(errs, field.Invalid(spec.Child("healthCheckNodePort"), svc.Spec.HealthCheckNodePort, msg))
-		}
+		errs = append(errs, invalid(spec.Child("healthCheckNodePort"), svc.Spec.HealthCheckNodePort, validation.IsValidPortNum(int(svc.Spec.HealthCheckNodePort)))...)
 	}
 	// (The API server also requires healthCheckNodePort here, but it validates after
 	// allocating; podlab allocates after validating, so zero means "allocate one".)
@@ -408,4 +389,24 @@ func validateEndpointIP(s string, p *field.Path) field.ErrorList {
 		errs = append(errs, field.Invalid(p, s, "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"))
 	}
 	return errs
+}
+
+// invalid turns apimachinery's messages about one value into Invalid errors.
+func invalid(p *field.Path, value any, msgs []string) field.ErrorList {
+	var errs field.ErrorList
+	for _, msg := range msgs {
+		errs = append(errs, field.Invalid(p, value, msg))
+	}
+	return errs
+}
+
+// oneOf is the Required-or-NotSupported check of an enum field.
+func oneOf(p *field.Path, value string, supported []string) field.ErrorList {
+	switch {
+	case value == "":
+		return field.ErrorList{field.Required(p, "")}
+	case !slices.Contains(supported, value):
+		return field.ErrorList{field.NotSupported(p, value, supported)}
+	}
+	return nil
 }
