@@ -31,7 +31,7 @@ func (s *Supervisor) routes() http.Handler {
 		reply(w, s.ReadyCount(), nil)
 	})
 	mux.HandleFunc("GET "+PathCounters, func(w http.ResponseWriter, r *http.Request) {
-		cs, err := s.Counters()
+		cs, err := s.Counters(r.Context(), r.URL.Query().Get("services") != "")
 		reply(w, cs, err)
 	})
 	mux.HandleFunc("GET "+PathDetails+"{kind}/{name}", func(w http.ResponseWriter, r *http.Request) {

@@ -127,6 +127,16 @@ func (c *Client) Counters(ctx context.Context) (*CounterSet, error) {
 	return &cs, nil
 }
 
+// ServiceCounters returns the interface counters and kube-proxy's packet and byte
+// counts per Service and per endpoint (one nft listing per node: not for every frame).
+func (c *Client) ServiceCounters(ctx context.Context) (*CounterSet, error) {
+	var cs CounterSet
+	if err := c.do(ctx, http.MethodGet, PathCounters+"?services=1", nil, &cs); err != nil {
+		return nil, err
+	}
+	return &cs, nil
+}
+
 // Details returns what the kernel has for a pod, node or host (kind "pod", "node",
 // "host"; namespace only for pods).
 func (c *Client) Details(ctx context.Context, kind, namespace, name string) (*Details, error) {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // Counters reads every pod's, node's and host's eth0 counters. A pod's are read on the
 // host end of its veth in the node namespace (one link dump per node, not a namespace
 // switch per pod) and turned round: what the host end sent, the pod received.
-func (s *Supervisor) Counters() (*CounterSet, error) {
+func (s *Supervisor) Counters(ctx context.Context, withServices bool) (*CounterSet, error) {
 	s.mu.RLock()
 	nodes := append([]plan.Node(nil), s.plan.Nodes...)
 	hosts := append([]plan.Host(nil), s.plan.Hosts...)
@@ -53,6 +54,11 @@ func (s *Supervisor) Counters() (*CounterSet, error) {
 				st := a.Statistics
 				cs.Hosts[h.Name] = Counters{RxBytes: st.RxBytes, TxBytes: st.TxBytes, RxPackets: st.RxPackets, TxPackets: st.TxPackets}
 			}
+		}
+	}
+	if withServices && s.svc != nil {
+		if err := s.svc.counters(ctx, cs); err != nil {
+			return nil, err
 		}
 	}
 	return cs, nil

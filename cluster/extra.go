@@ -17,6 +17,15 @@ type CounterSet struct {
 	Pods  map[string]Counters `json:"pods"`  // key namespace/name
 	Nodes map[string]Counters `json:"nodes"` // key node name: its eth0 on the underlay
 	Hosts map[string]Counters `json:"hosts"` // key host name
+	// With services: what kube-proxy's rules counted after DNAT, summed over nodes.
+	Services  map[string]PacketCount `json:"services,omitempty"`  // key namespace/name
+	Endpoints map[string]PacketCount `json:"endpoints,omitempty"` // key namespace/name[:port]@ip:port
+}
+
+// PacketCount is what an nftables counter counted.
+type PacketCount struct {
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
 }
 
 // Details describe one object's network as the kernel has it, section by section.

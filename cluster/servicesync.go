@@ -349,3 +349,27 @@ func endpointList(sl []*discoveryv1.EndpointSlice) string {
 	}
 	return strings.Join(addrs, ",")
 }
+
+// counters sums kube-proxy's per-endpoint counters of every node into cs.
+func (ss *serviceSync) counters(ctx context.Context, cs *CounterSet) error {
+	cs.Services, cs.Endpoints = map[string]PacketCount{}, map[string]PacketCount{}
+	for node, px := range ss.proxiers {
+		m, err := px.Counters(ctx)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", node, err)
+		}
+		for key, c := range m {
+			if strings.Contains(key, "@") {
+				e := cs.Endpoints[key]
+				e.Packets, e.Bytes = e.Packets+c.Packets, e.Bytes+c.Bytes
+				cs.Endpoints[key] = e
+				continue
+			}
+			svc, _, _ := strings.Cut(key, ":") // "ns/name:port": a Service sums its ports
+			t := cs.Services[svc]
+			t.Packets, t.Bytes = t.Packets+c.Packets, t.Bytes+c.Bytes
+			cs.Services[svc] = t
+		}
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -84,6 +85,12 @@ func newGet() *cobra.Command {
 			if all {
 				ns = ""
 			}
+			var counts *cluster.CounterSet
+			if output == "wide" && slices.Contains(kinds, "Service") {
+				if counts, err = c.ServiceCounters(cmd.Context()); err != nil {
+					return err
+				}
+			}
 			var items []any
 			var tables []func(io.Writer)
 			for _, kind := range kinds {
@@ -95,7 +102,7 @@ func newGet() *cobra.Command {
 					return invalid("%s %q not found", strings.ToLower(kind), name)
 				}
 				items = append(items, objs...)
-				tables = append(tables, func(w io.Writer) { printObjects(w, kind, objs, all, output == "wide") })
+				tables = append(tables, func(w io.Writer) { printObjects(w, kind, objs, all, output == "wide", counts) })
 			}
 			out := cmd.OutOrStdout()
 			switch output {
@@ -304,7 +311,7 @@ func age(t metav1.Time) string {
 }
 
 // printObjects prints a kubectl-style table.
-func printObjects(w io.Writer, kind string, objs []any, allNS, wide bool) {
+func printObjects(w io.Writer, kind string, objs []any, allNS, wide bool, counts *cluster.CounterSet) {
 	if len(objs) == 0 {
 		fmt.Fprintf(os.Stderr, "No %s resources found.\n", strings.ToLower(kind))
 		return
@@ -361,14 +368,15 @@ func printObjects(w io.Writer, kind string, objs []any, allNS, wide bool) {
 	case "Service":
 		header = append(header, "NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE")
 		if wide {
-			header = append(header, "SELECTOR")
+			header = append(header, "SELECTOR", "PACKETS", "BYTES")
 		}
 		fmt.Fprintln(tw, strings.Join(header, "\t"))
 		for _, o := range objs {
 			s := o.(*corev1.Service)
 			cols := []string{s.Name, string(svcType(s)), dash(s.Spec.ClusterIP), externalIP(s), svcPorts(s), age(s.CreationTimestamp)}
 			if wide {
-				cols = append(cols, selectorString(s.Spec.Selector))
+				c := counts.Services[s.Namespace+"/"+s.Name]
+				cols = append(cols, selectorString(s.Spec.Selector), fmt.Sprint(c.Packets), fmt.Sprint(c.Bytes))
 			}
 			row(s.Namespace, cols...)
 		}
