@@ -99,7 +99,7 @@ func (ss *serviceSync) settled() bool { return ss.done.Load() == ss.wanted.Load(
 // waitSettled returns once every change so far has been synced, or after a timeout
 // (a sync that fails still settles: its errors become events).
 func (ss *serviceSync) waitSettled(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for !ss.settled() {
 		ss.mu.Lock()

@@ -111,8 +111,8 @@ func affinityWeb() *v1.Service {
 // TestKernelFullSync10k times one full sync of 10,000 Services x 3 endpoints
 // into the real kernel, and one change after it. Run with -run KernelFullSync10k -v.
 func TestKernelFullSync10k(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow")
+	if os.Getenv("PODLAB_BENCH") == "" {
+		t.Skip("a benchmark of about a minute: set PODLAB_BENCH=1 (scripts/bench/services.sh does)")
 	}
 	path := kernelNS(t)
 	svcs, slices := bigCluster(10000)
