@@ -104,10 +104,11 @@ func (c *Client) Objects(ctx context.Context, kind, namespace string) ([]*Stored
 	return out, err
 }
 
-// Apply creates or replaces objects.
-func (c *Client) Apply(ctx context.Context, objs []topology.Object) ([]ApplyResult, error) {
+// Apply creates or replaces objects; pods are those the Pod and Deployment objects
+// make, as topology.LoadManifests returns them.
+func (c *Client) Apply(ctx context.Context, objs []topology.Object, pods []topology.Pod) ([]ApplyResult, error) {
 	var out []ApplyResult
-	err := c.do(ctx, http.MethodPost, PathApply, objs, &out)
+	err := c.do(ctx, http.MethodPost, PathApply, ApplyRequest{Objects: objs, Pods: pods}, &out)
 	return out, err
 }
 

@@ -118,16 +118,24 @@ func (s *Supervisor) loadObjects() {
 	}
 }
 
-// Apply creates or replaces objects applied over the API.
-func (s *Supervisor) Apply(objs []topology.Object) []ApplyResult {
+// ApplyRequest is what `podlab apply` sends: the objects and the pods they make (a
+// Pod makes one, a Deployment its replicas), as topology decoded them.
+type ApplyRequest struct {
+	Objects []topology.Object `json:"objects"`
+	Pods    []topology.Pod    `json:"pods,omitempty"`
+}
+
+// Apply creates or replaces objects applied over the API; Pods and Deployments start
+// their missing pods.
+func (s *Supervisor) Apply(ctx context.Context, req ApplyRequest) []ApplyResult {
 	var out []ApplyResult
-	for _, o := range objs {
+	for _, o := range req.Objects {
+		var r ApplyResult
 		if liveKinds[o.Kind] {
-			out = append(out, ApplyResult{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
-				Error: fmt.Sprintf("%s objects are created at deploy in this version: add it to the lab file and run `podlab deploy --reconfigure`", o.Kind)})
-			continue
+			r = s.applyWorkload(ctx, o, req.Pods)
+		} else {
+			r = s.applyObject(o, time.Now())
 		}
-		r := s.applyObject(o, time.Now())
 		if r.Error == "" && r.Action != "unchanged" {
 			msg := r.Action
 			if !o.Applied {
@@ -141,6 +149,37 @@ func (s *Supervisor) Apply(objs []topology.Object) []ApplyResult {
 		s.svc.waitSettled(context.Background()) // apply returns once kube-proxy has the change
 	}
 	return out
+}
+
+// applyWorkload stores a Pod or Deployment and starts those of its pods the lab does
+// not run yet. Changing the pods of a running workload needs a redeploy.
+func (s *Supervisor) applyWorkload(ctx context.Context, o topology.Object, pods []topology.Pod) ApplyResult {
+	r := ApplyResult{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+	var mine []topology.Pod
+	for _, p := range pods {
+		if p.Namespace == o.Namespace && (o.Kind == "Pod" && p.Name == o.Name && p.Owner == "" || p.Owner == o.Kind+"/"+o.Name) {
+			mine = append(mine, p)
+		}
+	}
+	started := 0
+	for _, tp := range mine {
+		s.mu.RLock()
+		_, exists := s.plan.Pod(tp.Namespace, tp.Name)
+		s.mu.RUnlock()
+		if exists {
+			continue
+		}
+		if err := s.AddPod(ctx, tp); err != nil {
+			r.Error = err.Error()
+			return r
+		}
+		started++
+	}
+	r = s.objects.apply(o, time.Now())
+	if started > 0 && r.Action == "unchanged" {
+		r.Action = "configured"
+	}
+	return r
 }
 
 // applyObject admits one object (the Services component validates and allocates
@@ -222,12 +261,12 @@ func (s *Supervisor) objectRoutes(mux *http.ServeMux) {
 		reply(w, s.objects.list(r.URL.Query().Get("kind"), r.URL.Query().Get("namespace")), nil)
 	})
 	mux.HandleFunc("POST "+PathApply, func(w http.ResponseWriter, r *http.Request) {
-		var objs []topology.Object
-		if err := json.NewDecoder(r.Body).Decode(&objs); err != nil {
-			http.Error(w, `{"error":"apply: expected a JSON list of objects"}`, http.StatusBadRequest)
+		var req ApplyRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, `{"error":"apply: expected {objects, pods}"}`, http.StatusBadRequest)
 			return
 		}
-		reply(w, s.Apply(objs), nil)
+		reply(w, s.Apply(r.Context(), req), nil)
 	})
 	mux.HandleFunc("POST "+PathDelete, func(w http.ResponseWriter, r *http.Request) {
 		var refs []ObjectRef

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"podlab.dev/podlab/deploy"
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/plan"
+	podruntime "podlab.dev/podlab/runtime"
 	"podlab.dev/podlab/runtime/netns"
+	"podlab.dev/podlab/topology"
+	"podlab.dev/podlab/workload"
 )
 
 // ErrNotFound is returned for a pod the lab does not have.
@@ -89,4 +93,66 @@ func labelString(l map[string]string) string {
 		out += k + "=" + l[k]
 	}
 	return out
+}
+
+// AddPod starts a pod in the running lab as kubelet would: placed like deploy places
+// pods, a namespace from the runtime, CNI ADD in its node, its built-in servers, then
+// readiness checks; endpoints follow once it is ready.
+func (s *Supervisor) AddPod(ctx context.Context, tp topology.Pod) error {
+	s.mu.Lock()
+	p, err := s.plan.Place(tp)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.plan.Pods = append(s.plan.Pods, p) // reserves its address
+	node, _ := s.plan.Node(p.Node)
+	n := *node
+	s.mu.Unlock()
+	undo := func(cause error) error {
+		s.mu.Lock()
+		s.plan.Pods = slices.DeleteFunc(s.plan.Pods, func(q plan.Pod) bool { return q.Key() == p.Key() })
+		s.mu.Unlock()
+		s.runtime.Delete(context.WithoutCancel(ctx), p.Netns)
+		return fmt.Errorf("pod %s: %w", p.Key(), cause)
+	}
+	path, err := s.runtime.Create(ctx, podruntime.Sandbox{Lab: s.plan.Lab, Name: p.Netns, Kind: podruntime.KindPod, Node: p.Node, Image: p.Image, Sysctls: plan.Sysctls()})
+	if err != nil {
+		return undo(err)
+	}
+	s.events.emit(events.Event{Type: events.NetnsCreated, Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Node: p.Node})
+	nn, err := deploy.NodeNetwork(s.plan, &n, s.dir, netns.Path(n.Netns))
+	if err != nil {
+		return undo(err)
+	}
+	res, err := nn.Add(ctx, deploy.Attachment(&p, path))
+	if err != nil {
+		return undo(fmt.Errorf("CNI ADD: %w", err))
+	}
+	s.events.emit(events.Event{Type: events.PodNetworkReady, Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Node: p.Node, Message: res.IP.String() + " on " + plan.PodInterface})
+	if len(p.Ports) > 0 {
+		srv, err := workload.Start(path, p.Name, toWorkloadPorts(&p))
+		if err != nil {
+			s.events.emit(events.Event{Type: events.Warning, Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Message: err.Error()})
+		}
+		if srv != nil {
+			s.mu.Lock()
+			s.servers["Pod/"+p.Key()] = srv
+			s.mu.Unlock()
+		}
+	}
+	s.mu.Lock()
+	err = s.dir.WritePlan(s.plan)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	// Probe at once so that the pod's endpoints follow within milliseconds.
+	for i := 0; i < 50 && ctx.Err() == nil; i++ {
+		if s.probeOne(ctx, &p) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/plan"
+	podruntime "podlab.dev/podlab/runtime"
 	"podlab.dev/podlab/runtime/netns"
 	"podlab.dev/podlab/state"
 	"podlab.dev/podlab/workload"
@@ -50,8 +51,9 @@ func NewSupervisor(dir state.Dir, log *slog.Logger) (*Supervisor, error) {
 	return &Supervisor{dir: dir, plan: p, log: log, runtime: netns.New(), objects: newObjectStore(), ready: map[string]Readiness{}, servers: map[string]*workload.Server{}, nodeNS: map[string]vnetns.NsHandle{}, ProbeInterval: 10 * time.Second}, nil
 }
 
-// Namespaces is what the supervisor needs of the runtime: removing a pod's namespace.
+// Namespaces is what the supervisor needs of the runtime: pods' namespaces come and go.
 type Namespaces interface {
+	Create(ctx context.Context, s podruntime.Sandbox) (string, error)
 	Delete(ctx context.Context, name string) error
 }
 

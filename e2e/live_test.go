@@ -135,3 +135,69 @@ func TestApplyGetDelete(t *testing.T) {
 		t.Errorf("get after delete: exit %d: %s", code, errs)
 	}
 }
+
+// A Pod and a Deployment applied to a running lab start at once, and a Service follows.
+func TestApplyPods(t *testing.T) {
+	e := newEnv(t)
+	name := uniq("addpod")
+	st := e.deploy(name, fmt.Sprintf(smallLab, name, "a", "a"))
+	file := writeLab(t, `apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec: {selector: {app: api}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: podlab/netexec, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: solo, annotations: {podlab.dev/ip: 10.244.1.77}}
+spec: {nodeName: worker-2, containers: [{name: c, image: x, ports: [{containerPort: 80}]}]}
+`)
+	out := e.must("apply", "--name", name, "-f", file)
+	for _, want := range []string{"service/api created", "deployment/api created", "pod/solo created"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("apply output lacks %q:\n%s", want, out)
+		}
+	}
+	var s cluster.LabState
+	json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &s)
+	if len(s.Pods) != 5 || s.ReadyCount() != 5 {
+		t.Fatalf("pods after apply: %d, %d ready", len(s.Pods), s.ReadyCount())
+	}
+	var solo cluster.PodState
+	for _, p := range s.Pods {
+		if p.Name == "solo" {
+			solo = p
+		}
+	}
+	if solo.IP.String() != "10.244.1.77" || solo.Node != "worker-2" {
+		t.Errorf("solo: %+v", solo)
+	}
+	if got, err := httpGet(st.Pods[0].Netns, "10.244.1.77:80", "/hostname"); err != nil || got != "solo" {
+		t.Errorf("new pod from an old one: %q, %v", got, err)
+	}
+	var svc struct{ Spec struct{ ClusterIP string } }
+	json.Unmarshal([]byte(e.must("get", "--name", name, "svc", "api", "-o", "json")), &svc)
+	seen := map[string]int{}
+	for range 30 {
+		got, err := httpGet(st.Pods[0].Netns, svc.Spec.ClusterIP+":80", "/hostname")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[got]++
+	}
+	if len(seen) != 2 {
+		t.Errorf("the Service over the applied Deployment answered from %v, want its two replicas", seen)
+	}
+	if out := e.must("apply", "--name", name, "-f", file); !strings.Contains(out, "deployment/api unchanged") {
+		t.Errorf("second apply:\n%s", out)
+	}
+}

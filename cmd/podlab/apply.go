@@ -15,7 +15,7 @@ import (
 
 // readManifests reads and validates a manifest file (or - for standard input) with the
 // lab file's checks: file, line and field in every error.
-func readManifests(file string) ([]topology.Object, error) {
+func readManifests(file string) ([]topology.Object, []topology.Pod, error) {
 	var data []byte
 	var err error
 	if file == "-" {
@@ -25,10 +25,9 @@ func readManifests(file string) ([]topology.Object, error) {
 		data, err = os.ReadFile(file)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	objs, _, err := topology.LoadManifests(file, data)
-	return objs, err
+	return topology.LoadManifests(file, data)
 }
 
 // printResults prints one line per object as kubectl does and fails when any failed.
@@ -58,7 +57,7 @@ func newApply() *cobra.Command {
 			if file == "" {
 				return invalid("apply needs a file: podlab apply -f FILE")
 			}
-			objs, err := readManifests(file)
+			objs, pods, err := readManifests(file)
 			if err != nil {
 				return err
 			}
@@ -66,7 +65,7 @@ func newApply() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rs, err := c.Apply(cmd.Context(), objs)
+			rs, err := c.Apply(cmd.Context(), objs, pods)
 			if err != nil {
 				return err
 			}

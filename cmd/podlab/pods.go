@@ -48,7 +48,7 @@ func newDelete() *cobra.Command {
 				if len(args) > 0 {
 					return invalid("give either -f FILE or KIND NAME, not both")
 				}
-				objs, err := readManifests(file)
+				objs, _, err := readManifests(file)
 				if err != nil {
 					return err
 				}

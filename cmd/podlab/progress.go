@@ -18,6 +18,7 @@ type progress struct {
 	tty      bool
 	start    time.Time
 	last     string
+	lastText string
 	lastLine time.Time
 	open     bool
 }
@@ -39,13 +40,12 @@ func (p *progress) step(name string, done, total int) {
 		p.open = true
 		return
 	}
-	if name != p.last || done == total && total > 0 || time.Since(p.lastLine) > time.Second {
-		if name == p.last && total > 0 && done != total && time.Since(p.lastLine) <= time.Second {
-			return
-		}
-		fmt.Fprintf(p.w, "[%5.2fs] %s\n", el, line)
-		p.last, p.lastLine = name, time.Now()
+	// One line per step, the final count of a step, and a counter at most every second.
+	if line == p.lastText || (name == p.last && done != total && time.Since(p.lastLine) <= time.Second) {
+		return
 	}
+	fmt.Fprintf(p.w, "[%5.2fs] %s\n", el, line)
+	p.last, p.lastText, p.lastLine = name, line, time.Now()
 }
 
 func (p *progress) note(msg string) {
