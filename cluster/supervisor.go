@@ -48,7 +48,18 @@ func NewSupervisor(dir state.Dir, log *slog.Logger) (*Supervisor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: lab %q: %w", dir.Lab, err)
 	}
-	return &Supervisor{dir: dir, plan: p, log: log, runtime: netns.New(), objects: newObjectStore(), ready: map[string]Readiness{}, servers: map[string]*workload.Server{}, nodeNS: map[string]vnetns.NsHandle{}, ProbeInterval: 10 * time.Second}, nil
+	return &Supervisor{dir: dir, plan: p, log: log, runtime: netns.New(), objects: newObjectStore(), ready: map[string]Readiness{}, servers: map[string]*workload.Server{}, nodeNS: map[string]vnetns.NsHandle{}, ProbeInterval: probeInterval(len(p.Pods))}, nil
+}
+
+// probeInterval is how often ready pods are checked again: every second in a lab of a
+// few hundred pods, so that a pod that stops answering leaves its Services within a
+// second; kubelet's default of 10 s in large labs, where checking every pod each
+// second would cost a core.
+func probeInterval(pods int) time.Duration {
+	if pods <= 200 {
+		return time.Second
+	}
+	return 10 * time.Second
 }
 
 // Namespaces is what the supervisor needs of the runtime: pods' namespaces come and go.
