@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	v1 "k8s.io/api/core/v1"
 )
 
 const tuiLab = `name: %s
@@ -187,4 +190,66 @@ func lineWith(s, sub string) string {
 		}
 	}
 	return ""
+}
+
+const tuiSvcLab = `name: %s
+nodes:
+  - name: worker-1
+  - name: worker-2
+pods:
+  - {name: tsvc-1, node: worker-1, labels: {app: web}, ports: [80]}
+  - {name: tsvc-2, node: worker-2, labels: {app: web}, ports: [80]}
+manifests:
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: tuiweb}
+    spec:
+      selector: {app: web}
+      ports: [{port: 80, targetPort: 80}]
+`
+
+// The services view: :svc lists the Service with its ClusterIP and two ready
+// endpoints; enter shows them with their pods.
+func TestTUIServices(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (apt-get install tmux; scripts/test.sh installs it)")
+	}
+	e := newEnv(t)
+	name := uniq("tuisvc")
+	e.deploy(name, fmt.Sprintf(tuiSvcLab, name))
+	var list struct {
+		Items []v1.Service `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(e.must("get", "--name", name, "svc", "-o", "json")), &list); err != nil || len(list.Items) != 1 {
+		t.Fatalf("podlab get svc -o json: %v, %d services", err, len(list.Items))
+	}
+	cip := list.Items[0].Spec.ClusterIP
+	if cip == "" || cip == "None" {
+		t.Fatalf("tuiweb has no ClusterIP: %q", cip)
+	}
+	tt := startTUI(t, e, name)
+	tt.waitFor("the pods", 5*time.Second, func(s string) bool { return strings.Contains(s, "tsvc-1") })
+	tt.send(true, ":svc")
+	tt.send(false, "Enter")
+	tt.waitFor("tuiweb with its ClusterIP and 2 endpoints", 5*time.Second, func(s string) bool {
+		l := lineWith(s, "tuiweb")
+		return strings.Contains(l, cip) && strings.Contains(l, "ClusterIP") && strings.Contains(l, "80/TCP") &&
+			strings.Contains(strings.Fields(l[strings.Index(l, "80/TCP"):])[1], "2")
+	})
+	// Idle on the services view: counters once a second, one nft listing per node.
+	pid := tt.pid()
+	before, start := cpuTicks(t, pid), time.Now()
+	time.Sleep(3 * time.Second)
+	pct := 100 * float64(cpuTicks(t, pid)-before) / 100 / time.Since(start).Seconds()
+	t.Logf("idle TUI on :svc: %.2f%% of a core", pct)
+	if pct > 5 {
+		t.Errorf("an idle TUI on :svc uses %.1f%% of a core (goal: under 2%%)", pct)
+	}
+	tt.send(false, "Enter")
+	tt.waitFor("tuiweb's endpoints", 5*time.Second, func(s string) bool {
+		return strings.Contains(s, "svc default/tuiweb") && strings.Contains(s, "endpoints (2 ready of 2") &&
+			strings.Contains(s, "tsvc-1") && strings.Contains(s, "tsvc-2")
+	})
+	tt.send(false, "Escape")
+	tt.send(false, "q")
 }

@@ -47,6 +47,7 @@ const (
 const (
 	viewPods = iota
 	viewNodes
+	viewSvc
 	viewTopo
 	viewEvents
 )
@@ -93,6 +94,15 @@ type App struct {
 
 	fetching, dirty, scheduled bool
 	lastFetch                  time.Time
+
+	// Services: objects fetched on open and on their events, counters polled only
+	// while shown.
+	svcv                                *servicesView
+	svcs                                *svcSet
+	svcCtr                              *svcCounters
+	svcPolling                          bool
+	objFetching, objDirty, objScheduled bool
+	objLast                             time.Time
 }
 
 // New returns the TUI's model.
@@ -125,12 +135,15 @@ func (a *App) openLab(lab string, fromPicker bool) tea.Cmd {
 	a.st, a.data, a.cs, a.rates, a.csErr = nil, nil, nil, nil, nil
 	a.since = map[string]time.Time{}
 	a.ev = newEventsView()
-	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), newTopoView(), a.ev}
+	a.svcv = newServicesView(a.cfg.Now)
+	a.svcs, a.svcCtr, a.svcPolling = nil, nil, false
+	a.objFetching, a.objDirty, a.objScheduled = true, false, false
+	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, newTopoView(), a.ev}
 	a.cur = viewPods
 	a.detail, a.help, a.mode, a.status = nil, false, promptNone, ""
 	a.fetching, a.dirty, a.scheduled = true, false, false
 	a.resize()
-	return tea.Batch(a.fetchState(), a.startStream(), a.fetchCounters())
+	return tea.Batch(a.fetchState(), a.startStream(), a.fetchCounters(), a.fetchObjects())
 }
 
 // closeLab ends the session: its goroutine and requests stop, late answers are dropped.
@@ -184,12 +197,19 @@ func (a *App) refresh() {
 }
 
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ok := a.onServiceMsg(msg); ok {
+		return a, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.w, a.h = msg.Width, msg.Height
 		a.resize()
 	case tea.KeyPressMsg:
-		return a, a.onKey(msg)
+		cmd := a.onKey(msg)
+		if poll := a.syncSvcPolling(); poll != nil {
+			return a, tea.Batch(cmd, poll)
+		}
+		return a, cmd
 	case tea.PasteMsg:
 		if a.mode == promptCommand || a.mode == promptFilter || a.mode == promptLabels {
 			a.in.paste(msg.Content)
@@ -249,7 +269,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// The stream replays the whole history: start the list again.
 		a.ev.reset()
 		a.since = map[string]time.Time{}
-		return a, tea.Batch(a.startStream(), a.requestFetch())
+		return a, tea.Batch(a.startStream(), a.requestFetch(), a.requestObjects())
 	case goneMsg:
 		if msg.sess != a.sess {
 			return a, nil
@@ -319,8 +339,9 @@ func (a *App) refreshCounters() {
 
 func (a *App) onEvents(evs []events.Event) tea.Cmd {
 	a.ev.add(evs)
-	refetch := false
+	refetch, objects := false, false
 	for _, e := range evs {
+		objects = objects || serviceEvent(e.Type, e.Kind)
 		if e.Kind == kindPod && upEvent(e.Type) {
 			k := podKey(e.Namespace, e.Name)
 			if _, ok := a.since[k]; !ok {
@@ -338,6 +359,9 @@ func (a *App) onEvents(evs []events.Event) tea.Cmd {
 	cmds := []tea.Cmd{a.waitEvents()}
 	if refetch {
 		cmds = append(cmds, a.requestFetch())
+	}
+	if objects {
+		cmds = append(cmds, a.requestObjects())
 	}
 	return tea.Batch(cmds...)
 }
@@ -425,11 +449,21 @@ func (a *App) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		if t, ok := a.selected(); ok && a.detail == nil {
 			a.detail = newDetailsView(t)
 			a.detail.setSize(a.w, a.bodyHeight())
+			if t.Kind == kindService {
+				a.refreshServiceDetails()
+				return nil
+			}
 			a.detail.setState(a.data)
 			return a.fetchDetails(t)
 		}
 		return nil
 	case "r":
+		if a.detail != nil && a.detail.t.Kind == kindService {
+			return a.requestObjects()
+		}
+		if a.current() == view(a.svcv) && a.detail == nil {
+			return tea.Batch(a.requestFetch(), a.requestObjects())
+		}
 		if a.detail != nil {
 			a.detail.setDetails(nil, nil)
 			return a.fetchDetails(a.detail.t)
@@ -440,6 +474,8 @@ func (a *App) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case "d":
 		if t, ok := a.selected(); ok && t.Kind == kindPod {
 			a.mode, a.pending = promptConfirm, t
+		} else if ok && t.Kind == kindService {
+			a.setStatus("the TUI does not delete services: use podlab delete svc "+t.Name+" -n "+t.Namespace, false)
 		} else {
 			a.setStatus("d deletes a pod: select one in :pods", true)
 		}
@@ -482,6 +518,10 @@ func (a *App) shell() tea.Cmd {
 	t, ok := a.selected()
 	if !ok {
 		a.setStatus("nothing selected to open a shell in", true)
+		return nil
+	}
+	if t.Kind == kindService {
+		a.setStatus("a service has no shell: select a pod, node or host", true)
 		return nil
 	}
 	if a.cfg.Shell == nil {
@@ -564,9 +604,8 @@ func (a *App) command(c string) tea.Cmd {
 		return show(viewTopo)
 	case "events", "event", "ev":
 		return show(viewEvents)
-	case "svc", "service", "services", "ep", "endpoints":
-		a.setStatus("Services arrive with the Services component", false)
-		return nil
+	case "svc", "service", "services", "ep", "endpoints", "eps", "endpointslices":
+		return show(viewSvc)
 	case "labs", "lab", "ctx":
 		return a.toPicker("")
 	case "help", "h":

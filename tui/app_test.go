@@ -134,6 +134,13 @@ func newHarness(t testing.TB, pods, w, h int) *harness {
 	hs.a.fetching, hs.a.dirty, hs.a.scheduled, hs.a.lastFetch = false, false, false, time.Time{}
 	hs.a.Update(countersMsg{sess: hs.a.sess, cs: cs[0]})
 	hs.a.Update(countersMsg{sess: hs.a.sess, cs: cs[1]})
+	objs, scs := svcFixture(t)
+	fake.SetObjects(objs)
+	fake.SvcCounter = scs[1]
+	hs.a.Update(hs.a.fetchObjects()())
+	hs.a.objFetching, hs.a.objDirty, hs.a.objScheduled, hs.a.objLast = false, false, false, time.Time{}
+	hs.a.Update(svcCountersMsg{sess: hs.a.sess, cs: scs[0]})
+	hs.a.Update(svcCountersMsg{sess: hs.a.sess, cs: scs[1]})
 	return hs
 }
 
@@ -326,10 +333,13 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf(":%s shows view %d, want %d", c.cmd, hs.a.cur, c.view)
 		}
 	}
-	hs.keys(":svc<enter>")
-	if s := hs.screen(); !strings.Contains(s, "Services arrive with the Services component") {
-		t.Errorf(":svc:\n%s", s)
+	for _, c := range []string{"svc", "services", "ep"} {
+		hs.keys(":" + c + "<enter>")
+		if hs.a.cur != viewSvc {
+			t.Errorf(":%s shows view %d, want %d", c, hs.a.cur, viewSvc)
+		}
 	}
+	hs.keys(":po<enter>")
 	hs.keys(":nope<enter>")
 	if s := hs.screen(); !strings.Contains(s, "unknown command :nope") || !hs.a.bad {
 		t.Errorf(":nope:\n%s", s)

@@ -21,6 +21,10 @@ type detailsView struct {
 	err   error
 	lines []string // wrapped, built on change
 	top   int
+	// A Service's details come from the objects, not from Details.
+	svc        *svcInfo
+	svcCtr     *svcCounters
+	svcLoading bool
 }
 
 func newDetailsView(t target) *detailsView { return &detailsView{t: t} }
@@ -75,6 +79,11 @@ func (v *detailsView) setState(d *labData) {
 	v.build()
 }
 
+func (v *detailsView) setService(si *svcInfo, ctr *svcCounters, loading bool) {
+	v.svc, v.svcCtr, v.svcLoading = si, ctr, loading
+	v.build()
+}
+
 func (v *detailsView) setDetails(det *cluster.Details, err error) {
 	v.det, v.err = det, err
 	v.build()
@@ -83,6 +92,15 @@ func (v *detailsView) setDetails(det *cluster.Details, err error) {
 func (v *detailsView) build() {
 	v.lines = v.lines[:0]
 	v.lines = append(v.lines, stTitle.Render(v.t.String()))
+	if v.t.Kind == kindService {
+		if v.svcLoading {
+			v.lines = append(v.lines, stDim.Render("  reading services from the supervisor…"))
+		} else {
+			v.lines = append(v.lines, serviceLines(v.svc, v.svcCtr, v.w)...)
+		}
+		v.top = max(min(v.top, len(v.lines)-v.h), 0)
+		return
+	}
 	for _, l := range v.head {
 		v.lines = append(v.lines, "  "+l)
 	}

@@ -26,6 +26,12 @@ type Fake struct {
 	Detail   map[string]*cluster.Details // key kind/namespace/name
 	StateErr error                       // State fails with it when set
 	Calls    []string                    // "DeletePod ns/name", "SetLabels ns/name k=v"
+	objs     []*cluster.StoredObject
+	// SvcCounter is what ServiceCounters returns (nil: an error); SvcCounterCalls
+	// counts the calls, ObjectsCalls the Objects calls.
+	SvcCounter      *cluster.CounterSet
+	SvcCounterCalls int
+	ObjectsCalls    int
 }
 
 // NewFake returns a Fake serving st.
@@ -155,4 +161,41 @@ func (f *Fake) CallLog() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.Calls)
+}
+
+// SetObjects replaces the stored objects (Services, EndpointSlices, Endpoints...).
+func (f *Fake) SetObjects(objs []*cluster.StoredObject) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.objs = slices.Clone(objs)
+}
+
+func (f *Fake) Objects(ctx context.Context, kind, namespace string) ([]*cluster.StoredObject, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ObjectsCalls++
+	var out []*cluster.StoredObject
+	for _, o := range f.objs {
+		if o.Kind == kind && (namespace == "" || o.Namespace == namespace) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func (f *Fake) ServiceCounters(ctx context.Context) (*cluster.CounterSet, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.SvcCounterCalls++
+	if f.SvcCounter == nil {
+		return nil, errors.New("fake: no service counters")
+	}
+	return f.SvcCounter, nil
+}
+
+// SvcCalls returns how many times ServiceCounters was called.
+func (f *Fake) SvcCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.SvcCounterCalls
 }

@@ -114,8 +114,14 @@ func (a *App) footer() string {
 	if !a.inLab {
 		return stDim.Render(" enter open  r refresh  ? help  q quit")
 	}
+	if a.detail != nil && a.detail.t.Kind == kindService {
+		return stDim.Render(" ↑↓ scroll  r reload  esc back  ? help  (delete: podlab delete svc NAME)")
+	}
 	if a.detail != nil {
 		return stDim.Render(" ↑↓ scroll  r reload  s shell  esc back  ? help")
+	}
+	if a.current() == view(a.svcv) {
+		return stDim.Render(" : command  / filter  enter details  r refresh  ? help  q quit  (delete: podlab delete svc NAME)")
 	}
 	return stDim.Render(" : command  / filter  enter details  s shell  d delete  l labels  ? help  q quit")
 }
@@ -126,9 +132,9 @@ func helpLines(inLab bool) []string {
 		"",
 		"   :           command line: :pods :nodes :topo :events :svc :labs :q",
 		"   /           filter the current view (esc clears it)",
-		"   enter       details of the selected pod, node or host",
+		"   enter       details of the selected pod, node, host or service",
 		"   s           shell in the selected pod, node or host (exit returns here)",
-		"   d           delete the selected pod (asks first)",
+		"   d           delete the selected pod (asks first); services: podlab delete svc",
 		"   l           edit the selected pod's labels: k=v,k2=v2",
 		"   r           refresh (reload the details)",
 		"   tab         next view",

@@ -20,6 +20,9 @@ func (t target) String() string {
 	if t.Kind == kindPod {
 		return "pod " + podKey(t.Namespace, t.Name)
 	}
+	if t.Kind == kindService {
+		return "svc " + podKey(t.Namespace, t.Name)
+	}
 	if t.Kind == kindNode {
 		return "node " + t.Name
 	}
