@@ -11,11 +11,33 @@ command -v nft >/dev/null || need+=(nftables)
 command -v ip >/dev/null || need+=(iproute2)
 command -v setpriv >/dev/null || need+=(util-linux)
 command -v tmux >/dev/null || need+=(tmux)
+# The Docker runtime's tests need an engine (Debian's docker.io) and a static busybox
+# for podlab's images.
+command -v dockerd >/dev/null || need+=(docker.io)
+{ [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${need[@]}" >/dev/null
+  # Keep the package from starting dockerd with its defaults, which edit the host's
+  # firewall: a policy-rc.d that refuses service starts, only for this install.
+  norc=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && norc=1
+  fi
+  rc=0
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null || rc=$?
+  [ -z "$norc" ] || rm -f /usr/sbin/policy-rc.d
+  [ "$rc" = 0 ] || exit "$rc"
+fi
+# Start a Docker engine when none answers, so that it never touches the host's
+# firewall, forwarding or bridges; stop only the dockerd started here, by its PID.
+dockerd_pid=
+if ! timeout 10 docker info >/dev/null 2>&1; then
+  dockerd --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none >/tmp/podlab-test-dockerd.log 2>&1 &
+  dockerd_pid=$!
+  trap 'kill "$dockerd_pid" 2>/dev/null && wait "$dockerd_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 60); do timeout 5 docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  timeout 5 docker info >/dev/null 2>&1 || echo "warning: dockerd did not answer; the Docker runtime's tests will skip (see /tmp/podlab-test-dockerd.log)"
 fi
 export PATH=$PATH:/usr/local/go/bin
 go version

@@ -15,7 +15,6 @@ import (
 	"podlab.dev/podlab/cluster"
 	"podlab.dev/podlab/deploy"
 	"podlab.dev/podlab/plan"
-	"podlab.dev/podlab/runtime/netns"
 	"podlab.dev/podlab/state"
 	"podlab.dev/podlab/topology"
 )
@@ -45,9 +44,6 @@ func newDeploy() *cobra.Command {
 			}
 			if err := checkOutput(output); err != nil {
 				return err
-			}
-			if p.Runtime != topology.RuntimeNetns {
-				return fmt.Errorf("runtime %q is not available in this podlab version yet; use runtime: netns", p.Runtime)
 			}
 			if err := needRoot("podlab deploy"); err != nil {
 				return err
@@ -97,9 +93,12 @@ func runDeploy(ctx context.Context, p *plan.Plan, reconfigure bool, timeout time
 		return err
 	}
 	defer unlock()
-	rt := netns.New()
 	prog := newProgress(os.Stderr)
 	defer prog.done()
+	rt, err := runtimeFor(ctx, p, prog)
+	if err != nil {
+		return err
+	}
 	if dir.Exists() {
 		if !reconfigure {
 			return invalid("lab %q is already deployed; use `podlab deploy --reconfigure -t FILE` to rebuild it, or `podlab destroy --name %s`", p.Lab, p.Lab)

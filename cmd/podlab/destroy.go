@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"podlab.dev/podlab/deploy"
-	"podlab.dev/podlab/runtime/netns"
 	"podlab.dev/podlab/state"
 	"podlab.dev/podlab/topology"
 )
@@ -42,7 +41,7 @@ func newDestroy() *cobra.Command {
 			if err := needRoot("podlab destroy"); err != nil {
 				return err
 			}
-			rt := netns.New()
+			rt := cleanupRuntime()
 			labs := []string{name}
 			if all {
 				var err error
@@ -81,7 +80,7 @@ func destroyLab(ctx context.Context, lab string) (*deploy.Removed, error) {
 		return nil, err
 	}
 	defer unlock()
-	r, err := deploy.Destroy(context.WithoutCancel(ctx), lab, deploy.DestroyOptions{Root: cfg.StateDir, Runtime: netns.New()})
+	r, err := deploy.Destroy(context.WithoutCancel(ctx), lab, deploy.DestroyOptions{Root: cfg.StateDir, Runtime: cleanupRuntime()})
 	if err != nil {
 		return r, fmt.Errorf("destroy lab %q: %w", lab, err)
 	}
