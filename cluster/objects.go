@@ -222,6 +222,7 @@ func (s *Supervisor) applyObject(o topology.Object, now time.Time) ApplyResult {
 	}
 	r = s.objects.apply(o, now)
 	if ss != nil && (o.Kind == "Service" || o.Kind == "EndpointSlice" || o.Kind == "Endpoints") {
+		ss.ensureStarted()
 		ss.kick()
 	}
 	return r

@@ -100,10 +100,20 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 	}()
 	s.svc = newServiceSync(s)
+	s.svc.ctx = ctx
 	s.loadObjects()
-	if err := s.svc.start(ctx); err != nil {
-		return fmt.Errorf("supervisor: services: %w", err)
-	}
+	// The API answers at once (deploy waits for it while it attaches pods); the
+	// servers, kube-proxy and readiness checks start meanwhile.
+	api := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
+	go api.Serve(ln)
+	s.events.emit(events.Event{Type: events.SupervisorStarted, Kind: "Lab", Name: s.plan.Lab, Message: fmt.Sprintf("pid %d", os.Getpid())})
+	go func() {
+		select {
+		case <-s.events.built:
+			s.svc.networkBuilt()
+		case <-ctx.Done():
+		}
+	}()
 	s.startServers()
 	defer func() {
 		s.mu.Lock()
@@ -112,10 +122,6 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			srv.Close()
 		}
 	}()
-	s.events.emit(events.Event{Type: events.SupervisorStarted, Kind: "Lab", Name: s.plan.Lab, Message: fmt.Sprintf("pid %d", os.Getpid())})
-
-	api := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
-	go api.Serve(ln)
 	go s.probeLoop(ctx)
 	<-ctx.Done()
 	s.events.emit(events.Event{Type: events.SupervisorStopped, Kind: "Lab", Name: s.plan.Lab})
