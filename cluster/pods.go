@@ -130,7 +130,7 @@ func (s *Supervisor) AddPod(ctx context.Context, tp topology.Pod) error {
 		return undo(fmt.Errorf("CNI ADD: %w", err))
 	}
 	s.events.emit(events.Event{Type: events.PodNetworkReady, Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Node: p.Node, Message: res.IP.String() + " on " + plan.PodInterface})
-	if len(p.Ports) > 0 {
+	if len(p.Ports) > 0 && !s.plan.RunsOwnImage(&p) {
 		srv, err := workload.Start(path, p.Name, toWorkloadPorts(&p))
 		if err != nil {
 			s.events.emit(events.Event{Type: events.Warning, Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Message: err.Error()})

@@ -62,6 +62,10 @@ func probeInterval(pods int) time.Duration {
 	return 10 * time.Second
 }
 
+// SetRuntime replaces the netns runtime the supervisor uses for pods it adds or
+// deletes (the Docker runtime for a Docker lab).
+func (s *Supervisor) SetRuntime(rt Namespaces) { s.runtime = rt }
+
 // Namespaces is what the supervisor needs of the runtime: pods' namespaces come and go.
 type Namespaces interface {
 	Create(ctx context.Context, s podruntime.Sandbox) (string, error)
@@ -148,7 +152,7 @@ func (s *Supervisor) startServers() {
 	var ts []target
 	for i := range s.plan.Pods {
 		p := &s.plan.Pods[i]
-		if len(p.Ports) > 0 {
+		if len(p.Ports) > 0 && !s.plan.RunsOwnImage(p) {
 			ts = append(ts, target{"Pod", p.Key(), p.Netns, toWorkloadPorts(p)})
 		}
 	}

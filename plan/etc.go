@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 )
 
 // DNSAddr is the cluster DNS address: the .10 of the service range, as kubeadm does.
@@ -24,4 +25,11 @@ func (p *Plan) ResolvConf(pod *Pod) string {
 // HostsFile is the pod's /etc/hosts as kubelet writes it.
 func HostsFile(pod *Pod) string {
 	return fmt.Sprintf("# Kubernetes-managed hosts file (podlab).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", pod.IP, pod.Name)
+}
+
+// RunsOwnImage says whether pod runs the image it names, which then serves its own
+// ports, rather than podlab's built-in servers: only in the Docker runtime, and not
+// for podlab's own images (podlab/...).
+func (p *Plan) RunsOwnImage(pod *Pod) bool {
+	return p.Runtime == "docker" && pod.Image != "" && !strings.HasPrefix(pod.Image, "podlab/")
 }

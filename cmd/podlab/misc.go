@@ -11,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/runtime/docker"
 	"podlab.dev/podlab/state"
+	"podlab.dev/podlab/topology"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -77,9 +79,17 @@ func newSupervise() *cobra.Command {
 			if name == "" {
 				return invalid("supervise needs --name")
 			}
-			sup, err := cluster.NewSupervisor(state.For(cfg.StateDir, name), slog.Default())
+			dir := state.For(cfg.StateDir, name)
+			sup, err := cluster.NewSupervisor(dir, slog.Default())
 			if err != nil {
 				return err
+			}
+			if p, err := dir.ReadPlan(); err == nil && p.Runtime == topology.RuntimeDocker {
+				rt, err := docker.New(imageTag())
+				if err != nil {
+					return err
+				}
+				sup.SetRuntime(rt)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
