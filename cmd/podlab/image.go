@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,20 +44,12 @@ func newImage() *cobra.Command {
 // imageTag is the tag of podlab's images: its version, or dev-<commit> for a
 // development build, so a rebuilt podlab never runs an older build's image.
 func imageTag() string {
-	v := version
-	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v = "dev-" + s.Value[:12]
-			}
-		}
-	}
 	return strings.Map(func(r rune) rune {
 		if r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
 			return r
 		}
 		return '-'
-	}, v)
+	}, fullVersion())
 }
 
 // runtimeFor returns the runtime a deploy of p uses. For docker it checks, before

@@ -54,17 +54,22 @@ func newVersion() *cobra.Command {
 		Short: "Print podlab's version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			v := version
-			if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" {
-				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-						v = "dev-" + s.Value[:12]
-					}
-				}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "podlab %s\n", v)
+			fmt.Fprintf(cmd.OutOrStdout(), "podlab %s\n", fullVersion())
 		},
 	}
+}
+
+// fullVersion is the version set at build time, or dev-<commit> for a development build.
+func fullVersion() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v = "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return v
 }
 
 // newSupervise is the lab's supervisor process, started by deploy.
