@@ -47,14 +47,16 @@ type NodeState struct {
 	Netns   string            `json:"netns"`
 	Labels  map[string]string `json:"labels"`
 	Pods    int               `json:"pods"`
+	Broken  string            `json:"broken,omitempty"`
 }
 
 // HostState is one host.
 type HostState struct {
-	Name  string     `json:"name"`
-	IP    netip.Addr `json:"ip"`
-	Netns string     `json:"netns"`
-	Ports string     `json:"ports,omitempty"`
+	Name   string     `json:"name"`
+	IP     netip.Addr `json:"ip"`
+	Netns  string     `json:"netns"`
+	Ports  string     `json:"ports,omitempty"`
+	Broken string     `json:"broken,omitempty"`
 }
 
 // PodState is one pod.
@@ -70,6 +72,7 @@ type PodState struct {
 	Owner     string            `json:"owner,omitempty"`
 	Image     string            `json:"image,omitempty"`
 	Netns     string            `json:"netns"`
+	Broken    string            `json:"broken,omitempty"`
 }
 
 // ObjectState is one manifest object and whether this version applies it.

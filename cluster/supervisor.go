@@ -32,6 +32,8 @@ type Supervisor struct {
 	runtime Namespaces
 	objects *objectStore
 	svc     *serviceSync
+	watcher ContainerWatcher
+	broken  *brokenSet
 
 	// mu guards the plan (pods come and go, labels change), the servers and readiness.
 	mu      sync.RWMutex
@@ -48,7 +50,7 @@ func NewSupervisor(dir state.Dir, log *slog.Logger) (*Supervisor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: lab %q: %w", dir.Lab, err)
 	}
-	return &Supervisor{dir: dir, plan: p, log: log, runtime: netns.New(), objects: newObjectStore(), ready: map[string]Readiness{}, servers: map[string]*workload.Server{}, nodeNS: map[string]vnetns.NsHandle{}, ProbeInterval: probeInterval(len(p.Pods))}, nil
+	return &Supervisor{dir: dir, plan: p, log: log, runtime: netns.New(), objects: newObjectStore(), ready: map[string]Readiness{}, servers: map[string]*workload.Server{}, nodeNS: map[string]vnetns.NsHandle{}, broken: &brokenSet{byKey: map[string]string{}, status: map[string]string{}}, ProbeInterval: probeInterval(len(p.Pods))}, nil
 }
 
 // probeInterval is how often ready pods are checked again: every second in a lab of a
@@ -127,6 +129,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 	}()
 	go s.probeLoop(ctx)
+	if s.watcher != nil {
+		go s.watchContainers(ctx)
+	}
 	<-ctx.Done()
 	s.events.emit(events.Event{Type: events.SupervisorStopped, Kind: "Lab", Name: s.plan.Lab})
 	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -312,5 +317,7 @@ type ReadyCount struct {
 func (s *Supervisor) State() *LabState {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return StateFromPlan(s.plan, s.ready, SupervisorState{PID: os.Getpid(), Running: true, Started: s.started})
+	st := StateFromPlan(s.plan, s.ready, SupervisorState{PID: os.Getpid(), Running: true, Started: s.started})
+	s.markBroken(st)
+	return st
 }

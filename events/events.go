@@ -34,6 +34,8 @@ const (
 	SupervisorStopped     = "SupervisorStopped"
 	DeployFinished        = "DeployFinished"
 	HostLimitChanged      = "HostLimitChanged"
+	ContainerDied         = "ContainerDied"      // a container died or was stopped outside podlab
+	ContainerRestarted    = "ContainerRestarted" // a container came back outside podlab, with a fresh namespace
 	Warning               = "Warning"
 )
 

@@ -130,6 +130,25 @@ func printTable(w io.Writer, s *cluster.LabState) {
 		}
 		tw.Flush()
 	}
+	var broken []string
+	for _, n := range s.Nodes {
+		if n.Broken != "" {
+			broken = append(broken, "node "+n.Name+": "+n.Broken)
+		}
+	}
+	for _, h := range s.Hosts {
+		if h.Broken != "" {
+			broken = append(broken, "host "+h.Name+": "+h.Broken)
+		}
+	}
+	for _, p := range s.Pods {
+		if p.Broken != "" {
+			broken = append(broken, "pod "+p.Namespace+"/"+p.Name+": "+p.Broken)
+		}
+	}
+	if len(broken) > 0 {
+		fmt.Fprintf(w, "\nBROKEN:\n  %s\n", strings.Join(broken, "\n  "))
+	}
 	var kept []string
 	for _, o := range s.Objects {
 		if !o.Applied {

@@ -95,6 +95,7 @@ func newSupervise() *cobra.Command {
 					return err
 				}
 				sup.SetRuntime(rt)
+				sup.SetWatcher(rt)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
