@@ -85,7 +85,7 @@ func (v *nodesView) rebuild() {
 				peers = append(peers, o.Name+"="+o.PodCIDR.String()+" via "+o.IP.String())
 			}
 		}
-		cells := []string{ncName: n.Name, ncKind: n.Role, ncIP: n.IP.String(), ncCIDR: n.PodCIDR.String(),
+		cells := []string{ncName: n.Name, ncKind: brokenMark(n.Role, n.Broken), ncIP: n.IP.String(), ncCIDR: n.PodCIDR.String(),
 			ncPods: strconv.Itoa(len(v.d.perNd[n.Name])), ncOverlay: overlayOf(st.Overlay), ncPeers: orDash(strings.Join(peers, ", ")),
 			ncLabels: labelString(n.Labels)}
 		if f == "" || matches(f, cells) {
@@ -94,7 +94,7 @@ func (v *nodesView) rebuild() {
 		}
 	}
 	for _, h := range st.Hosts {
-		cells := []string{ncName: h.Name, ncKind: "host", ncIP: h.IP.String(), ncCIDR: "-", ncPods: "-", ncOverlay: "-",
+		cells := []string{ncName: h.Name, ncKind: brokenMark("host", h.Broken), ncIP: h.IP.String(), ncCIDR: "-", ncPods: "-", ncOverlay: "-",
 			ncPeers: "-", ncLabels: "serves " + orDash(h.Ports)}
 		if f == "" || matches(f, cells) {
 			v.rows = append(v.rows, target{Kind: kindHost, Name: h.Name})
@@ -146,4 +146,12 @@ func (v *nodesView) selected() (target, bool) {
 		return target{}, false
 	}
 	return v.rows[v.cur.pos], true
+}
+
+// brokenMark flags an object whose container was restarted behind podlab's back.
+func brokenMark(kind, broken string) string {
+	if broken != "" {
+		return kind + " BROKEN"
+	}
+	return kind
 }

@@ -108,7 +108,10 @@ func (v *podsView) relayout() {
 }
 
 func ready(p *cluster.PodState) string {
-	if p.Ready {
+	switch {
+	case p.Broken != "":
+		return "BROKEN" // its container was restarted behind podlab's back
+	case p.Ready:
 		return "yes"
 	}
 	return "no"
