@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -43,68 +42,6 @@ func labContainers(t *testing.T, cli *client.Client, lab string) []string {
 		out = append(out, strings.TrimPrefix(c.Names[0], "/")+" ("+string(c.State)+")")
 	}
 	return out
-}
-
-// TestDockerReachability deploys the reachability lab with runtime docker and checks
-// what TestReachability checks for netns, plus that every sandbox is a container and
-// none is left after destroy.
-func TestDockerReachability(t *testing.T) {
-	cli := dockerEngine(t)
-	for _, overlay := range []string{"vxlan", "host-gw"} {
-		t.Run(overlay, func(t *testing.T) {
-			e := newEnv(t)
-			name := uniq("dk-" + strings.ReplaceAll(overlay, "-", ""))
-			// Registered before deploy's own cleanup, so it runs after the destroy.
-			t.Cleanup(func() {
-				if left := labContainers(t, cli, name); len(left) > 0 {
-					t.Errorf("containers of lab %s left after destroy: %v", name, left)
-				}
-			})
-			st := e.deploy(name, "runtime: docker\n"+fmt.Sprintf(reachLab, name, overlay, "podlab"))
-			if st.Runtime != "docker" {
-				t.Errorf("lab runtime = %q, want docker", st.Runtime)
-			}
-			if len(st.Pods) != 6 || st.ReadyCount() != 6 {
-				t.Fatalf("want 6 ready pods, got %d of %d", st.ReadyCount(), len(st.Pods))
-			}
-			// underlay + 3 nodes + 1 host + 6 pods, each a running container.
-			if cs := labContainers(t, cli, name); len(cs) != 11 || strings.Count(strings.Join(cs, ","), "(running)") != 11 {
-				t.Errorf("want 11 running containers, got %v", cs)
-			}
-			nodeIP := map[string]string{}
-			for _, n := range st.Nodes {
-				nodeIP[n.Name] = n.IP.String()
-			}
-			host := st.Hosts[0]
-			hip := host.IP.String()
-			for _, src := range st.Pods {
-				for _, dst := range st.Pods {
-					if src.Name == dst.Name {
-						continue
-					}
-					ip := dst.IP.String()
-					if err := ping(src.Netns, ip); err != nil {
-						t.Errorf("%s -> %s icmp: %v", src.Name, dst.Name, err)
-					}
-					got, err := httpGet(src.Netns, ip+":80", "/clientip")
-					if h, _, _ := net.SplitHostPort(got); err != nil || h != src.IP.String() {
-						t.Errorf("%s -> %s /clientip = %q (%v), want %s", src.Name, dst.Name, got, err, src.IP)
-					}
-					if got, err := udpAsk(src.Netns, ip+":81", "hostname"); err != nil || got != dst.Name {
-						t.Errorf("%s -> %s udp = %q, %v", src.Name, dst.Name, got, err)
-					}
-				}
-				got, err := httpGet(src.Netns, hip+":8080", "/clientip")
-				if h, _, _ := net.SplitHostPort(got); err != nil || h != nodeIP[src.Node] {
-					t.Errorf("%s -> host /clientip = %q (%v), want its node's address %s", src.Name, got, err, nodeIP[src.Node])
-				}
-			}
-			out := e.must("exec", "--name", name, "b-1", "--", "ip", "-o", "-4", "addr", "show", "eth0")
-			if !strings.Contains(out, st.Pods[3].IP.String()+"/24") {
-				t.Errorf("ip addr in b-1: %s", out)
-			}
-		})
-	}
 }
 
 // TestDockerBadInput: a pod naming an image the engine lacks is refused before

@@ -28,12 +28,37 @@ pods:
   - {name: b-3, node: worker-2, labels: {app: b}, ports: [80, "81/udp"]}
 `
 
+// TestReachability runs the Foundation's reachability suite for both runtimes: the
+// Docker cases skip when no engine answers, and check every sandbox is a running
+// container and none is left after destroy.
 func TestReachability(t *testing.T) {
-	for _, tc := range []struct{ overlay, cni string }{{"vxlan", "podlab"}, {"host-gw", "podlab"}, {"vxlan", "bridge"}} {
-		t.Run(tc.overlay+"-"+tc.cni, func(t *testing.T) {
+	for _, tc := range []struct{ runtime, overlay, cni string }{
+		{"netns", "vxlan", "podlab"}, {"netns", "host-gw", "podlab"}, {"netns", "vxlan", "bridge"},
+		{"docker", "vxlan", "podlab"}, {"docker", "host-gw", "podlab"},
+	} {
+		t.Run(tc.runtime+"-"+tc.overlay+"-"+tc.cni, func(t *testing.T) {
 			e := newEnv(t)
 			name := uniq(strings.ReplaceAll(tc.overlay, "-", "") + "-" + tc.cni)
-			st := e.deploy(name, fmt.Sprintf(reachLab, name, tc.overlay, tc.cni))
+			if tc.runtime == "docker" {
+				name = uniq("dk-" + strings.ReplaceAll(tc.overlay, "-", ""))
+				cli := dockerEngine(t)
+				// Registered before deploy's own cleanup, so it runs after the destroy.
+				t.Cleanup(func() {
+					if left := labContainers(t, cli, name); len(left) > 0 {
+						t.Errorf("containers of lab %s left after destroy: %v", name, left)
+					}
+				})
+				defer func() {
+					// underlay + 3 nodes + 1 host + 6 pods, each a running container.
+					if cs := labContainers(t, cli, name); len(cs) != 11 || strings.Count(strings.Join(cs, ","), "(running)") != 11 {
+						t.Errorf("want 11 running containers, got %v", cs)
+					}
+				}()
+			}
+			st := e.deploy(name, "runtime: "+tc.runtime+"\n"+fmt.Sprintf(reachLab, name, tc.overlay, tc.cni))
+			if st.Runtime != tc.runtime {
+				t.Errorf("lab runtime = %q, want %s", st.Runtime, tc.runtime)
+			}
 			if len(st.Pods) != 6 || st.ReadyCount() != 6 {
 				t.Fatalf("want 6 ready pods, got %d of %d", st.ReadyCount(), len(st.Pods))
 			}
