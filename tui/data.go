@@ -81,28 +81,45 @@ func (d *labData) counterCells(t target) (rx, tx, rate string) {
 	return humanBytes(float64(c.RxBytes)), humanBytes(float64(c.TxBytes)), rate
 }
 
-// rates computes bytes per second between two samples.
-func computeRates(prev, cur *cluster.CounterSet) map[string]float64 {
+// rateWindow is the seconds between two samples, false when there is no rate to take.
+func rateWindow(prev, cur *cluster.CounterSet) (float64, bool) {
 	if prev == nil || cur == nil {
-		return nil
+		return 0, false
 	}
 	dt := cur.Time.Sub(prev.Time).Seconds()
-	if dt <= 0 {
+	return dt, dt > 0
+}
+
+// addRates puts into out, under prefix+key, the bytes per second of every counter in
+// both samples; delta says how many bytes moved, false when the counter went back
+// (the object was deleted and made again).
+func addRates[C any](out map[string]float64, prefix string, prev, cur map[string]C, dt float64, delta func(p, c C) (uint64, bool)) {
+	for k, c := range cur {
+		if p, ok := prev[k]; ok {
+			if d, ok := delta(p, c); ok {
+				out[prefix+k] = float64(d) / dt
+			}
+		}
+	}
+}
+
+// computeRates computes each pod's, node's and host's bytes per second (both
+// directions) between two samples.
+func computeRates(prev, cur *cluster.CounterSet) map[string]float64 {
+	dt, ok := rateWindow(prev, cur)
+	if !ok {
 		return nil
 	}
 	out := map[string]float64{}
-	add := func(prefix string, a, b map[string]cluster.Counters) {
-		for k, c := range b {
-			p, ok := a[k]
-			if !ok || c.RxBytes < p.RxBytes || c.TxBytes < p.TxBytes {
-				continue // new or reset (a pod deleted and made again)
-			}
-			out[prefix+k] = float64(c.RxBytes-p.RxBytes+c.TxBytes-p.TxBytes) / dt
+	delta := func(p, c cluster.Counters) (uint64, bool) {
+		if c.RxBytes < p.RxBytes || c.TxBytes < p.TxBytes {
+			return 0, false
 		}
+		return c.RxBytes - p.RxBytes + c.TxBytes - p.TxBytes, true
 	}
-	add("pod/", prev.Pods, cur.Pods)
-	add("node/", prev.Nodes, cur.Nodes)
-	add("host/", prev.Hosts, cur.Hosts)
+	addRates(out, "pod/", prev.Pods, cur.Pods, dt, delta)
+	addRates(out, "node/", prev.Nodes, cur.Nodes, dt, delta)
+	addRates(out, "host/", prev.Hosts, cur.Hosts, dt, delta)
 	return out
 }
 

@@ -199,23 +199,14 @@ type svcCounters struct {
 }
 
 func computeSvcRates(prev, cur *cluster.CounterSet) map[string]float64 {
-	if prev == nil || cur == nil {
-		return nil
-	}
-	dt := cur.Time.Sub(prev.Time).Seconds()
-	if dt <= 0 {
+	dt, ok := rateWindow(prev, cur)
+	if !ok {
 		return nil
 	}
 	out := map[string]float64{}
-	add := func(prefix string, a, b map[string]cluster.PacketCount) {
-		for k, c := range b {
-			if p, ok := a[k]; ok && c.Bytes >= p.Bytes {
-				out[prefix+k] = float64(c.Bytes-p.Bytes) / dt
-			}
-		}
-	}
-	add("svc/", prev.Services, cur.Services)
-	add("ep/", prev.Endpoints, cur.Endpoints)
+	delta := func(p, c cluster.PacketCount) (uint64, bool) { return c.Bytes - p.Bytes, c.Bytes >= p.Bytes }
+	addRates(out, "svc/", prev.Services, cur.Services, dt, delta)
+	addRates(out, "ep/", prev.Endpoints, cur.Endpoints, dt, delta)
 	return out
 }
 
