@@ -1,0 +1,200 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// record is one line of the store's file: a put carries the whole object, a delete
+// its key. The file is a log: replaying it in order gives the store.
+type record struct {
+	Version    uint64          `json:"v"`
+	Op         string          `json:"op"` // put | del
+	APIVersion string          `json:"apiVersion,omitempty"`
+	Kind       string          `json:"kind"`
+	Namespace  string          `json:"namespace,omitempty"`
+	Name       string          `json:"name,omitempty"`
+	Object     json.RawMessage `json:"object,omitempty"`
+}
+
+// disk appends every write to the file with one write(2): a killed process loses
+// nothing the kernel has (the lab's state directory is in memory anyway), so there is
+// no fsync. The log is rewritten as a snapshot once it holds many more lines than
+// there are objects.
+type disk struct {
+	path  string
+	f     *os.File
+	lines int
+	err   error // the first write error; Err reports it
+	store *Store
+}
+
+// Open loads the store persisted at path (a new empty one when the file does not exist)
+// and persists every later write there.
+func Open(path string) (*Store, error) {
+	s := New()
+	lines, err := s.load(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s.disk = &disk{path: path, f: f, lines: lines, store: s}
+	return s, nil
+}
+
+// Close stops persisting.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.disk == nil {
+		return nil
+	}
+	err := errors.Join(s.disk.err, s.disk.f.Close())
+	s.disk = nil
+	return err
+}
+
+// Err is the first error persisting a write met, if any.
+func (s *Store) Err() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.disk == nil {
+		return nil
+	}
+	return s.disk.err
+}
+
+func (s *Store) load(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	lines := 0
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var r record
+		if err := json.Unmarshal(line, &r); err != nil {
+			// A line cut short by a crash mid-write can only be the last one.
+			if !bytes.HasSuffix(data, []byte("\n")) && bytes.HasSuffix(data, line) {
+				break
+			}
+			return 0, fmt.Errorf("store: %s line %d: %w", path, lines+1, err)
+		}
+		lines++
+		k := Key{r.Kind, r.Namespace, r.Name}
+		switch r.Op {
+		case "put":
+			o, err := Decode(r.APIVersion, r.Kind, r.Object)
+			if err != nil {
+				return 0, fmt.Errorf("store: %s line %d: %w", path, lines, err)
+			}
+			k = Key{r.Kind, o.GetNamespace(), o.GetName()}
+			e := &entry{obj: o, rv: r.Version}
+			s.objs[k] = e
+			if s.byKind[k.Kind] == nil {
+				s.byKind[k.Kind] = map[Key]*entry{}
+			}
+			s.byKind[k.Kind][k] = e
+		case "del":
+			delete(s.objs, k)
+			delete(s.byKind[k.Kind], k)
+		}
+		s.gen = max(s.gen, r.Version)
+	}
+	return lines, sc.Err()
+}
+
+func (d *disk) put(o Object, v uint64) {
+	raw, err := json.Marshal(o)
+	if err != nil {
+		d.fail(err)
+		return
+	}
+	gvk := o.GetObjectKind().GroupVersionKind()
+	d.write(record{Version: v, Op: "put", APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Object: raw})
+}
+
+func (d *disk) del(k Key, v uint64) {
+	d.write(record{Version: v, Op: "del", Kind: k.Kind, Namespace: k.Namespace, Name: k.Name})
+}
+
+func (d *disk) write(r record) {
+	line, err := json.Marshal(r)
+	if err != nil {
+		d.fail(err)
+		return
+	}
+	if _, err := d.f.Write(append(line, '\n')); err != nil {
+		d.fail(err)
+		return
+	}
+	d.lines++
+	if d.lines > 4*len(d.store.objs)+4096 {
+		d.fail(d.compact())
+	}
+}
+
+func (d *disk) fail(err error) {
+	if err != nil && d.err == nil {
+		d.err = fmt.Errorf("store: persisting to %s: %w", d.path, err)
+	}
+}
+
+// compact rewrites the log as one put per object, through a temporary file and a
+// rename so that a crash leaves either the old log or the new one.
+func (d *disk) compact() error {
+	tmp := d.path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	n := 0
+	for _, e := range d.store.objs {
+		raw, err := json.Marshal(e.obj)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		gvk := e.obj.GetObjectKind().GroupVersionKind()
+		line, _ := json.Marshal(record{Version: e.rv, Op: "put", APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Object: raw})
+		w.Write(append(line, '\n'))
+		n++
+	}
+	// A last line that keeps the store's generation when the newest write was a delete.
+	line, _ := json.Marshal(record{Version: d.store.gen, Op: "gen"})
+	w.Write(append(line, '\n'))
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, d.path); err != nil {
+		return err
+	}
+	nf, err := os.OpenFile(d.path, os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	d.f.Close()
+	d.f, d.lines = nf, n+1
+	return nil
+}
+
+// Path is where a lab's store lives inside its state directory.
+func Path(stateDir string) string { return filepath.Join(stateDir, "store.ndjson") }
