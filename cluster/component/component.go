@@ -1,0 +1,108 @@
+// Package component is the shape every cluster component has: it watches the lab's
+// object store and programs one thing (the scheduler binds pods, a controller writes
+// the objects it owns, kubelet runs sandboxes, kube-proxy writes its nft table). The
+// supervisor lists the components and runs each with Run; an API write returns once
+// every component's Synced has reached the generation the write made.
+//
+// Adding a component (DNS, NetworkPolicy, Ingress) is one package with a type that
+// implements Component, plus one line in the supervisor's list of components. The
+// component takes what it programs through its constructor (an nftables interface
+// per node, namespace paths, a Writer), so its unit tests run on fakes without root.
+package component
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"podlab.dev/podlab/cluster/store"
+	"podlab.dev/podlab/events"
+)
+
+// Component watches the store and programs one thing.
+type Component interface {
+	Name() string
+	// Run programs what the store says until ctx ends.
+	Run(ctx context.Context, r store.Reader) error
+	// Synced is the last store generation this component has fully programmed.
+	Synced() uint64
+}
+
+// Writer is how a component writes objects: the store's own write methods.
+type Writer interface {
+	Create(store.Object) (store.Object, error)
+	Update(store.Object) (store.Object, error)
+	UpdateStatus(store.Object) (store.Object, error)
+	Delete(kind, namespace, name string) (store.Object, error)
+	MarkDeleted(kind, namespace, name string) (store.Object, error)
+}
+
+// Emit records an event of the lab (what `podlab events` and the TUI show).
+type Emit func(events.Event)
+
+// Loop is the level-triggered loop most components run: sync is called with the
+// store's generation each time it moves (a burst of writes is one call), and Synced
+// reports the generation of the last sync that returned.
+type Loop struct {
+	synced atomic.Uint64
+	kick   chan struct{}
+	once   sync.Once
+}
+
+func (l *Loop) kicks() chan struct{} {
+	l.once.Do(func() { l.kick = make(chan struct{}, 1) })
+	return l.kick
+}
+
+// Kick makes the loop sync again without a store change (a timer ran out: a pod
+// became available after minReadySeconds, a back-off ended).
+func (l *Loop) Kick() {
+	select {
+	case l.kicks() <- struct{}{}:
+	default:
+	}
+}
+
+// After kicks the loop once d has passed.
+func (l *Loop) After(d time.Duration) { time.AfterFunc(d, l.Kick) }
+
+// Synced is the generation the last sync covered.
+func (l *Loop) Synced() uint64 { return l.synced.Load() }
+
+// Run calls sync until ctx ends. A sync error does not stop the loop: the component
+// reports it (as an event) and the next change retries.
+func (l *Loop) Run(ctx context.Context, r store.Reader, sync func(ctx context.Context, gen uint64)) error {
+	gen := r.Generation()
+	for {
+		sync(ctx, gen)
+		l.synced.Store(gen)
+		if ctx.Err() != nil {
+			return nil
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-l.kicks():
+				cancel()
+			case <-wctx.Done():
+			}
+		}()
+		next, _ := r.Wait(wctx, gen)
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		gen = max(gen, next)
+	}
+}
+
+// Settled says whether every component has programmed generation gen.
+func Settled(cs []Component, gen uint64) bool {
+	for _, c := range cs {
+		if c.Synced() < gen {
+			return false
+		}
+	}
+	return true
+}
