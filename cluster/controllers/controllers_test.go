@@ -19,13 +19,13 @@ import (
 // lab is a store with nodes, the controllers, and a fake kubelet that makes every
 // scheduled pod Running and Ready (unless told not to) and removes terminating ones.
 type lab struct {
-	t        *testing.T
-	s        *store.Store
-	sched    *Scheduler
-	rs       *ReplicaSets
-	dep      *Deployments
-	events   []events.Event
-	unready  func(p *corev1.Pod) bool // pods the fake kubelet keeps unready
+	t       *testing.T
+	s       *store.Store
+	sched   *Scheduler
+	rs      *ReplicaSets
+	dep     *Deployments
+	events  []events.Event
+	unready func(p *corev1.Pod) bool // pods the fake kubelet keeps unready
 }
 
 func newLab(t *testing.T, nodes ...string) *lab {
