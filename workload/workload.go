@@ -1,19 +1,50 @@
-// Package workload holds the built-in servers a pod or host runs, modelled on
-// Kubernetes' agnhost netexec: HTTP on TCP ports and an echo service on UDP ports.
-// One supervisor process serves every pod of a lab: each listener is opened inside the
-// pod's network namespace and then served from ordinary goroutines, so a pod costs
-// sockets, not a process. It never creates links, addresses or routes.
+// Package workload holds the servers a pod or host runs. One supervisor process serves
+// every pod of a lab: each listener is opened inside the pod's network namespace and
+// then served from ordinary goroutines, so a pod costs sockets, not a process. It owns
+// those sockets and what they answer; it never creates links, addresses or routes, and
+// never restarts anything itself (the kubelet does, told through Options.OnExit).
+//
+// A pod behaves as its image would (EmulatedPorts says which ports it listens on):
+//
+//   - nginx, any registry or tag: nginx's default page on port 80 (only 80, whatever
+//     the spec declares), `Server: nginx`, nginx's 404 page for other paths.
+//   - httpd: "It works!" on port 80.
+//   - agnhost netexec: HTTP on --http-port (8080) with /, /hostname, /clientip,
+//     /echo?msg=&code=, /healthz, /redirect, /exit and /shutdown; /shell, /upload and
+//     /dial answer 501. UDP on --udp-port (8081; -1 for none) answering "hostname",
+//     "clientip" and "echo X".
+//   - agnhost serve-hostname: the hostname on --port (9376) over HTTP, or over raw
+//     --tcp and --udp with --http=false. Both at once exits with code 1, as the real
+//     one does.
+//   - agnhost with no args (pause): nothing.
+//   - any other image, or a command that runs something else: podlab's own server on
+//     each declared port, HTTP on TCP (/ and /hostname give the name, /clientip,
+//     /echo?msg=, /healthz) and an echo on UDP ("hostname", "clientip", "echo X").
+//
+// Break endpoints, on every HTTP server whatever the image, for lessons on probes
+// and restarts:
+//
+//	/exit?code=N&wait=D     the container exits with code N (default 0) after D
+//	                        (default 0s); the kubelet restarts it
+//	/podlab/fail-readiness  /readyz and /healthz answer 503 until /podlab/recover
+//	/podlab/fail-liveness   /livez and /healthz answer 503 until /podlab/recover
+//	/podlab/recover         all three answer 200 again
+//	/readyz, /livez         200 "ok" unless broken; /healthz is the image's own
+//
+// A restarted container is a new Server, so a restart also clears a break, as it
+// would clear a real process's state.
 package workload
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"podlab.dev/podlab/nsutil"
@@ -25,111 +56,166 @@ type Port struct {
 	Protocol string // TCP | UDP | SCTP (SCTP is not served: this kernel has no SCTP sockets)
 }
 
-// Server is the set of listeners of one pod or host.
-type Server struct {
-	hostname string
-	mu       sync.Mutex
-	https    []*http.Server
-	udps     []net.PacketConn
-	closed   bool
+// Options describe one container to serve.
+type Options struct {
+	NetnsPath string // the pod's network namespace; "" is the caller's own
+	Hostname  string
+	Image     string   // "nginx:1.27", "registry.k8s.io/e2e-test-images/agnhost:2.53", ...
+	Command   []string // the container spec's command and args
+	Args      []string
+	Ports     []Port // the declared containerPorts
+	// OnExit is called, once and from its own goroutine, when the container is asked
+	// to exit (/exit). The caller closes the Server and starts a new one when the
+	// restart back-off allows. Without it /exit is refused.
+	OnExit func(code int)
 }
 
-// Start opens every port inside the network namespace at nsPath and serves it.
-// Ports that cannot be opened are reported together; the others keep serving.
+// Server is the set of listeners of one pod or host.
+type Server struct {
+	opts              Options
+	prog              program
+	notReady, notLive atomic.Bool
+
+	mu      sync.Mutex
+	https   []*http.Server
+	closers []io.Closer // UDP sockets and raw TCP listeners
+	closed  bool
+	exited  bool
+}
+
+// New is the Server for o without opening any socket: its Handler can be served
+// elsewhere (tests, httptest).
+func New(o Options) *Server {
+	return &Server{opts: o, prog: emulate(o.Image, o.Command, o.Args, o.Ports)}
+}
+
+// StartPod opens every port the emulated image listens on inside o.NetnsPath and
+// serves them. Ports that cannot be opened are reported together; the others keep
+// serving. When the image's program would exit at once the error is an *ExitError,
+// nothing is served and OnExit is not called: the caller records the exit itself.
+// The Server is never nil.
+func StartPod(o Options) (*Server, error) {
+	s := New(o)
+	if s.prog.exit != nil {
+		return s, s.prog.exit
+	}
+	return s, s.open()
+}
+
+// Start serves podlab's own server on ports inside the namespace at nsPath: StartPod
+// with no image.
 func Start(nsPath, hostname string, ports []Port) (*Server, error) {
-	s := &Server{hostname: hostname}
-	var tcps []net.Listener
+	return StartPod(Options{NetnsPath: nsPath, Hostname: hostname, Ports: ports})
+}
+
+func (s *Server) open() error {
+	type opened struct {
+		socket
+		l net.Listener
+		c net.PacketConn
+	}
+	var socks []opened
 	var errs []error
-	err := nsutil.Do(nsPath, func() error {
-		for _, p := range ports {
-			addr := ":" + strconv.Itoa(p.Port)
-			switch strings.ToUpper(p.Protocol) {
-			case "", "TCP":
-				l, err := net.Listen("tcp", addr)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("listen tcp %s: %w", addr, err))
-					continue
-				}
-				tcps = append(tcps, l)
-			case "UDP":
-				c, err := net.ListenPacket("udp", addr)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("listen udp %s: %w", addr, err))
-					continue
-				}
-				s.udps = append(s.udps, c)
+	listen := func() error {
+		for _, so := range s.prog.sockets {
+			addr := ":" + strconv.Itoa(so.Port.Port)
+			o := opened{socket: so}
+			var err error
+			if so.Protocol == "UDP" {
+				o.c, err = net.ListenPacket("udp", addr)
+			} else {
+				o.l, err = net.Listen("tcp", addr)
 			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("listen %s %s: %w", so.Protocol, addr, err))
+				continue
+			}
+			socks = append(socks, o)
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	for _, l := range tcps {
-		hs := &http.Server{Handler: Handler(hostname), ReadHeaderTimeout: 10 * time.Second}
-		s.https = append(s.https, hs)
-		go hs.Serve(l)
+	if s.opts.NetnsPath == "" {
+		listen()
+	} else if err := nsutil.Do(s.opts.NetnsPath, listen); err != nil {
+		return err
 	}
-	for _, c := range s.udps {
-		go serveUDP(c, hostname)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range socks {
+		switch {
+		case o.c != nil:
+			s.closers = append(s.closers, o.c)
+			go s.serveUDP(o.c, o.kind)
+		case o.kind == hostnameTCP:
+			s.closers = append(s.closers, o.l)
+			go s.serveHostnameTCP(o.l)
+		default:
+			hs := &http.Server{Handler: s.handler(o.kind), ReadHeaderTimeout: 10 * time.Second}
+			s.https = append(s.https, hs)
+			go hs.Serve(o.l)
+		}
 	}
-	return s, errors.Join(errs...)
+	return errors.Join(errs...)
 }
+
+// Handler is what the HTTP server on TCP port answers, break endpoints included; nil
+// when the emulated image serves no HTTP there.
+func (s *Server) Handler(port int) http.Handler {
+	for _, so := range s.prog.sockets {
+		if so.Port.Port == port && so.Protocol == "TCP" && so.kind != hostnameTCP {
+			return s.handler(so.kind)
+		}
+	}
+	return nil
+}
+
+func (s *Server) handler(k kind) http.Handler {
+	var h http.Handler
+	switch k {
+	case nginxHTTP:
+		h = nginxSite
+	case httpdHTTP:
+		h = httpdSite
+	case netexecHTTP:
+		h = s.netexecHandler()
+	case hostnameHTTP:
+		h = s.serveHostnameHandler()
+	default:
+		h = s.plainHandler()
+	}
+	return s.withBreaks(h)
+}
+
+// Handler is podlab's own HTTP server for hostname, break endpoints included.
+func Handler(hostname string) http.Handler {
+	return New(Options{Hostname: hostname}).handler(plainHTTP)
+}
+
+// Ready is false while /podlab/fail-readiness is in force.
+func (s *Server) Ready() bool { return !s.notReady.Load() }
+
+// Live is false while /podlab/fail-liveness is in force.
+func (s *Server) Live() bool { return !s.notLive.Load() }
+
+// Healthy is what /healthz says: ready and live.
+func (s *Server) Healthy() bool { return s.Ready() && s.Live() }
 
 // Close stops every listener.
 func (s *Server) Close() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return
 	}
 	s.closed = true
+	https, closers := s.https, s.closers
+	s.mu.Unlock() // a request in flight may need it (/exit) before Shutdown returns
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	for _, h := range s.https {
+	for _, h := range https {
 		h.Shutdown(ctx)
 	}
-	for _, c := range s.udps {
+	for _, c := range closers {
 		c.Close()
-	}
-}
-
-// Handler answers like agnhost netexec: / and /hostname give the name, /clientip the
-// peer address as seen by the server (ip:port), /echo?msg= echoes, /healthz says ok.
-func Handler(hostname string) http.Handler {
-	mux := http.NewServeMux()
-	name := func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, hostname) }
-	mux.HandleFunc("/{$}", name)
-	mux.HandleFunc("/hostname", name)
-	mux.HandleFunc("/clientip", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, r.RemoteAddr) })
-	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, r.URL.Query().Get("msg")) })
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
-	return mux
-}
-
-// Reply is the UDP answer to one datagram, as agnhost netexec's UDP server gives it:
-// "hostname" -> the name, "clientip" -> the peer ip:port, "echo X" -> X; anything
-// else is echoed back unchanged.
-func Reply(hostname, msg string, peer net.Addr) string {
-	m := strings.TrimRight(msg, "\r\n")
-	switch {
-	case m == "hostname":
-		return hostname
-	case m == "clientip":
-		return peer.String()
-	case strings.HasPrefix(m, "echo "):
-		return strings.TrimPrefix(m, "echo ")
-	}
-	return msg
-}
-
-func serveUDP(c net.PacketConn, hostname string) {
-	buf := make([]byte, 65535)
-	for {
-		n, peer, err := c.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		c.WriteTo([]byte(Reply(hostname, string(buf[:n]), peer)), peer)
 	}
 }
