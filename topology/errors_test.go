@@ -224,6 +224,24 @@ func TestLabErrors(t *testing.T) {
 			"lab.yaml:9:12: pods[3].name: invalid pod name \"P_1\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
 			"lab.yaml:9:28: pods[3].namespace: invalid namespace \"Bad\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
 		}},
+		{name: "privileged pod template", lab: "name: a\n" + twoNodes + "manifests:\n  - manifests/app.yaml\n", files: files{"manifests/app.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: router}
+spec:
+  selector: {matchLabels: {app: router}}
+  template:
+    metadata: {labels: {app: router}}
+    spec:
+      containers:
+        - name: frr
+          image: frr
+          securityContext:
+            privileged: true
+            capabilities: {add: [NET_ADMN]}
+`}, want: []string{
+			"manifests/app.yaml:13:25: manifests[0] (Deployment default/router): spec.template.spec.containers[0].securityContext.privileged: privileged containers are not supported by podlab\n  hint: grant only what the pod needs: securityContext.capabilities.add: [NET_ADMIN]",
+			"manifests/app.yaml:14:34: manifests[0] (Deployment default/router): spec.template.spec.containers[0].securityContext.capabilities.add[0]: unknown capability \"NET_ADMN\"; did you mean \"NET_ADMIN\"?",
+		}},
 		{name: "missing manifest file", lab: "name: a\n" + twoNodes + "manifests:\n  - manifests/nope.yaml\n  - 42\n", want: []string{
 			"lab.yaml:6:5: manifests[0]: cannot read manifest file manifests/nope.yaml: file does not exist\n  hint: paths are relative to the lab file's directory",
 			"lab.yaml:7:5: manifests[1]: expected a file path or an inline object, got a number\n  hint: write a file path (manifests/app.yaml) or a Kubernetes object (apiVersion: v1 ...)",
@@ -250,4 +268,22 @@ func podList(n int, extra string) string {
 		fmt.Fprintf(&b, "  - {name: p%d%s}\n", i, extra)
 	}
 	return b.String()
+}
+
+// What a Kubernetes runtime takes is accepted: capabilities with or without CAP_, in
+// any case, ALL, and privileged: false.
+func TestSecurityContextAccepted(t *testing.T) {
+	lab := "name: a\n" + twoNodes + "manifests:\n" +
+		"  - apiVersion: v1\n    kind: Pod\n    metadata: {name: p}\n    spec:\n" +
+		"      securityContext: {runAsUser: 1000, runAsGroup: 1000}\n" +
+		"      containers:\n        - name: a\n          image: b\n          securityContext:\n" +
+		"            privileged: false\n            readOnlyRootFilesystem: true\n" +
+		"            capabilities: {add: [NET_ADMIN, cap_net_raw, CAP_SYS_TIME], drop: [ALL, all]}\n"
+	l, err := Parse("lab.yaml", []byte(lab), files{}.read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Pods) != 1 {
+		t.Errorf("pods = %+v, want p", l.Pods)
+	}
 }

@@ -97,6 +97,7 @@ func (m *manifestSet) decode(file, prefix string, n *yaml.Node, e *errs) {
 	meta := obj.(metav1.Object)
 	d.checkMeta(h.apiVersion, h.kind, meta)
 	d.checkEnums(enumsFor(h.apiVersion, h.kind))
+	d.checkSecurity(podSpecPaths[groupKind(h.apiVersion, h.kind)])
 	ns := meta.GetNamespace()
 	if clusterScoped[h.kind] {
 		ns = ""

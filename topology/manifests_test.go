@@ -185,6 +185,50 @@ spec:
 			"app.yaml:15:7: documents[0] (Pod default/db): spec.containers[1].image: required",
 			"app.yaml:15:36: documents[0] (Pod default/db): spec.containers[1].ports[1]: duplicate port 80/TCP (also containers[1].ports[0])",
 		}},
+		{name: "privileged", yaml: `apiVersion: v1
+kind: Pod
+metadata: {name: router}
+spec:
+  containers:
+    - name: router
+      image: frr
+      securityContext: {privileged: true}
+    - name: sidecar
+      image: busybox
+      securityContext: {privileged: false}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  selector: {matchLabels: {app: db}}
+  serviceName: db
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      initContainers: [{name: init, image: busybox, securityContext: {privileged: true}}]
+      containers: [{name: db, image: postgres}]
+`, want: []string{
+			"app.yaml:8:37: documents[0] (Pod default/router): spec.containers[0].securityContext.privileged: privileged containers are not supported by podlab\n  hint: grant only what the pod needs: securityContext.capabilities.add: [NET_ADMIN]",
+			"app.yaml:22:83: documents[1] (StatefulSet default/db): spec.template.spec.initContainers[0].securityContext.privileged: privileged containers are not supported by podlab\n  hint: grant only what the pod needs: securityContext.capabilities.add: [NET_ADMIN]",
+		}},
+		{name: "capabilities", yaml: `apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+    - name: web
+      image: nginx
+      securityContext:
+        capabilities:
+          add: [NET_ADMIN, cap_net_raw, CAP_NET_ADMN, net_bind_servise, CAP_ALL, all, FROB]
+          drop: [ALL, CAP_CHOWN, Kill]
+`, want: []string{
+			"app.yaml:10:41: documents[0] (Pod default/web): spec.containers[0].securityContext.capabilities.add[2]: unknown capability \"CAP_NET_ADMN\"; did you mean \"NET_ADMIN\"?",
+			"app.yaml:10:55: documents[0] (Pod default/web): spec.containers[0].securityContext.capabilities.add[3]: unknown capability \"net_bind_servise\"; did you mean \"NET_BIND_SERVICE\"?",
+			"app.yaml:10:73: documents[0] (Pod default/web): spec.containers[0].securityContext.capabilities.add[4]: unknown capability \"CAP_ALL\"; did you mean \"ALL\"?",
+			"app.yaml:10:87: documents[0] (Pod default/web): spec.containers[0].securityContext.capabilities.add[6]: unknown capability \"FROB\"\n  hint: write a Linux capability such as NET_ADMIN, NET_RAW or NET_BIND_SERVICE (the CAP_ prefix is optional), or ALL",
+		}},
 		{name: "other enums", yaml: `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: deny}

@@ -89,7 +89,9 @@ func ContainerName(s podruntime.Sandbox) string {
 }
 
 // Create starts the sandbox's container and mounts its network namespace at
-// /run/netns/<s.Name>.
+// /run/netns/<s.Name>. A node, host or underlay container gets the capabilities
+// podlab uses in it; a pod's gets what its s.Security asks for on top of the engine's
+// defaults, as in Kubernetes, and a privileged one is refused before anything is made.
 func (r *Runtime) Create(ctx context.Context, s podruntime.Sandbox) (string, error) {
 	if err := r.Ping(ctx); err != nil {
 		return "", err
@@ -102,9 +104,27 @@ func (r *Runtime) Create(ctx context.Context, s podruntime.Sandbox) (string, err
 		return "", fmt.Errorf("network namespace %q already exists", s.Name)
 	}
 	image, own := r.ImageFor(s)
+	imageUser := ""
+	if needsImageUser(s) {
+		res, err := r.cli.ImageInspect(ctx, image)
+		if err != nil {
+			if cerrdefs.IsNotFound(err) {
+				return "", &MissingImageError{Image: image}
+			}
+			return "", fmt.Errorf("inspect image %s: %w", image, err)
+		}
+		if res.Config != nil {
+			imageUser = res.Config.User
+		}
+	}
+	sec, err := securityFor(s, imageUser)
+	if err != nil {
+		return "", err
+	}
 	cfg := &container.Config{
 		Image:    image,
 		Hostname: hostname(s),
+		User:     sec.User,
 		Labels: map[string]string{
 			LabelLab: s.Lab, LabelRole: s.Kind, LabelNode: s.Node, LabelNetns: s.Name,
 		},
@@ -120,8 +140,10 @@ func (r *Runtime) Create(ctx context.Context, s podruntime.Sandbox) (string, err
 		Name:   name,
 		Config: cfg,
 		HostConfig: &container.HostConfig{
-			NetworkMode: "none",
-			CapAdd:      []string{"NET_ADMIN", "NET_RAW", "SYS_ADMIN"},
+			NetworkMode:    "none",
+			CapAdd:         sec.CapAdd,
+			CapDrop:        sec.CapDrop,
+			ReadonlyRootfs: sec.ReadonlyRootfs,
 		},
 	})
 	if err != nil {
