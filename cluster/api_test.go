@@ -4,10 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	corev1 "k8s.io/api/core/v1"
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"net/netip"
 	"os"
+	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/services"
+	"podlab.dev/podlab/cluster/store"
+	"podlab.dev/podlab/plan"
+	"podlab.dev/podlab/topology"
 	"strings"
 	"testing"
 	"time"
@@ -172,16 +179,73 @@ func newSupervisor(t *testing.T) *Supervisor {
 	if err := dir.WritePlan(p); err != nil {
 		t.Fatal(err)
 	}
-	return &Supervisor{
+	s := &Supervisor{
 		dir: dir, plan: p, log: slog.New(slog.DiscardHandler), started: time.Now(),
-		events: newHub(t, dir), ready: map[string]Readiness{"default/web-1": {Ready: true}},
+		events: newHub(t, dir), store: store.New(), reg: services.NewRegistry(services.RegistryConfig(p)),
+		broken: &brokenSet{byKey: map[string]string{}, status: map[string]string{}},
+	}
+	if err := s.seed(); err != nil {
+		t.Fatal(err)
+	}
+	// web-1 is ready, as its kubelet would report.
+	o, _ := s.store.Get("Pod", "default", "web-1")
+	pod := o.(*corev1.Pod).DeepCopy()
+	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+	if _, err := s.store.UpdateStatus(pod); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// testPlan is a small lab: three nodes (pods on two), a host with ports, three pods
+// and two objects, one of which this version does not apply.
+func testPlan(lab string) *plan.Plan {
+	node := func(name, role, ip, cidr string) plan.Node {
+		return plan.Node{
+			Name: name, Role: role, Netns: plan.NodeNetns(lab, name), IP: netip.MustParsePrefix(ip),
+			PodCIDR: netip.MustParsePrefix(cidr), Labels: map[string]string{"kubernetes.io/hostname": name},
+		}
+	}
+	pod := func(ns, name, node, ip string, ports ...topology.Port) plan.Pod {
+		return plan.Pod{
+			Namespace: ns, Name: name, Node: node, Netns: plan.PodNetns(lab, ns, name),
+			IP: netip.MustParseAddr(ip), Labels: map[string]string{"app": name}, Ports: ports,
+		}
+	}
+	return &plan.Plan{
+		Lab: lab, File: "/labs/" + lab + ".yaml", Runtime: "netns",
+		Cluster: topology.Cluster{
+			PodCIDR: netip.MustParsePrefix("10.244.0.0/16"), ServiceCIDR: netip.MustParsePrefix("10.96.0.0/12"),
+			Underlay: netip.MustParsePrefix("172.30.0.0/24"), Domain: "cluster.local", Overlay: "vxlan", CNI: "podlab", MTU: 1500,
+			NodeCIDRMaskSize: 24,
+		},
+		Nodes: []plan.Node{
+			node("cp", "control-plane", "172.30.0.10/24", "10.244.0.0/24"),
+			node("w1", "worker", "172.30.0.11/24", "10.244.1.0/24"),
+			node("w2", "worker", "172.30.0.12/24", "10.244.2.0/24"),
+		},
+		Hosts: []plan.Host{{Name: "client", Netns: plan.HostNetns(lab, "client"), IP: netip.MustParsePrefix("172.30.0.100/24"),
+			Ports: []topology.Port{{Port: 8080, Protocol: "TCP"}, {Port: 53, Protocol: "UDP"}}}},
+		Pods: []plan.Pod{
+			pod("default", "web-1", "w1", "10.244.1.2", topology.Port{Port: 80, Protocol: "TCP"}, topology.Port{Port: 81, Protocol: "UDP"}),
+			pod("default", "web-2", "w2", "10.244.2.2", topology.Port{Name: "http", Port: 8080, Protocol: "TCP"}),
+			pod("shop", "api", "w1", "10.244.1.3"),
+		},
+		Objects: []topology.Object{
+			{APIVersion: "v1", Kind: "Pod", Namespace: "default", Name: "web-1", Applied: true,
+				Raw: []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-1"},"spec":{"containers":[{"name":"web","image":"nginx","ports":[{"containerPort":80}]}]}}`)},
+			{APIVersion: "v1", Kind: "Service", Namespace: "default", Name: "web", Applied: true,
+				Raw: []byte(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"web"},"spec":{"selector":{"app":"web-1"},"ports":[{"port":80}]}}`)},
+			{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Namespace: "default", Name: "deny", Applied: false,
+				Raw: []byte(`{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"deny"},"spec":{"podSelector":{}}}`)},
+		},
 	}
 }
 
 func TestAPIState(t *testing.T) {
 	s := newSupervisor(t)
 	serve(t, s)
-	got, err := NewClient(s.dir).State(context.Background())
+	got, err := api.NewClient(s.dir).State(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +255,29 @@ func TestAPIState(t *testing.T) {
 	if got.Lab != "x" || len(got.Nodes) != 3 || len(got.Pods) != 3 || len(got.Objects) != 2 || got.ReadyCount() != 1 {
 		t.Errorf("state %+v", got)
 	}
-	if got.Pods[0].Name != "web-1" || !got.Pods[0].Ready || got.Pods[2].Reason != "not checked yet" {
+	// Pods sort by namespace and name; the manifest's container is kept.
+	if got.Pods[0].Name != "web-1" || !got.Pods[0].Ready || got.Pods[0].Image != "nginx" || got.Pods[2].Name != "api" || got.Pods[2].Reason != "not checked yet" {
 		t.Errorf("pods %+v", got.Pods)
+	}
+	for _, o := range got.Objects {
+		if o.Kind == "Service" && !o.Applied || o.Kind == "NetworkPolicy" && o.Applied {
+			t.Errorf("object %+v", o)
+		}
+	}
+	var nodes int
+	for _, o := range s.store.List("Node", "") {
+		n := o.(*corev1.Node)
+		nodes++
+		if tainted := len(n.Spec.Taints) > 0; tainted != (n.Name == "cp") {
+			t.Errorf("node %s taints %v: only the control plane of a lab with workers is tainted", n.Name, n.Spec.Taints)
+		}
+	}
+	if nodes != 3 {
+		t.Errorf("%d Node objects", nodes)
+	}
+	svc, ok := s.store.Get("Service", "default", "web")
+	if !ok || svc.(*corev1.Service).Spec.ClusterIP == "" {
+		t.Errorf("Service not admitted: %+v", svc)
 	}
 }
 
@@ -201,7 +286,7 @@ func TestAPIEvents(t *testing.T) {
 	serve(t, s)
 	s.events.emit(events.Event{Type: events.SupervisorStarted, Name: "x"})
 	s.events.publish(events.Event{Type: events.LinkUp, Name: "w1/eth0"})
-	c := NewClient(s.dir)
+	c := api.NewClient(s.dir)
 
 	var names []string
 	if err := c.Events(context.Background(), false, func(e events.Event) error {
@@ -272,7 +357,7 @@ func TestClientStateWithoutSupervisor(t *testing.T) {
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close()
 
-	got, err := NewClient(dir).State(context.Background())
+	got, err := api.NewClient(dir).State(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +374,7 @@ func TestClientStateWithoutSupervisor(t *testing.T) {
 	}
 
 	// Without a plan the lab is not deployed.
-	_, err = NewClient(state.For(t.TempDir(), "nope")).State(context.Background())
+	_, err = api.NewClient(state.For(t.TempDir(), "nope")).State(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "not deployed") {
 		t.Errorf("State of a lab without a plan: %v", err)
 	}
@@ -306,7 +391,7 @@ func TestClientEventsWithoutSupervisor(t *testing.T) {
 		events.Event{Time: t0.Add(time.Second), Type: events.SupervisorStarted, Name: "s1"},
 		events.Event{Time: t0.Add(3 * time.Second), Type: events.SupervisorStopped, Name: "s3"},
 	)
-	c := NewClient(dir)
+	c := api.NewClient(dir)
 	var names []string
 	if err := c.Events(context.Background(), false, func(e events.Event) error {
 		names = append(names, e.Name)
@@ -323,7 +408,7 @@ func TestClientEventsWithoutSupervisor(t *testing.T) {
 		t.Errorf("Events(follow) without a supervisor: %v", err)
 	}
 	// A lab without a state directory has no events: the error says why.
-	err = NewClient(state.For(t.TempDir(), "nope")).Events(context.Background(), false, func(events.Event) error { return nil })
+	err = api.NewClient(state.For(t.TempDir(), "nope")).Events(context.Background(), false, func(events.Event) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "does not answer") {
 		t.Errorf("Events of a lab that does not exist: %v", err)
 	}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"podlab.dev/podlab/cluster/api"
 	"sync"
 
 	"podlab.dev/podlab/events"
@@ -53,8 +54,6 @@ func (s *Supervisor) watchContainers(ctx context.Context) {
 
 // objectOf finds the node, host or pod whose namespace is name.
 func (s *Supervisor) objectOf(name string) (ev events.Event, key string, ok bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	for _, n := range s.plan.Nodes {
 		if n.Netns == name {
 			return events.Event{Kind: "Node", Name: n.Name, Node: n.Name}, "Node/" + n.Name, true
@@ -65,7 +64,7 @@ func (s *Supervisor) objectOf(name string) (ev events.Event, key string, ok bool
 			return events.Event{Kind: "Host", Name: h.Name}, "Host/" + h.Name, true
 		}
 	}
-	for _, p := range s.plan.Pods {
+	for _, p := range s.livePods() {
 		if p.Netns == name {
 			return events.Event{Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Node: p.Node}, "Pod/" + p.Key(), true
 		}
@@ -113,7 +112,7 @@ func (s *Supervisor) containerEvent(name, action string) {
 }
 
 // markBroken writes the broken objects into st; a broken pod is not ready.
-func (s *Supervisor) markBroken(st *LabState) {
+func (s *Supervisor) markBroken(st *api.LabState) {
 	for i := range st.Nodes {
 		st.Nodes[i].Broken = s.broken.get("Node/" + st.Nodes[i].Name)
 	}

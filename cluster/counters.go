@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"podlab.dev/podlab/cluster/api"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -16,16 +17,15 @@ import (
 // Counters reads every pod's, node's and host's eth0 counters. A pod's are read on the
 // host end of its veth in the node namespace (one link dump per node, not a namespace
 // switch per pod) and turned round: what the host end sent, the pod received.
-func (s *Supervisor) Counters(ctx context.Context, withServices bool) (*CounterSet, error) {
-	s.mu.RLock()
-	nodes := append([]plan.Node(nil), s.plan.Nodes...)
-	hosts := append([]plan.Host(nil), s.plan.Hosts...)
-	byVeth := make(map[string]string, len(s.plan.Pods))
-	for _, p := range s.plan.Pods {
+func (s *Supervisor) Counters(ctx context.Context, withServices bool) (*api.CounterSet, error) {
+	nodes := s.plan.Nodes
+	hosts := s.plan.Hosts
+	pods := s.livePods()
+	byVeth := make(map[string]string, len(pods))
+	for _, p := range pods {
 		byVeth[cni.HostVethName(p.ContainerID, plan.PodInterface)] = p.Key()
 	}
-	s.mu.RUnlock()
-	cs := &CounterSet{Time: time.Now(), Pods: map[string]Counters{}, Nodes: map[string]Counters{}, Hosts: map[string]Counters{}}
+	cs := &api.CounterSet{Time: time.Now(), Pods: map[string]api.Counters{}, Nodes: map[string]api.Counters{}, Hosts: map[string]api.Counters{}}
 	for _, n := range nodes {
 		links, err := linkList(n.Netns)
 		if err != nil {
@@ -38,9 +38,9 @@ func (s *Supervisor) Counters(ctx context.Context, withServices bool) (*CounterS
 			}
 			st := a.Statistics
 			if key, ok := byVeth[a.Name]; ok {
-				cs.Pods[key] = Counters{RxBytes: st.TxBytes, TxBytes: st.RxBytes, RxPackets: st.TxPackets, TxPackets: st.RxPackets}
+				cs.Pods[key] = api.Counters{RxBytes: st.TxBytes, TxBytes: st.RxBytes, RxPackets: st.TxPackets, TxPackets: st.RxPackets}
 			} else if a.Name == plan.Uplink {
-				cs.Nodes[n.Name] = Counters{RxBytes: st.RxBytes, TxBytes: st.TxBytes, RxPackets: st.RxPackets, TxPackets: st.TxPackets}
+				cs.Nodes[n.Name] = api.Counters{RxBytes: st.RxBytes, TxBytes: st.TxBytes, RxPackets: st.RxPackets, TxPackets: st.TxPackets}
 			}
 		}
 	}
@@ -52,13 +52,21 @@ func (s *Supervisor) Counters(ctx context.Context, withServices bool) (*CounterS
 		for _, l := range links {
 			if a := l.Attrs(); a.Name == plan.Uplink && a.Statistics != nil {
 				st := a.Statistics
-				cs.Hosts[h.Name] = Counters{RxBytes: st.RxBytes, TxBytes: st.TxBytes, RxPackets: st.RxPackets, TxPackets: st.TxPackets}
+				cs.Hosts[h.Name] = api.Counters{RxBytes: st.RxBytes, TxBytes: st.TxBytes, RxPackets: st.RxPackets, TxPackets: st.TxPackets}
 			}
 		}
 	}
-	if withServices && s.svc != nil {
-		if err := s.svc.counters(ctx, cs); err != nil {
+	if withServices && s.proxy != nil {
+		svcs, eps, err := s.proxy.Counters(ctx)
+		if err != nil {
 			return nil, err
+		}
+		cs.Services, cs.Endpoints = map[string]api.PacketCount{}, map[string]api.PacketCount{}
+		for k, c := range svcs {
+			cs.Services[k] = api.PacketCount{Packets: c.Packets, Bytes: c.Bytes}
+		}
+		for k, c := range eps {
+			cs.Endpoints[k] = api.PacketCount{Packets: c.Packets, Bytes: c.Bytes}
 		}
 	}
 	return cs, nil

@@ -3,7 +3,9 @@ package cluster
 import (
 	"context"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"os/exec"
+	"podlab.dev/podlab/cluster/api"
 	"sort"
 	"strings"
 
@@ -19,17 +21,16 @@ import (
 // Details reads one pod's, node's or host's network from the kernel: interfaces with
 // addresses, routes, neighbours, and per kind the VXLAN forwarding table and nft
 // ruleset (node), resolv.conf and CNI result (pod).
-func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) (*Details, error) {
-	s.mu.RLock()
+func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) (*api.Details, error) {
 	var nsName string
 	var pod *plan.Pod
 	var node *plan.Node
 	switch strings.ToLower(kind) {
 	case "pod":
-		if p, ok := s.plan.Pod(namespace, name); ok {
-			cp := *p
-			pod, nsName, kind = &cp, p.Netns, "Pod"
-			if n, ok := s.plan.Node(p.Node); ok {
+		if o, ok := s.store.Get("Pod", namespace, name); ok && o.(*corev1.Pod).Spec.NodeName != "" {
+			cp := s.planPod(o.(*corev1.Pod))
+			pod, nsName, kind = &cp, cp.Netns, "Pod"
+			if n, ok := s.plan.Node(cp.Node); ok {
 				cn := *n
 				node = &cn
 			}
@@ -44,30 +45,28 @@ func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) 
 			nsName, kind, namespace = h.Netns, "Host", ""
 		}
 	default:
-		s.mu.RUnlock()
 		return nil, fmt.Errorf("kind %q: expected pod, node or host", kind)
 	}
 	var resolv string
 	if pod != nil {
 		resolv = s.plan.ResolvConf(pod)
 	}
-	s.mu.RUnlock()
 	if nsName == "" {
-		return nil, fmt.Errorf("%s %s: %w", kind, strings.TrimPrefix(namespace+"/"+name, "/"), ErrNotFound)
+		return nil, fmt.Errorf("%s %s: %w", kind, strings.TrimPrefix(namespace+"/"+name, "/"), api.ErrNotFound)
 	}
-	d := &Details{Kind: kind, Namespace: namespace, Name: name}
+	d := &api.Details{Kind: kind, Namespace: namespace, Name: name}
 	h, done, err := handleIn(nsName)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	d.Sections = append(d.Sections, Section{"namespace", netns.Path(nsName) + "\n"})
+	d.Sections = append(d.Sections, api.Section{Title: "namespace", Body: netns.Path(nsName) + "\n"})
 	d.Sections = append(d.Sections, interfaces(h), routes(h), neighbours(h))
 	if kind == "Node" {
 		d.Sections = append(d.Sections, fdb(h), nftRuleset(netns.Path(nsName)))
 	}
 	if pod != nil {
-		d.Sections = append(d.Sections, Section{"resolv.conf", resolv})
+		d.Sections = append(d.Sections, api.Section{Title: "resolv.conf", Body: resolv})
 		if node != nil {
 			d.Sections = append(d.Sections, s.cniResult(pod, node))
 		}
@@ -75,11 +74,11 @@ func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) 
 	return d, nil
 }
 
-func interfaces(h *netlink.Handle) Section {
+func interfaces(h *netlink.Handle) api.Section {
 	var b strings.Builder
 	links, err := h.LinkList()
 	if err != nil {
-		return Section{"interfaces", err.Error()}
+		return api.Section{Title: "interfaces", Body: err.Error()}
 	}
 	sort.Slice(links, func(i, j int) bool { return links[i].Attrs().Index < links[j].Attrs().Index })
 	for _, l := range links {
@@ -100,13 +99,13 @@ func interfaces(h *netlink.Handle) Section {
 			fmt.Fprintf(&b, "    rx %d bytes %d packets  tx %d bytes %d packets\n", st.RxBytes, st.RxPackets, st.TxBytes, st.TxPackets)
 		}
 	}
-	return Section{"interfaces", b.String()}
+	return api.Section{Title: "interfaces", Body: b.String()}
 }
 
-func routes(h *netlink.Handle) Section {
+func routes(h *netlink.Handle) api.Section {
 	rs, err := h.RouteList(nil, unix.AF_INET)
 	if err != nil {
-		return Section{"routes", err.Error()}
+		return api.Section{Title: "routes", Body: err.Error()}
 	}
 	var b strings.Builder
 	for _, r := range rs {
@@ -130,13 +129,13 @@ func routes(h *netlink.Handle) Section {
 		}
 		fmt.Fprintf(&b, "%s%s%s%s\n", dst, via, dev, onlink)
 	}
-	return Section{"routes", b.String()}
+	return api.Section{Title: "routes", Body: b.String()}
 }
 
-func neighbours(h *netlink.Handle) Section {
+func neighbours(h *netlink.Handle) api.Section {
 	ns, err := h.NeighList(0, unix.AF_INET)
 	if err != nil {
-		return Section{"neighbours", err.Error()}
+		return api.Section{Title: "neighbours", Body: err.Error()}
 	}
 	var b strings.Builder
 	for _, n := range ns {
@@ -146,23 +145,23 @@ func neighbours(h *netlink.Handle) Section {
 		}
 		fmt.Fprintf(&b, "%s dev %s lladdr %s %s\n", n.IP, dev, n.HardwareAddr, neighState(n.State))
 	}
-	return Section{"neighbours", b.String()}
+	return api.Section{Title: "neighbours", Body: b.String()}
 }
 
-func fdb(h *netlink.Handle) Section {
+func fdb(h *netlink.Handle) api.Section {
 	l, err := h.LinkByName(plan.VXLANDevice)
 	if err != nil {
-		return Section{"vxlan fdb", "no " + plan.VXLANDevice + " (host-gw overlay)\n"}
+		return api.Section{Title: "vxlan fdb", Body: "no " + plan.VXLANDevice + " (host-gw overlay)\n"}
 	}
 	ns, err := h.NeighList(l.Attrs().Index, unix.AF_BRIDGE)
 	if err != nil {
-		return Section{"vxlan fdb", err.Error()}
+		return api.Section{Title: "vxlan fdb", Body: err.Error()}
 	}
 	var b strings.Builder
 	for _, n := range ns {
 		fmt.Fprintf(&b, "%s dev %s dst %s %s\n", n.HardwareAddr, plan.VXLANDevice, n.IP, neighState(n.State))
 	}
-	return Section{"vxlan fdb", b.String()}
+	return api.Section{Title: "vxlan fdb", Body: b.String()}
 }
 
 func neighState(s int) string {
@@ -178,7 +177,7 @@ func neighState(s int) string {
 }
 
 // nftRuleset runs `nft list ruleset` inside the namespace: on demand, one process.
-func nftRuleset(path string) Section {
+func nftRuleset(path string) api.Section {
 	var out []byte
 	err := nsutil.Do(path, func() error {
 		var err error
@@ -186,19 +185,19 @@ func nftRuleset(path string) Section {
 		return err
 	})
 	if err != nil {
-		return Section{"nft ruleset", fmt.Sprintf("%v: %s", err, out)}
+		return api.Section{Title: "nft ruleset", Body: fmt.Sprintf("%v: %s", err, out)}
 	}
-	return Section{"nft ruleset", string(out)}
+	return api.Section{Title: "nft ruleset", Body: string(out)}
 }
 
-func (s *Supervisor) cniResult(pod *plan.Pod, node *plan.Node) Section {
+func (s *Supervisor) cniResult(pod *plan.Pod, node *plan.Node) api.Section {
 	nn, err := deploy.NodeNetwork(s.plan, node, s.dir, netns.Path(node.Netns))
 	if err != nil {
-		return Section{"CNI result", err.Error()}
+		return api.Section{Title: "CNI result", Body: err.Error()}
 	}
 	res, err := nn.CachedResult(deploy.Attachment(pod, netns.Path(pod.Netns)))
 	if err != nil {
-		return Section{"CNI result", err.Error()}
+		return api.Section{Title: "CNI result", Body: err.Error()}
 	}
-	return Section{"CNI result (libcni cache)", string(res.Raw) + "\n"}
+	return api.Section{Title: "CNI result (libcni cache)", Body: string(res.Raw) + "\n"}
 }

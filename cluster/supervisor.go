@@ -1,3 +1,10 @@
+// Package cluster is a lab's supervisor: one process per lab that holds the lab's
+// object store, runs the cluster components on it, and serves the lab's state and event
+// stream on a unix socket (package cluster/api has the wire types and the client). It
+// is wiring only: what each component does lives in its own package.
+//
+// To add a component (DNS, NetworkPolicy, Ingress): write a package whose type
+// implements component.Component, and add one line to components() below.
 package cluster
 
 import (
@@ -6,14 +13,24 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync"
 	"time"
 
-	vnetns "github.com/vishvananda/netns"
+	"sigs.k8s.io/knftables"
 
+	"podlab.dev/podlab/cluster/component"
+	"podlab.dev/podlab/cluster/controllers"
+	"podlab.dev/podlab/cluster/kubelet"
+	"podlab.dev/podlab/cluster/kubeproxy"
+	"podlab.dev/podlab/cluster/proxy"
+	"podlab.dev/podlab/cluster/services"
+	"podlab.dev/podlab/cluster/store"
+	"podlab.dev/podlab/deploy"
 	"podlab.dev/podlab/events"
+	"podlab.dev/podlab/network"
 	"podlab.dev/podlab/plan"
 	podruntime "podlab.dev/podlab/runtime"
 	"podlab.dev/podlab/runtime/netns"
@@ -24,24 +41,31 @@ import (
 // Supervisor runs one lab.
 type Supervisor struct {
 	dir     state.Dir
-	plan    *plan.Plan
+	plan    *plan.Plan // what deploy built; never changed here
 	log     *slog.Logger
 	started time.Time
 	events  *eventHub
-	nodeNS  map[string]vnetns.NsHandle
+	store   *store.Store
+	reg     *services.Registry // the API server's Service admission and allocation
+	regMu   sync.Mutex
 	runtime Namespaces
-	objects *objectStore
-	svc     *serviceSync
 	watcher ContainerWatcher
 	broken  *brokenSet
 
-	// mu guards the plan (pods come and go, labels change), the servers and readiness.
-	mu      sync.RWMutex
-	servers map[string]*workload.Server // "Pod/ns/name" or "Host/name"
-	ready   map[string]Readiness
+	components []component.Component
+	kubelet    *kubelet.Kubelet
+	proxy      *kubeproxy.KubeProxy
+	hosts      []*workload.Server
 
-	// ProbeInterval is how often every pod is checked again once ready.
+	// ProbeInterval is how often pods without a readinessProbe are checked again once
+	// ready.
 	ProbeInterval time.Duration
+}
+
+// Namespaces is what the supervisor needs of the runtime: pods' sandboxes come and go.
+type Namespaces interface {
+	Create(ctx context.Context, s podruntime.Sandbox) (string, error)
+	Delete(ctx context.Context, name string) error
 }
 
 // NewSupervisor loads the lab's plan from its state directory.
@@ -50,7 +74,9 @@ func NewSupervisor(dir state.Dir, log *slog.Logger) (*Supervisor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: lab %q: %w", dir.Lab, err)
 	}
-	return &Supervisor{dir: dir, plan: p, log: log, runtime: netns.New(), objects: newObjectStore(), ready: map[string]Readiness{}, servers: map[string]*workload.Server{}, nodeNS: map[string]vnetns.NsHandle{}, broken: &brokenSet{byKey: map[string]string{}, status: map[string]string{}}, ProbeInterval: probeInterval(len(p.Pods))}, nil
+	return &Supervisor{dir: dir, plan: p, log: log, runtime: netns.New(),
+		reg:    services.NewRegistry(services.RegistryConfig(p)),
+		broken: &brokenSet{byKey: map[string]string{}, status: map[string]string{}}, ProbeInterval: probeInterval(len(p.Pods))}, nil
 }
 
 // probeInterval is how often ready pods are checked again: every second in a lab of a
@@ -68,14 +94,62 @@ func probeInterval(pods int) time.Duration {
 // deletes (the Docker runtime for a Docker lab).
 func (s *Supervisor) SetRuntime(rt Namespaces) { s.runtime = rt }
 
-// Namespaces is what the supervisor needs of the runtime: pods' namespaces come and go.
-type Namespaces interface {
-	Create(ctx context.Context, s podruntime.Sandbox) (string, error)
-	Delete(ctx context.Context, name string) error
+// components lists the lab's components, in the order they start.
+func (s *Supervisor) components_(emit component.Emit, built <-chan struct{}) []component.Component {
+	p := s.plan
+	var nodes []kubelet.Node
+	var names []string
+	for i := range p.Nodes {
+		n := &p.Nodes[i]
+		nn, err := deploy.NodeNetwork(p, n, s.dir, netns.Path(n.Netns))
+		if err != nil {
+			emit(events.Event{Type: events.Warning, Kind: "Node", Name: n.Name, Message: err.Error()})
+			continue
+		}
+		nodes = append(nodes, kubelet.Node{Name: n.Name, Netns: netns.Path(n.Netns), IP: n.IP.Addr().String(), Subnet: n.PodCIDR, Network: nn})
+		names = append(names, n.Name)
+	}
+	s.kubelet = kubelet.New(kubelet.Config{
+		Lab: p.Lab, Nodes: nodes, Runtime: s.runtime,
+		NetnsName:   func(ns, name string) string { return plan.PodNetns(p.Lab, ns, name) },
+		NetnsPath:   netns.Path,
+		ContainerID: func(ns, name string) string { return plan.ContainerID(p.Lab, ns, name) },
+		OwnImage:    func(image string) bool { return p.RunsOwnImage(&plan.Pod{Image: image}) },
+		Sysctls:     plan.Sysctls(), Built: built, ProbeInterval: s.ProbeInterval,
+		Writer: s.store, Emit: emit,
+		Log: func(msg string, args ...any) { s.log.Warn(msg, args...) },
+	})
+	s.proxy = kubeproxy.New(names, s.openProxier, emit, built)
+	return []component.Component{
+		controllers.NewScheduler(s.store, emit),
+		controllers.NewDeployments(s.store, emit),
+		controllers.NewReplicaSets(s.store, emit),
+		controllers.NewStatefulSets(s.store, emit),
+		controllers.NewDaemonSets(s.store, emit),
+		controllers.NewGarbageCollector(s.store),
+		s.kubelet,
+		controllers.NewEndpoints(s.store, emit),
+		s.proxy,
+		kubeproxy.NewSpeaker(names, s.announce, emit),
+	}
 }
 
-// Run serves until ctx ends: starts the servers of every pod and host, the API, and
-// the readiness checks.
+// openProxier opens kube-proxy's table in one node.
+func (s *Supervisor) openProxier(node string) (*proxy.Proxier, error) {
+	n, ok := s.plan.Node(node)
+	if !ok {
+		return nil, fmt.Errorf("no node %q", node)
+	}
+	nft, err := network.NFT(netns.Path(n.Netns), knftables.IPv4Family, "kube-proxy")
+	if err != nil {
+		return nil, err
+	}
+	c := s.plan.Cluster
+	return proxy.New(nft, proxy.Node{Name: n.Name, IPs: []netip.Addr{n.IP.Addr()}, PodCIDR: n.PodCIDR, ClusterCIDR: c.PodCIDR, ServiceCIDR: c.ServiceCIDR}), nil
+}
+
+// Run serves until ctx ends: opens the store (seeding it from the plan on the first
+// start, adopting the running lab on a later one), runs the components and the API.
 func (s *Supervisor) Run(ctx context.Context) error {
 	s.started = time.Now()
 	hub, err := newEventHub(ctx, s.dir.Events(), s.dir.DeployEvents())
@@ -84,6 +158,16 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	s.events = hub
 	defer s.events.close()
+	if s.store, err = store.Open(store.Path(s.dir.Path())); err != nil {
+		return fmt.Errorf("supervisor: %w", err)
+	}
+	defer s.store.Close()
+	adopted := s.store.Generation() > 0
+	if adopted {
+		s.readmit()
+	} else if err := s.seed(); err != nil {
+		return fmt.Errorf("supervisor: %w", err)
+	}
 	os.Remove(s.dir.Socket())
 	ln, err := net.Listen("unix", s.dir.Socket())
 	if err != nil {
@@ -93,46 +177,36 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	if err := os.WriteFile(s.dir.PIDFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		return fmt.Errorf("supervisor: %w", err)
 	}
-	for _, n := range s.plan.Nodes {
-		h, err := vnetns.GetFromPath(netns.Path(n.Netns))
-		if err != nil {
-			return fmt.Errorf("supervisor: node %s: %w", n.Name, err)
-		}
-		s.nodeNS[n.Name] = h
+	s.components = s.components_(s.events.emit, s.events.built)
+	api := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
+	go api.Serve(ln)
+	if adopted {
+		s.events.emit(events.Event{Type: events.SupervisorAdopted, Kind: "Lab", Name: s.plan.Lab,
+			Message: fmt.Sprintf("pid %d resumed the lab from its store (%d objects, version %d)", os.Getpid(), s.objectCount(), s.store.Generation())})
+	} else {
+		s.events.emit(events.Event{Type: events.SupervisorStarted, Kind: "Lab", Name: s.plan.Lab, Message: fmt.Sprintf("pid %d", os.Getpid())})
 	}
+	s.startHosts()
 	defer func() {
-		for _, h := range s.nodeNS {
+		for _, h := range s.hosts {
 			h.Close()
 		}
 	}()
-	s.svc = newServiceSync(s)
-	s.svc.ctx = ctx
-	s.loadObjects()
-	// The API answers at once (deploy waits for it while it attaches pods); the
-	// servers, kube-proxy and readiness checks start meanwhile.
-	api := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
-	go api.Serve(ln)
-	s.events.emit(events.Event{Type: events.SupervisorStarted, Kind: "Lab", Name: s.plan.Lab, Message: fmt.Sprintf("pid %d", os.Getpid())})
-	go func() {
-		select {
-		case <-s.events.built:
-			s.svc.networkBuilt()
-		case <-ctx.Done():
-		}
-	}()
-	s.startServers()
-	defer func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, srv := range s.servers {
-			srv.Close()
-		}
-	}()
-	go s.probeLoop(ctx)
+	var wg sync.WaitGroup
+	for _, c := range s.components {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Run(ctx, s.store); err != nil && ctx.Err() == nil {
+				s.events.emit(events.Event{Type: events.Warning, Kind: "Lab", Name: s.plan.Lab, Message: c.Name() + ": " + err.Error()})
+			}
+		}()
+	}
 	if s.watcher != nil {
 		go s.watchContainers(ctx)
 	}
 	<-ctx.Done()
+	wg.Wait()
 	s.events.emit(events.Event{Type: events.SupervisorStopped, Kind: "Lab", Name: s.plan.Lab})
 	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -140,184 +214,56 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	return nil
 }
 
-func toWorkloadPorts(p *plan.Pod) []workload.Port {
-	out := make([]workload.Port, 0, len(p.Ports))
-	for _, pt := range p.Ports {
-		out = append(out, workload.Port{Port: pt.Port, Protocol: pt.Protocol})
+func (s *Supervisor) objectCount() int {
+	n := 0
+	for _, k := range s.store.Kinds() {
+		n += len(s.store.List(k, ""))
 	}
-	return out
+	return n
 }
 
-// startServers opens the built-in servers inside every pod's and host's namespace.
-func (s *Supervisor) startServers() {
-	type target struct {
-		kind, name, netns string
-		ports             []workload.Port
-	}
-	var ts []target
-	for i := range s.plan.Pods {
-		p := &s.plan.Pods[i]
-		if len(p.Ports) > 0 && !s.plan.RunsOwnImage(p) {
-			ts = append(ts, target{"Pod", p.Key(), p.Netns, toWorkloadPorts(p)})
-		}
-	}
-
+// startHosts opens the built-in servers of the lab's hosts.
+func (s *Supervisor) startHosts() {
 	for _, h := range s.plan.Hosts {
 		var ports []workload.Port
 		for _, pt := range h.Ports {
 			ports = append(ports, workload.Port{Port: pt.Port, Protocol: pt.Protocol})
 		}
-		if len(ports) > 0 {
-			ts = append(ts, target{"Host", h.Name, h.Netns, ports})
-		}
-	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for _, t := range ts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			name := t.name
-			if t.kind == "Pod" {
-				_, name, _ = cut(t.name)
-			}
-			srv, err := workload.Start(netns.Path(t.netns), name, t.ports)
-			if err != nil {
-				s.log.Warn("server", "kind", t.kind, "name", t.name, "err", err)
-				s.events.emit(events.Event{Type: events.Warning, Kind: t.kind, Name: t.name, Message: err.Error()})
-			}
-			if srv != nil {
-				s.mu.Lock()
-				s.servers[t.kind+"/"+t.name] = srv
-				s.mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-func cut(key string) (string, string, bool) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:], true
-		}
-	}
-	return "", key, false
-}
-
-// probeLoop checks pods until all are ready: at first only those not ready yet, every
-// few milliseconds, then every pod each ProbeInterval. Transitions become events.
-func (s *Supervisor) probeLoop(ctx context.Context) {
-	// Probing a pod whose interface does not exist yet only waits for ARP to fail, and
-	// probing while deploy attaches pods slows both down (measured): start once deploy
-	// says the network is built.
-	select {
-	case <-ctx.Done():
-		return
-	case <-s.events.built:
-	}
-	delay := 10 * time.Millisecond
-	full := false
-	for {
-		allReady := s.probeAll(ctx, full)
-		if allReady {
-			delay, full = s.ProbeInterval, true
-		} else {
-			delay, full = min(delay*2, 100*time.Millisecond), false
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(delay):
-		}
-	}
-}
-
-// probeAll probes every pod (full) or only those not ready, and says whether all are
-// ready now.
-func (s *Supervisor) probeAll(ctx context.Context, full bool) bool {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 32)
-	var mu sync.Mutex
-	all := true
-	s.mu.RLock()
-	pods := append([]plan.Pod(nil), s.plan.Pods...)
-	s.mu.RUnlock()
-	for i := range pods {
-		p := &pods[i]
-		s.mu.RLock()
-		old := s.ready[p.Key()]
-		s.mu.RUnlock()
-		if !full && old.Ready {
+		if len(ports) == 0 {
 			continue
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if !s.probeOne(ctx, p) {
-				mu.Lock()
-				all = false
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return all
-}
-
-// probeOne checks one pod, records the result and turns a change into an event.
-func (s *Supervisor) probeOne(ctx context.Context, p *plan.Pod) bool {
-	r := probe(ctx, s.nodeNS[p.Node], p)
-	s.mu.Lock()
-	if _, exists := s.plan.Pod(p.Namespace, p.Name); !exists {
-		s.mu.Unlock()
-		return true // deleted while it was being probed
-	}
-	old, seen := s.ready[p.Key()]
-	s.ready[p.Key()] = r
-	s.mu.Unlock()
-	if s.svc != nil && r.Ready != old.Ready {
-		s.svc.kick() // endpoints follow readiness
-	}
-	switch {
-	case r.Ready && (!seen || !old.Ready):
-		s.events.emit(events.Event{Type: events.PodReady, Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Node: p.Node, Message: p.IP.String()})
-	case !r.Ready && seen && old.Ready:
-		s.events.emit(events.Event{Type: events.PodNotReady, Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Node: p.Node, Message: r.Reason})
-	}
-	return r.Ready
-}
-
-// ReadyCount says how many of the lab's pods are ready.
-func (s *Supervisor) ReadyCount() ReadyCount {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	n := 0
-	for _, p := range s.plan.Pods {
-		if s.ready[p.Key()].Ready {
-			n++
+		srv, err := workload.Start(netns.Path(h.Netns), h.Name, ports)
+		if err != nil {
+			s.events.emit(events.Event{Type: events.Warning, Kind: "Host", Name: h.Name, Message: err.Error()})
+		}
+		if srv != nil {
+			s.hosts = append(s.hosts, srv)
 		}
 	}
-	return ReadyCount{Ready: n, Total: len(s.plan.Pods), Settled: s.svc == nil || s.svc.settled()}
 }
 
-// ReadyCount is how many pods are ready out of how many, and whether the Services
-// component has programmed every change (endpoints follow readiness).
-type ReadyCount struct {
-	Ready   int  `json:"ready"`
-	Total   int  `json:"total"`
-	Settled bool `json:"settled"`
+// settle returns once every component has programmed generation gen and what they
+// wrote in turn (a Service's endpoints, then kube-proxy's rules), or when ctx ends.
+func (s *Supervisor) settle(ctx context.Context, gen uint64) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for round := 0; round < 8; round++ {
+		for !component.Settled(s.components, gen) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+		next := s.store.Generation()
+		if next == gen {
+			return
+		}
+		gen = next
+	}
 }
 
-// State returns the live state.
-func (s *Supervisor) State() *LabState {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	st := StateFromPlan(s.plan, s.ready, SupervisorState{PID: os.Getpid(), Running: true, Started: s.started})
-	s.markBroken(st)
-	return st
+// Settled says whether every component has programmed every change.
+func (s *Supervisor) Settled() bool {
+	return component.Settled(s.components, s.store.Generation())
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 )
 
@@ -54,9 +54,9 @@ pods:
 	}
 
 	var broken, reported bool
-	var node cluster.NodeState
+	var node api.NodeState
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !(broken && reported); time.Sleep(200 * time.Millisecond) {
-		var st cluster.LabState
+		var st api.LabState
 		if err := json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &st); err != nil {
 			t.Fatalf("inspect -o json: %v", err)
 		}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 )
 
@@ -36,7 +36,7 @@ func TestTwoLabsSameCIDRs(t *testing.T) {
 			t.Fatalf("labs should reuse the same addresses: %s vs %s", sa.Pods[i].IP, sb.Pods[i].IP)
 		}
 	}
-	for _, st := range []*cluster.LabState{sa, sb} {
+	for _, st := range []*api.LabState{sa, sb} {
 		src, dst := st.Pods[0], st.Pods[1]
 		got, err := httpGet(src.Netns, dst.IP.String()+":80", "/hostname")
 		if err != nil || got != dst.Name {
@@ -62,7 +62,7 @@ func TestSupervisorKilled(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		out := e.must("inspect", "--name", name, "-o", "json")
-		var s cluster.LabState
+		var s api.LabState
 		if err := json.Unmarshal([]byte(out), &s); err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/runtime/netns"
 	"podlab.dev/podlab/state"
@@ -38,7 +38,7 @@ func TestLiveChanges(t *testing.T) {
 	}
 
 	// Counters move with traffic.
-	c := cluster.NewClient(state.For(e.root, name))
+	c := api.NewClient(state.For(e.root, name))
 	before, err := c.Counters(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestLiveChanges(t *testing.T) {
 	}
 	e.must("label", "--name", name, "pod", a.Name, "tier=back", "--overwrite")
 	e.must("label", "--name", name, "pod", a.Name, "app-")
-	var s cluster.LabState
+	var s api.LabState
 	json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &s)
 	if got := s.Pods[0].Labels; len(got) != 1 || got["tier"] != "back" {
 		t.Errorf("labels after label commands: %v", got)
@@ -167,12 +167,12 @@ spec: {nodeName: worker-2, containers: [{name: c, image: x, ports: [{containerPo
 			t.Errorf("apply output lacks %q:\n%s", want, out)
 		}
 	}
-	var s cluster.LabState
+	var s api.LabState
 	json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &s)
 	if len(s.Pods) != 5 || s.ReadyCount() != 5 {
 		t.Fatalf("pods after apply: %d, %d ready", len(s.Pods), s.ReadyCount())
 	}
-	var solo cluster.PodState
+	var solo api.PodState
 	for _, p := range s.Pods {
 		if p.Name == "solo" {
 			solo = p

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 )
 
 var podlabBin string
@@ -93,7 +93,7 @@ func writeLab(t *testing.T, text string) string {
 }
 
 // deploy deploys a lab, registers its destroy (with leftover checks) and returns its state.
-func (e *env) deploy(name, text string) *cluster.LabState {
+func (e *env) deploy(name, text string) *api.LabState {
 	e.t.Helper()
 	before := snapshotHost(e.t)
 	file := writeLab(e.t, text)
@@ -105,7 +105,7 @@ func (e *env) deploy(name, text string) *cluster.LabState {
 	start := time.Now()
 	out := e.must("deploy", "-t", file, "-o", "json")
 	e.t.Logf("deploy %s: %.2fs", name, time.Since(start).Seconds())
-	var st cluster.LabState
+	var st api.LabState
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		e.t.Fatalf("deploy -o json: %v\n%s", err, out)
 	}

@@ -37,6 +37,19 @@ const (
 	ContainerDied         = "ContainerDied"      // a container died or was stopped outside podlab
 	ContainerRestarted    = "ContainerRestarted" // a container came back outside podlab, with a fresh namespace
 	Warning               = "Warning"
+
+	// Kubernetes' own reasons, from the components that act as its controllers,
+	// scheduler and kubelet.
+	ContainerStarted  = "Started"
+	BackOff           = "BackOff"
+	Unhealthy         = "Unhealthy"
+	Killing           = "Killing"
+	Scheduled         = "Scheduled"
+	FailedScheduling  = "FailedScheduling"
+	SuccessfulCreate  = "SuccessfulCreate"
+	SuccessfulDelete  = "SuccessfulDelete"
+	ScalingReplicaSet = "ScalingReplicaSet"
+	SupervisorAdopted = "SupervisorAdopted" // a restarted supervisor took the lab over again
 )
 
 // Event is one thing that happened in a lab.

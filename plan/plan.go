@@ -164,3 +164,7 @@ func containerID(lab, ns, name string) string {
 func posError(pos topology.Pos, field, format string, args ...any) *topology.Error {
 	return &topology.Error{Pos: pos, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
+
+// ContainerID is the CNI container ID of the sandbox of pod namespace/name in lab:
+// deterministic, so that a restarted supervisor finds the attachments again.
+func ContainerID(lab, ns, name string) string { return containerID(lab, ns, name) }

@@ -9,7 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 )
 
@@ -72,10 +72,10 @@ type App struct {
 	evCh       chan events.Event
 	evDone     chan error
 
-	st     *cluster.LabState
+	st     *api.LabState
 	stAt   time.Time
 	since  map[string]time.Time
-	cs     *cluster.CounterSet
+	cs     *api.CounterSet
 	rates  map[string]float64
 	csErr  error
 	data   *labData

@@ -14,7 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 )
 
@@ -23,25 +23,25 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // fixture is a lab like labs/basics with n pods (3: the basics' own pods).
-func fixture(n int) (*cluster.LabState, []events.Event, [2]*cluster.CounterSet) {
-	st := &cluster.LabState{
+func fixture(n int) (*api.LabState, []events.Event, [2]*api.CounterSet) {
+	st := &api.LabState{
 		Lab: "basics", Runtime: "netns", Overlay: "vxlan", CNI: "podlab",
 		PodCIDR: netip.MustParsePrefix("10.244.0.0/16"), ServiceCIDR: netip.MustParsePrefix("10.96.0.0/12"),
 		Underlay: netip.MustParsePrefix("172.30.0.0/24"), Domain: "cluster.local",
-		Supervisor: cluster.SupervisorState{PID: 4242, Running: true},
+		Supervisor: api.SupervisorState{PID: 4242, Running: true},
 	}
 	for i, name := range []string{"control-plane", "worker-1", "worker-2"} {
 		role := "worker"
 		if i == 0 {
 			role = "control-plane"
 		}
-		st.Nodes = append(st.Nodes, cluster.NodeState{Name: name, Role: role,
+		st.Nodes = append(st.Nodes, api.NodeState{Name: name, Role: role,
 			IP: netip.AddrFrom4([4]byte{172, 30, 0, byte(10 + i)}), PodCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 244, byte(i), 0}), 24),
 			Netns: "podlab_basics_node_" + name, Labels: map[string]string{"kubernetes.io/hostname": name}})
 	}
-	st.Hosts = []cluster.HostState{{Name: "client", IP: netip.MustParseAddr("172.30.0.100"), Netns: "podlab_basics_host_client", Ports: "8080"}}
+	st.Hosts = []api.HostState{{Name: "client", IP: netip.MustParseAddr("172.30.0.100"), Netns: "podlab_basics_host_client", Ports: "8080"}}
 	add := func(ns, name, node string, ip netip.Addr, ready bool, ports string, labels map[string]string) {
-		st.Pods = append(st.Pods, cluster.PodState{Namespace: ns, Name: name, Node: node, IP: ip, Ready: ready, Ports: ports,
+		st.Pods = append(st.Pods, api.PodState{Namespace: ns, Name: name, Node: node, IP: ip, Ready: ready, Ports: ports,
 			Labels: labels, Netns: "podlab_basics_pod_" + ns + "_" + name})
 	}
 	if n == 3 {
@@ -81,17 +81,17 @@ func fixture(n int) (*cluster.LabState, []events.Event, [2]*cluster.CounterSet) 
 		evs = append(evs, events.Event{Time: next(), Type: typ, Kind: kindPod, Namespace: p.Namespace, Name: p.Name, Message: msg})
 	}
 	evs = append(evs, events.Event{Time: next(), Type: events.DeployFinished, Kind: "Lab", Name: "basics", Message: fmt.Sprintf("%d pods ready", st.ReadyCount())})
-	var cs [2]*cluster.CounterSet
+	var cs [2]*api.CounterSet
 	for s := range cs {
-		c := &cluster.CounterSet{Time: t0.Add(time.Duration(80+s) * time.Second), Pods: map[string]cluster.Counters{},
-			Nodes: map[string]cluster.Counters{}, Hosts: map[string]cluster.Counters{}}
+		c := &api.CounterSet{Time: t0.Add(time.Duration(80+s) * time.Second), Pods: map[string]api.Counters{},
+			Nodes: map[string]api.Counters{}, Hosts: map[string]api.Counters{}}
 		for i, p := range st.Pods {
-			c.Pods[podKey(p.Namespace, p.Name)] = cluster.Counters{RxBytes: uint64(1000*i + 2048*s*(i%3)), TxBytes: uint64(700 * i), RxPackets: uint64(i), TxPackets: uint64(i)}
+			c.Pods[podKey(p.Namespace, p.Name)] = api.Counters{RxBytes: uint64(1000*i + 2048*s*(i%3)), TxBytes: uint64(700 * i), RxPackets: uint64(i), TxPackets: uint64(i)}
 		}
 		for i, nd := range st.Nodes {
-			c.Nodes[nd.Name] = cluster.Counters{RxBytes: uint64(1 << (20 + i) * (s + 1)), TxBytes: uint64(5 << 20)}
+			c.Nodes[nd.Name] = api.Counters{RxBytes: uint64(1 << (20 + i) * (s + 1)), TxBytes: uint64(5 << 20)}
 		}
-		c.Hosts["client"] = cluster.Counters{RxBytes: 1234, TxBytes: 5678}
+		c.Hosts["client"] = api.Counters{RxBytes: 1234, TxBytes: 5678}
 		cs[s] = c
 	}
 	return st, evs, cs
@@ -110,7 +110,7 @@ func newHarness(t testing.TB, pods, w, h int) *harness {
 	st, evs, cs := fixture(pods)
 	fake := NewFake(st, evs)
 	fake.Counter = cs[1]
-	fake.Detail["Pod/default/web-1"] = &cluster.Details{Kind: kindPod, Namespace: "default", Name: "web-1", Sections: []cluster.Section{
+	fake.Detail["Pod/default/web-1"] = &api.Details{Kind: kindPod, Namespace: "default", Name: "web-1", Sections: []api.Section{
 		{Title: "addresses", Body: "1: lo    inet 127.0.0.1/8\n2: eth0    inet 10.244.1.2/24 brd 10.244.1.255"},
 		{Title: "routes", Body: "default via 10.244.1.1 dev eth0\n10.244.1.0/24 dev eth0 proto kernel scope link src 10.244.1.2"},
 		{Title: "resolv.conf", Body: "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5"},

@@ -7,18 +7,18 @@ import (
 	"strings"
 	"time"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 )
 
 // labData is one lab as the views show it, rebuilt when the state or the counters
 // change, never while drawing a frame.
 type labData struct {
-	st    *cluster.LabState
-	pods  []*cluster.PodState // by namespace, then name
-	perNd map[string][]*cluster.PodState
+	st    *api.LabState
+	pods  []*api.PodState // by namespace, then name
+	perNd map[string][]*api.PodState
 	since map[string]time.Time // pod key -> when its network (or readiness) came up
-	cs    *cluster.CounterSet
+	cs    *api.CounterSet
 	rates map[string]float64 // counter key (see counterKey) -> bytes/s, rx+tx
 }
 
@@ -32,13 +32,13 @@ func counterKey(t target) string {
 	return strings.ToLower(t.Kind) + "/" + t.Name
 }
 
-func newLabData(st *cluster.LabState, since map[string]time.Time, cs *cluster.CounterSet, rates map[string]float64) *labData {
-	d := &labData{st: st, since: since, cs: cs, rates: rates, perNd: map[string][]*cluster.PodState{}}
-	d.pods = make([]*cluster.PodState, len(st.Pods))
+func newLabData(st *api.LabState, since map[string]time.Time, cs *api.CounterSet, rates map[string]float64) *labData {
+	d := &labData{st: st, since: since, cs: cs, rates: rates, perNd: map[string][]*api.PodState{}}
+	d.pods = make([]*api.PodState, len(st.Pods))
 	for i := range st.Pods {
 		d.pods[i] = &st.Pods[i]
 	}
-	slices.SortFunc(d.pods, func(a, b *cluster.PodState) int {
+	slices.SortFunc(d.pods, func(a, b *api.PodState) int {
 		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
 			return c
 		}
@@ -51,11 +51,11 @@ func newLabData(st *cluster.LabState, since map[string]time.Time, cs *cluster.Co
 }
 
 // counters returns the last sample for t.
-func (d *labData) counters(t target) (cluster.Counters, bool) {
+func (d *labData) counters(t target) (api.Counters, bool) {
 	if d.cs == nil {
-		return cluster.Counters{}, false
+		return api.Counters{}, false
 	}
-	var m map[string]cluster.Counters
+	var m map[string]api.Counters
 	key := t.Name
 	switch t.Kind {
 	case kindPod:
@@ -82,7 +82,7 @@ func (d *labData) counterCells(t target) (rx, tx, rate string) {
 }
 
 // rateWindow is the seconds between two samples, false when there is no rate to take.
-func rateWindow(prev, cur *cluster.CounterSet) (float64, bool) {
+func rateWindow(prev, cur *api.CounterSet) (float64, bool) {
 	if prev == nil || cur == nil {
 		return 0, false
 	}
@@ -105,13 +105,13 @@ func addRates[C any](out map[string]float64, prefix string, prev, cur map[string
 
 // computeRates computes each pod's, node's and host's bytes per second (both
 // directions) between two samples.
-func computeRates(prev, cur *cluster.CounterSet) map[string]float64 {
+func computeRates(prev, cur *api.CounterSet) map[string]float64 {
 	dt, ok := rateWindow(prev, cur)
 	if !ok {
 		return nil
 	}
 	out := map[string]float64{}
-	delta := func(p, c cluster.Counters) (uint64, bool) {
+	delta := func(p, c api.Counters) (uint64, bool) {
 		if c.RxBytes < p.RxBytes || c.TxBytes < p.TxBytes {
 			return 0, false
 		}

@@ -7,7 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 )
 
 // detailsView shows one object: what the state says about it, then the sections the
@@ -17,7 +17,7 @@ type detailsView struct {
 	t     target
 	w, h  int
 	head  []string // from the state
-	det   *cluster.Details
+	det   *api.Details
 	err   error
 	lines []string // wrapped, built on change
 	top   int
@@ -84,7 +84,7 @@ func (v *detailsView) setService(si *svcInfo, ctr *svcCounters, loading bool) {
 	v.build()
 }
 
-func (v *detailsView) setDetails(det *cluster.Details, err error) {
+func (v *detailsView) setDetails(det *api.Details, err error) {
 	v.det, v.err = det, err
 	v.build()
 }

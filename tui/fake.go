@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 )
 
@@ -18,28 +18,28 @@ import (
 // events the supervisor would; every call is recorded.
 type Fake struct {
 	mu       sync.Mutex
-	st       *cluster.LabState
+	st       *api.LabState
 	history  []events.Event
 	subs     []chan events.Event
 	closed   bool
-	Counter  *cluster.CounterSet
-	Detail   map[string]*cluster.Details // key kind/namespace/name
-	StateErr error                       // State fails with it when set
-	Calls    []string                    // "DeletePod ns/name", "SetLabels ns/name k=v"
-	objs     []*cluster.StoredObject
+	Counter  *api.CounterSet
+	Detail   map[string]*api.Details // key kind/namespace/name
+	StateErr error                   // State fails with it when set
+	Calls    []string                // "DeletePod ns/name", "SetLabels ns/name k=v"
+	objs     []*api.StoredObject
 	// SvcCounter is what ServiceCounters returns (nil: an error); SvcCounterCalls
 	// counts the calls, ObjectsCalls the Objects calls.
-	SvcCounter      *cluster.CounterSet
+	SvcCounter      *api.CounterSet
 	SvcCounterCalls int
 	ObjectsCalls    int
 }
 
 // NewFake returns a Fake serving st.
-func NewFake(st *cluster.LabState, history []events.Event) *Fake {
-	return &Fake{st: st, history: history, Detail: map[string]*cluster.Details{}}
+func NewFake(st *api.LabState, history []events.Event) *Fake {
+	return &Fake{st: st, history: history, Detail: map[string]*api.Details{}}
 }
 
-func (f *Fake) State(ctx context.Context) (*cluster.LabState, error) {
+func (f *Fake) State(ctx context.Context) (*api.LabState, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.StateErr != nil {
@@ -109,7 +109,7 @@ func (f *Fake) Close() {
 	f.subs = nil
 }
 
-func (f *Fake) Counters(ctx context.Context) (*cluster.CounterSet, error) {
+func (f *Fake) Counters(ctx context.Context) (*api.CounterSet, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.Counter == nil {
@@ -118,7 +118,7 @@ func (f *Fake) Counters(ctx context.Context) (*cluster.CounterSet, error) {
 	return f.Counter, nil
 }
 
-func (f *Fake) Details(ctx context.Context, kind, namespace, name string) (*cluster.Details, error) {
+func (f *Fake) Details(ctx context.Context, kind, namespace, name string) (*api.Details, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if d, ok := f.Detail[kind+"/"+namespace+"/"+name]; ok {
@@ -130,7 +130,7 @@ func (f *Fake) Details(ctx context.Context, kind, namespace, name string) (*clus
 func (f *Fake) DeletePod(ctx context.Context, namespace, name string) error {
 	f.mu.Lock()
 	f.Calls = append(f.Calls, "DeletePod "+podKey(namespace, name))
-	i := slices.IndexFunc(f.st.Pods, func(p cluster.PodState) bool { return p.Namespace == namespace && p.Name == name })
+	i := slices.IndexFunc(f.st.Pods, func(p api.PodState) bool { return p.Namespace == namespace && p.Name == name })
 	if i < 0 {
 		f.mu.Unlock()
 		return fmt.Errorf("pod %s/%s not found", namespace, name)
@@ -144,7 +144,7 @@ func (f *Fake) DeletePod(ctx context.Context, namespace, name string) error {
 func (f *Fake) SetLabels(ctx context.Context, namespace, name string, labels map[string]string) error {
 	f.mu.Lock()
 	f.Calls = append(f.Calls, "SetLabels "+podKey(namespace, name)+" "+labelString(labels))
-	i := slices.IndexFunc(f.st.Pods, func(p cluster.PodState) bool { return p.Namespace == namespace && p.Name == name })
+	i := slices.IndexFunc(f.st.Pods, func(p api.PodState) bool { return p.Namespace == namespace && p.Name == name })
 	if i < 0 {
 		f.mu.Unlock()
 		return fmt.Errorf("pod %s/%s not found", namespace, name)
@@ -164,17 +164,17 @@ func (f *Fake) CallLog() []string {
 }
 
 // SetObjects replaces the stored objects (Services, EndpointSlices, Endpoints...).
-func (f *Fake) SetObjects(objs []*cluster.StoredObject) {
+func (f *Fake) SetObjects(objs []*api.StoredObject) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.objs = slices.Clone(objs)
 }
 
-func (f *Fake) Objects(ctx context.Context, kind, namespace string) ([]*cluster.StoredObject, error) {
+func (f *Fake) Objects(ctx context.Context, kind, namespace string) ([]*api.StoredObject, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ObjectsCalls++
-	var out []*cluster.StoredObject
+	var out []*api.StoredObject
 	for _, o := range f.objs {
 		if o.Kind == kind && (namespace == "" || o.Namespace == namespace) {
 			out = append(out, o)
@@ -183,7 +183,7 @@ func (f *Fake) Objects(ctx context.Context, kind, namespace string) ([]*cluster.
 	return out, nil
 }
 
-func (f *Fake) ServiceCounters(ctx context.Context) (*cluster.CounterSet, error) {
+func (f *Fake) ServiceCounters(ctx context.Context) (*api.CounterSet, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.SvcCounterCalls++

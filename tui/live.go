@@ -8,7 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 )
 
@@ -17,7 +17,7 @@ import (
 type (
 	stateMsg struct {
 		sess int
-		st   *cluster.LabState
+		st   *api.LabState
 		err  error
 		at   time.Time // when the request left: events after it are newer than st
 	}
@@ -33,13 +33,13 @@ type (
 	countersTickMsg struct{ sess int }
 	countersMsg     struct {
 		sess int
-		cs   *cluster.CounterSet
+		cs   *api.CounterSet
 		err  error
 	}
 	detailsMsg struct {
 		sess int
 		t    target
-		det  *cluster.Details
+		det  *api.Details
 		err  error
 	}
 	actionMsg struct {
@@ -216,14 +216,14 @@ func (a *App) applyEvents(evs []events.Event) bool {
 		if e.Kind != kindPod || !e.Time.After(a.stAt) {
 			continue
 		}
-		i := slices.IndexFunc(a.st.Pods, func(p cluster.PodState) bool { return p.Namespace == e.Namespace && p.Name == e.Name })
+		i := slices.IndexFunc(a.st.Pods, func(p api.PodState) bool { return p.Namespace == e.Namespace && p.Name == e.Name })
 		if i < 0 {
 			continue
 		}
 		switch e.Type {
 		case events.PodDeleted:
 			// A new slice: the old state may still back a view's rows.
-			pods := make([]cluster.PodState, 0, len(a.st.Pods)-1)
+			pods := make([]api.PodState, 0, len(a.st.Pods)-1)
 			pods = append(append(pods, a.st.Pods[:i]...), a.st.Pods[i+1:]...)
 			st := *a.st
 			st.Pods = pods

@@ -6,7 +6,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 )
 
 // podsView is the pods table: one row per pod, filtered by substring on any column.
@@ -15,7 +15,7 @@ type podsView struct {
 	now    func() time.Time
 	w, h   int
 	filt   string
-	rows   []*cluster.PodState // filtered
+	rows   []*api.PodState // filtered
 	cols   []column
 	nat    []int
 	cur    cursor
@@ -107,7 +107,7 @@ func (v *podsView) relayout() {
 	}
 }
 
-func ready(p *cluster.PodState) string {
+func ready(p *api.PodState) string {
 	switch {
 	case p.Broken != "":
 		return "BROKEN" // its container was restarted behind podlab's back

@@ -13,7 +13,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 )
 
@@ -40,7 +40,7 @@ type svcSet struct {
 
 // decodeServices builds the set from the stored objects; objects that do not decode
 // are skipped (the supervisor validated them).
-func decodeServices(svcs, eslices, eps []*cluster.StoredObject) *svcSet {
+func decodeServices(svcs, eslices, eps []*api.StoredObject) *svcSet {
 	set := &svcSet{byKey: map[string]*svcInfo{}}
 	for _, o := range svcs {
 		var s v1.Service
@@ -194,17 +194,17 @@ func humanCount(v uint64) string {
 
 // svcCounters is the last ServiceCounters sample and the rates from the one before.
 type svcCounters struct {
-	cs    *cluster.CounterSet
+	cs    *api.CounterSet
 	rates map[string]float64 // "svc/ns/name", "ep/<endpoint key>" -> bytes/s
 }
 
-func computeSvcRates(prev, cur *cluster.CounterSet) map[string]float64 {
+func computeSvcRates(prev, cur *api.CounterSet) map[string]float64 {
 	dt, ok := rateWindow(prev, cur)
 	if !ok {
 		return nil
 	}
 	out := map[string]float64{}
-	delta := func(p, c cluster.PacketCount) (uint64, bool) { return c.Bytes - p.Bytes, c.Bytes >= p.Bytes }
+	delta := func(p, c api.PacketCount) (uint64, bool) { return c.Bytes - p.Bytes, c.Bytes >= p.Bytes }
 	addRates(out, "svc/", prev.Services, cur.Services, dt, delta)
 	addRates(out, "ep/", prev.Endpoints, cur.Endpoints, dt, delta)
 	return out
@@ -623,7 +623,7 @@ type (
 	svcCountersTickMsg struct{ sess int }
 	svcCountersMsg     struct {
 		sess int
-		cs   *cluster.CounterSet
+		cs   *api.CounterSet
 		err  error
 	}
 )
@@ -633,7 +633,7 @@ func (a *App) fetchObjects() tea.Cmd {
 	return func() tea.Msg {
 		c, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
-		var lists [3][]*cluster.StoredObject
+		var lists [3][]*api.StoredObject
 		for i, kind := range []string{"Service", "EndpointSlice", "Endpoints"} {
 			l, err := src.Objects(c, kind, "")
 			if err != nil {
@@ -745,7 +745,7 @@ func (a *App) onServiceMsg(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 				a.setStatus("service counters: "+msg.err.Error(), true)
 			}
 		} else if msg.cs != nil {
-			var prev *cluster.CounterSet
+			var prev *api.CounterSet
 			if a.svcCtr != nil {
 				prev = a.svcCtr.cs
 			}

@@ -12,16 +12,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 )
 
-func stored(t testing.TB, kind, apiVersion, ns, name string, obj any) *cluster.StoredObject {
+func stored(t testing.TB, kind, apiVersion, ns, name string, obj any) *api.StoredObject {
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cluster.StoredObject{APIVersion: apiVersion, Kind: kind, Namespace: ns, Name: name, Applied: true, Created: t0.Add(30 * time.Second), Object: raw}
+	return &api.StoredObject{APIVersion: apiVersion, Kind: kind, Namespace: ns, Name: name, Applied: true, Created: t0.Add(30 * time.Second), Object: raw}
 }
 
 type fxEndpoint struct {
@@ -31,11 +31,11 @@ type fxEndpoint struct {
 
 // svcFixture is a few Services of every type, their slices and Endpoints, and
 // team-a/big with 1,000 endpoints; plus two counter samples 1 s apart.
-func svcFixture(t testing.TB) ([]*cluster.StoredObject, [2]*cluster.CounterSet) {
-	var objs []*cluster.StoredObject
-	var cs [2]*cluster.CounterSet
+func svcFixture(t testing.TB) ([]*api.StoredObject, [2]*api.CounterSet) {
+	var objs []*api.StoredObject
+	var cs [2]*api.CounterSet
 	for s := range cs {
-		cs[s] = &cluster.CounterSet{Time: t0.Add(time.Duration(80+s) * time.Second), Services: map[string]cluster.PacketCount{}, Endpoints: map[string]cluster.PacketCount{}}
+		cs[s] = &api.CounterSet{Time: t0.Add(time.Duration(80+s) * time.Second), Services: map[string]api.PacketCount{}, Endpoints: map[string]api.PacketCount{}}
 	}
 	n := 0
 	add := func(spec v1.ServiceSpec, ns, name string, status v1.ServiceStatus, eps []fxEndpoint, targetPort int32) {
@@ -78,7 +78,7 @@ func svcFixture(t testing.TB) ([]*cluster.StoredObject, [2]*cluster.CounterSet) 
 					key += fmt.Sprintf("@%s:%d", e.ip, targetPort)
 					n++
 					for s := range cs {
-						pc := cluster.PacketCount{Packets: uint64(10*n + 5*s), Bytes: uint64(1500*n + 3000*s*(n%2))}
+						pc := api.PacketCount{Packets: uint64(10*n + 5*s), Bytes: uint64(1500*n + 3000*s*(n%2))}
 						cs[s].Endpoints[key] = pc
 						sum := cs[s].Services[podKey(ns, name)]
 						sum.Packets += pc.Packets
@@ -294,7 +294,7 @@ func TestServiceEventsRefetch(t *testing.T) {
 		t.Fatal("a pod event fetched the services")
 	}
 	objs, _ := svcFixture(t)
-	var keep []*cluster.StoredObject
+	var keep []*api.StoredObject
 	for _, o := range objs {
 		if o.Name != "db" {
 			keep = append(keep, o)

@@ -8,27 +8,27 @@ package tui
 import (
 	"context"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 )
 
-// Source is what the TUI needs from a lab's supervisor; *cluster.Client is one.
+// Source is what the TUI needs from a lab's supervisor; *api.Client is one.
 type Source interface {
-	State(ctx context.Context) (*cluster.LabState, error)
+	State(ctx context.Context) (*api.LabState, error)
 	// Events calls fn for every past event, then (with follow) for live ones until
 	// ctx ends or the stream breaks.
 	Events(ctx context.Context, follow bool, fn func(events.Event) error) error
-	Counters(ctx context.Context) (*cluster.CounterSet, error)
-	Details(ctx context.Context, kind, namespace, name string) (*cluster.Details, error)
+	Counters(ctx context.Context) (*api.CounterSet, error)
+	Details(ctx context.Context, kind, namespace, name string) (*api.Details, error)
 	DeletePod(ctx context.Context, namespace, name string) error
 	// SetLabels replaces the pod's labels.
 	SetLabels(ctx context.Context, namespace, name string, labels map[string]string) error
 	// Objects lists the stored objects of a kind ("Service", "EndpointSlice",
 	// "Endpoints"); namespace "" for all.
-	Objects(ctx context.Context, kind, namespace string) ([]*cluster.StoredObject, error)
+	Objects(ctx context.Context, kind, namespace string) ([]*api.StoredObject, error)
 	// ServiceCounters is Counters plus kube-proxy's per-Service and per-endpoint
 	// counters: one nft listing per node, so it is polled only while shown.
-	ServiceCounters(ctx context.Context) (*cluster.CounterSet, error)
+	ServiceCounters(ctx context.Context) (*api.CounterSet, error)
 }
 
-var _ Source = (*cluster.Client)(nil)
+var _ Source = (*api.Client)(nil)

@@ -1,4 +1,4 @@
-package cluster
+package api
 
 import (
 	"bufio"
@@ -52,7 +52,7 @@ func (c *Client) get(ctx context.Context, path string) (*http.Response, error) {
 // apiErr turns a failed response into an error carrying the supervisor's message.
 func apiErr(lab, path string, resp *http.Response) error {
 	defer resp.Body.Close()
-	var e apiError
+	var e Error
 	if json.NewDecoder(resp.Body).Decode(&e) == nil && e.Error != "" {
 		if resp.StatusCode == http.StatusNotFound {
 			return fmt.Errorf("%s: %w", strings.TrimSuffix(e.Error, ": "+ErrNotFound.Error()), ErrNotFound)
@@ -160,6 +160,27 @@ func (c *Client) SetLabels(ctx context.Context, namespace, name string, labels m
 		labels = map[string]string{}
 	}
 	return c.do(ctx, http.MethodPut, PathPods+url.PathEscape(namespace)+"/"+url.PathEscape(name)+"/labels", labels, nil)
+}
+
+// SetNodeLabels replaces a node's labels.
+func (c *Client) SetNodeLabels(ctx context.Context, name string, labels map[string]string) error {
+	return c.do(ctx, http.MethodPut, PathNodes+url.PathEscape(name)+"/labels", labels, nil)
+}
+
+// Scale sets the replicas of a Deployment, ReplicaSet or StatefulSet.
+func (c *Client) Scale(ctx context.Context, req ScaleRequest) (ApplyResult, error) {
+	var out ApplyResult
+	err := c.do(ctx, http.MethodPost, PathScale, req, &out)
+	return out, err
+}
+
+// Rollout runs a rollout action.
+func (c *Client) Rollout(ctx context.Context, req RolloutRequest) (*RolloutReply, error) {
+	var out RolloutReply
+	if err := c.do(ctx, http.MethodPost, PathRollout, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // State returns the lab's live state. When the supervisor is not running it falls

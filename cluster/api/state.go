@@ -3,7 +3,7 @@
 // later the cluster components) and serves the lab's live state and event stream on a
 // unix socket. `inspect`, `events` and the TUI read only this API, so they agree. It
 // never creates or removes namespaces or links: deploy does, before starting it.
-package cluster
+package api
 
 import (
 	"net/netip"
@@ -84,11 +84,6 @@ type ObjectState struct {
 	Applied    bool   `json:"applied"`
 }
 
-// Readiness of one pod.
-type Readiness struct {
-	Ready  bool
-	Reason string
-}
 
 // StateFromPlan renders the plan with the given readiness. With no supervisor running,
 // ready is nil and every pod shows as not ready with the reason.

@@ -28,6 +28,7 @@ const (
 	ReasonSuccessfulDelete  = "SuccessfulDelete"
 	ReasonScalingReplicaSet = "ScalingReplicaSet"
 	ReasonFailedCreate      = "FailedCreate"
+	ReasonFailedDelete      = "FailedDelete"
 )
 
 // pods returns the typed pods of namespace (all when empty).
@@ -68,6 +69,41 @@ func owned(all []*corev1.Pod, uid types.UID, sel labels.Selector) (mine, orphans
 		}
 	}
 	return mine, orphans
+}
+
+// adopt makes owner the controller of orphans, as the controllers' ref manager does,
+// and returns those it could update.
+func adopt(w component.Writer, owner store.Object, kind string, orphans []*corev1.Pod) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, p := range orphans {
+		q := p.DeepCopy()
+		q.OwnerReferences = append(q.OwnerReferences, ownedBy(owner, "apps/v1", kind))
+		if u, err := w.Update(q); err == nil {
+			out = append(out, u.(*corev1.Pod))
+		}
+	}
+	return out
+}
+
+// deletePod deletes a controller's pod as the API server would: a pod bound to a node
+// is marked and its kubelet removes it; one never bound has no kubelet to see it
+// through, so it goes at once (the API server's grace period 0 for unscheduled pods).
+// It returns the pod as the caller should see it for the rest of its sync: terminating.
+func deletePod(w component.Writer, p *corev1.Pod) (*corev1.Pod, error) {
+	if p.Spec.NodeName != "" {
+		o, err := w.MarkDeleted("Pod", p.Namespace, p.Name)
+		if err != nil {
+			return p, err
+		}
+		return o.(*corev1.Pod), nil
+	}
+	if _, err := w.Delete("Pod", p.Namespace, p.Name); err != nil {
+		return p, err
+	}
+	q := p.DeepCopy()
+	now := metav1.Now()
+	q.DeletionTimestamp = &now
+	return q, nil
 }
 
 // active says whether a pod counts toward its controller's replicas: not terminating,

@@ -24,6 +24,7 @@ type lab struct {
 	sched   *Scheduler
 	rs      *ReplicaSets
 	dep     *Deployments
+	extra   []syncer // more controllers settle runs, before the scheduler
 	events  []events.Event
 	unready func(p *corev1.Pod) bool // pods the fake kubelet keeps unready
 }
@@ -45,6 +46,9 @@ func newLab(t *testing.T, nodes ...string) *lab {
 	}
 	return l
 }
+
+// syncer is a controller as the tests drive it: one reconcile pass.
+type syncer interface{ Sync(store.Reader) }
 
 // kubelet is the fake: one pass.
 func (l *lab) kubelet() {
@@ -78,6 +82,9 @@ func (l *lab) settle(check func()) {
 		g := l.s.Generation()
 		l.dep.Sync(l.s)
 		l.rs.Sync(l.s)
+		for _, c := range l.extra {
+			c.Sync(l.s)
+		}
 		l.sched.Sync(l.s)
 		l.kubelet()
 		if check != nil {

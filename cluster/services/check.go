@@ -1,4 +1,4 @@
-package cluster
+package services
 
 import (
 	"encoding/json"
@@ -8,7 +8,6 @@ import (
 	v1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
-	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/plan"
 	"podlab.dev/podlab/topology"
 )
@@ -18,10 +17,10 @@ import (
 // that validate and deploy report a bad Service with its file and line before
 // anything is created.
 func CheckObjects(p *plan.Plan) error {
-	reg := services.NewRegistry(registryConfig(p))
+	reg := NewRegistry(RegistryConfig(p))
 	var all topology.Errors
 	for _, o := range p.Objects {
-		err := admit(reg, o)
+		err := Admit(reg, o)
 		var es topology.Errors
 		switch {
 		case err == nil:
@@ -37,17 +36,18 @@ func CheckObjects(p *plan.Plan) error {
 	return nil
 }
 
-func registryConfig(p *plan.Plan) services.Config {
+// RegistryConfig is the lab's Service configuration.
+func RegistryConfig(p *plan.Plan) Config {
 	c := p.Cluster
-	return services.Config{ServiceCIDR: c.ServiceCIDR, LoadBalancerPool: c.LoadBalancerPool, Domain: c.Domain}
+	return Config{ServiceCIDR: c.ServiceCIDR, LoadBalancerPool: c.LoadBalancerPool, Domain: c.Domain}
 }
 
 func label(o topology.Object) string {
 	return fmt.Sprintf("(%s %s/%s)", o.Kind, o.Namespace, o.Name)
 }
 
-// admit checks one object as the API server would, storing a Service in reg.
-func admit(reg *services.Registry, o topology.Object) error {
+// Admit checks one object as the API server would, storing a Service in reg.
+func Admit(reg *Registry, o topology.Object) error {
 	switch o.Kind {
 	case "Service":
 		var svc v1.Service
@@ -56,21 +56,21 @@ func admit(reg *services.Registry, o topology.Object) error {
 		}
 		svc.Namespace = o.Namespace
 		_, err := reg.Apply(&svc, o.Pos)
-		return services.WithLabel(err, label(o))
+		return WithLabel(err, label(o))
 	case "EndpointSlice":
 		var sl discoveryv1.EndpointSlice
 		if err := json.Unmarshal(o.Raw, &sl); err != nil {
 			return err
 		}
 		sl.Namespace = o.Namespace
-		return services.WithLabel(services.At(services.ValidateEndpointSlice(&sl), o.Pos), label(o))
+		return WithLabel(At(ValidateEndpointSlice(&sl), o.Pos), label(o))
 	case "Endpoints":
 		var eps v1.Endpoints
 		if err := json.Unmarshal(o.Raw, &eps); err != nil {
 			return err
 		}
 		eps.Namespace = o.Namespace
-		return services.WithLabel(services.At(services.ValidateEndpoints(&eps), o.Pos), label(o))
+		return WithLabel(At(ValidateEndpoints(&eps), o.Pos), label(o))
 	}
 	return nil
 }

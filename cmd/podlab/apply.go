@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/topology"
 )
 
@@ -31,7 +31,7 @@ func readManifests(file string) ([]topology.Object, []topology.Pod, error) {
 }
 
 // printResults prints one line per object as kubectl does and fails when any failed.
-func printResults(w io.Writer, rs []cluster.ApplyResult) error {
+func printResults(w io.Writer, rs []api.ApplyResult) error {
 	var errs []string
 	for _, r := range rs {
 		ref := strings.ToLower(r.Kind) + "/" + r.Name

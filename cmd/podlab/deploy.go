@@ -12,7 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/deploy"
 	"podlab.dev/podlab/plan"
 	"podlab.dev/podlab/state"
@@ -73,7 +74,7 @@ func loadPlan(file string) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cluster.CheckObjects(p); err != nil {
+	if err := services.CheckObjects(p); err != nil {
 		return nil, err
 	}
 	if p.Runtime == "" {
@@ -131,12 +132,12 @@ func runDeploy(ctx context.Context, p *plan.Plan, reconfigure bool, timeout time
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "lab %s ready in %.2fs: %d nodes, %d hosts, %d pods\n", p.Lab, time.Since(start).Seconds(), len(st.Nodes), len(st.Hosts), len(st.Pods))
-	return printState(os.Stdout, []*cluster.LabState{st}, output)
+	return printState(os.Stdout, []*api.LabState{st}, output)
 }
 
 // waitReady polls the supervisor until every pod is ready.
-func waitReady(ctx context.Context, dir state.Dir, pods int, timeout time.Duration, prog *progress) (*cluster.LabState, error) {
-	c := cluster.NewClient(dir)
+func waitReady(ctx context.Context, dir state.Dir, pods int, timeout time.Duration, prog *progress) (*api.LabState, error) {
+	c := api.NewClient(dir)
 	deadline := time.Now().Add(timeout)
 	for {
 		if r, err := c.Ready(ctx); err == nil {
@@ -188,7 +189,7 @@ func startSupervisor(ctx context.Context, dir state.Dir) error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	client := cluster.NewClient(dir)
+	client := api.NewClient(dir)
 	deadline := time.After(30 * time.Second)
 	for {
 		if st, err := client.State(ctx); err == nil && st.Supervisor.Running {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/state"
 )
@@ -36,7 +36,8 @@ func newEvents() *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			enc := json.NewEncoder(os.Stdout)
-			return cluster.NewClient(dir).Events(ctx, follow, func(e events.Event) error {
+			ensureSupervisor(ctx, dir)
+			return api.NewClient(dir).Events(ctx, follow, func(e events.Event) error {
 				if output == "json" {
 					return enc.Encode(e)
 				}

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/state"
 )
 
@@ -39,13 +39,14 @@ func newInspect() *cobra.Command {
 				}
 				labs = []string{name}
 			}
-			var out []*cluster.LabState
+			var out []*api.LabState
 			for _, l := range labs {
 				dir := state.For(cfg.StateDir, l)
 				if !dir.Exists() {
 					return fmt.Errorf("lab %q is not deployed", l)
 				}
-				st, err := cluster.NewClient(dir).State(cmd.Context())
+				ensureSupervisor(cmd.Context(), dir)
+				st, err := api.NewClient(dir).State(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -70,7 +71,7 @@ func checkOutput(o string) error {
 
 // printState writes lab states; -o json/yaml print one object for one lab and a
 // list for --all.
-func printState(w io.Writer, labs []*cluster.LabState, output string) error {
+func printState(w io.Writer, labs []*api.LabState, output string) error {
 	var v any = labs
 	if len(labs) == 1 {
 		v = labs[0]
@@ -97,7 +98,7 @@ func printState(w io.Writer, labs []*cluster.LabState, output string) error {
 	return nil
 }
 
-func printTable(w io.Writer, s *cluster.LabState) {
+func printTable(w io.Writer, s *api.LabState) {
 	sup := fmt.Sprintf("supervisor pid %d", s.Supervisor.PID)
 	if !s.Supervisor.Running {
 		sup = "SUPERVISOR NOT RUNNING: " + s.Supervisor.Message

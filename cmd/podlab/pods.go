@@ -10,12 +10,12 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/state"
 )
 
 // client returns the supervisor client of the lab named by --name (or the only one).
-func client(cmd *cobra.Command) (*cluster.Client, string, error) {
+func client(cmd *cobra.Command) (*api.Client, string, error) {
 	lab, err := labName(cmd)
 	if err != nil {
 		return nil, "", err
@@ -24,11 +24,14 @@ func client(cmd *cobra.Command) (*cluster.Client, string, error) {
 	if !dir.Exists() {
 		return nil, "", invalid("lab %q is not deployed", lab)
 	}
-	return cluster.NewClient(dir), lab, nil
+	if err := ensureSupervisor(cmd.Context(), dir); err != nil {
+		return nil, "", err
+	}
+	return api.NewClient(dir), lab, nil
 }
 
 func notFound(err error) error {
-	if errors.Is(err, cluster.ErrNotFound) {
+	if errors.Is(err, api.ErrNotFound) {
 		return invalid("%v", err)
 	}
 	return err
@@ -52,9 +55,9 @@ func newDelete() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				var refs []cluster.ObjectRef
+				var refs []api.ObjectRef
 				for _, o := range objs {
-					refs = append(refs, cluster.ObjectRef{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name})
+					refs = append(refs, api.ObjectRef{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name})
 				}
 				rs, err := c.DeleteObjects(cmd.Context(), refs)
 				if err != nil {
@@ -81,7 +84,7 @@ func newDelete() *cobra.Command {
 				if clusterScoped[kind] {
 					ns = ""
 				}
-				rs, err := c.DeleteObjects(cmd.Context(), []cluster.ObjectRef{{Kind: kind, Namespace: ns, Name: name}})
+				rs, err := c.DeleteObjects(cmd.Context(), []api.ObjectRef{{Kind: kind, Namespace: ns, Name: name}})
 				if err != nil {
 					return err
 				}

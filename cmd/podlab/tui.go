@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"podlab.dev/podlab/cluster"
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/state"
 	"podlab.dev/podlab/tui"
 )
@@ -38,7 +38,7 @@ func newTUI() *cobra.Command {
 			return tui.Run(ctx, tui.Config{
 				Lab:  lab,
 				Labs: func() ([]string, error) { return state.Labs(root) },
-				Open: func(lab string) tui.Source { return cluster.NewClient(state.For(root, lab)) },
+				Open: func(lab string) tui.Source { return api.NewClient(state.For(root, lab)) },
 				Shell: func(lab, kind, namespace, name string) *exec.Cmd {
 					args := []string{"--state-dir", root, "exec", "--name", lab}
 					if kind == "Pod" {

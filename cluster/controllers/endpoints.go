@@ -1,0 +1,209 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+
+	"podlab.dev/podlab/cluster/component"
+	"podlab.dev/podlab/cluster/services"
+	"podlab.dev/podlab/cluster/store"
+	"podlab.dev/podlab/events"
+	"podlab.dev/podlab/topology"
+)
+
+// Endpoints is the EndpointSlice, Endpoints and EndpointSlice mirroring controllers: it
+// keeps the EndpointSlices and Endpoints of every Service with a selector in step with
+// its pods (ready, serving, terminating; named target ports resolved per pod), and
+// mirrors the user's own Endpoints of selectorless Services into EndpointSlices. The
+// slices are what kube-proxy (and DNS) read.
+type Endpoints struct {
+	component.Loop
+	w    component.Writer
+	emit component.Emit
+}
+
+// NewEndpoints returns the endpoints controllers.
+func NewEndpoints(w component.Writer, emit component.Emit) *Endpoints {
+	return &Endpoints{w: w, emit: emit}
+}
+
+func (c *Endpoints) Name() string { return "endpoints-controller" }
+
+func (c *Endpoints) Run(ctx context.Context, r store.Reader) error {
+	return c.Loop.Run(ctx, r, func(ctx context.Context, _ uint64) { c.Sync(r) })
+}
+
+// ServicePods is the endpoints controller's view of the lab's pods.
+func ServicePods(r store.Reader) []services.Pod {
+	objs := r.List("Pod", "")
+	out := make([]services.Pod, 0, len(objs))
+	for _, o := range objs {
+		p := o.(*corev1.Pod)
+		ip, _ := netip.ParseAddr(p.Status.PodIP)
+		sp := services.Pod{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, IP: ip, Labels: p.Labels,
+			Ready: podReady(p), Terminating: p.DeletionTimestamp != nil, Hostname: p.Spec.Hostname, Subdomain: p.Spec.Subdomain}
+		for _, ct := range p.Spec.Containers {
+			for _, pt := range ct.Ports {
+				proto := string(pt.Protocol)
+				if proto == "" {
+					proto = "TCP"
+				}
+				sp.Ports = append(sp.Ports, topology.Port{Name: pt.Name, Port: int(pt.ContainerPort), Protocol: proto})
+			}
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// Sync writes every Service's endpoints once.
+func (c *Endpoints) Sync(r store.Reader) {
+	pods := ServicePods(r)
+	want := map[store.Key]store.Object{}
+	for _, o := range r.List("Service", "") {
+		svc := o.(*corev1.Service)
+		if !services.Managed(svc) {
+			continue
+		}
+		sls := services.EndpointSlices(svc, pods)
+		changed := false
+		for _, sl := range sls {
+			want[store.KeyOf(sl)] = sl
+			changed = c.put(r, sl) || changed
+		}
+		if eps := services.Endpoints(svc, pods); eps != nil {
+			want[store.KeyOf(eps)] = eps
+			changed = c.put(r, eps) || changed
+		}
+		if changed && c.emit != nil {
+			c.emit(events.Event{Type: events.EndpointsChanged, Kind: "Service", Namespace: svc.Namespace, Name: svc.Name, Message: endpointList(sls)})
+		}
+	}
+	for _, sl := range c.mirror(r) {
+		want[store.KeyOf(sl)] = sl
+		c.put(r, sl)
+	}
+	// What this controller made before and no longer wants goes.
+	for _, kind := range []string{"EndpointSlice", "Endpoints"} {
+		for _, o := range r.List(kind, "") {
+			if !managedByUs(o) {
+				continue
+			}
+			if _, ok := want[store.KeyOf(o)]; !ok {
+				c.w.Delete(kind, o.GetNamespace(), o.GetName())
+			}
+		}
+	}
+}
+
+func managedByUs(o store.Object) bool {
+	switch o.GetLabels()[discoveryv1.LabelManagedBy] {
+	case services.SliceControllerName, services.EndpointsControllerName, mirrorController:
+		return true
+	}
+	return false
+}
+
+// put creates or updates a generated object; it says whether it changed.
+func (c *Endpoints) put(r store.Reader, o store.Object) bool {
+	k := store.KeyOf(o)
+	old, ok := r.Get(k.Kind, k.Namespace, k.Name)
+	if !ok {
+		c.w.Create(o)
+		return true
+	}
+	if !managedByUs(old) {
+		return false // the user's own object of that name wins
+	}
+	if sameGenerated(o, old) {
+		return false
+	}
+	o.SetResourceVersion("")
+	o.SetUID(old.GetUID())
+	c.w.Update(o)
+	return true
+}
+
+func sameGenerated(a, b store.Object) bool {
+	switch x := a.(type) {
+	case *discoveryv1.EndpointSlice:
+		y := b.(*discoveryv1.EndpointSlice)
+		return apiequality.Semantic.DeepEqual(x.Endpoints, y.Endpoints) && apiequality.Semantic.DeepEqual(x.Ports, y.Ports) &&
+			apiequality.Semantic.DeepEqual(x.Labels, y.Labels) && x.AddressType == y.AddressType
+	case *corev1.Endpoints:
+		y := b.(*corev1.Endpoints)
+		return apiequality.Semantic.DeepEqual(x.Subsets, y.Subsets) && apiequality.Semantic.DeepEqual(x.Labels, y.Labels) &&
+			apiequality.Semantic.DeepEqual(x.Annotations, y.Annotations)
+	}
+	return false
+}
+
+const mirrorController = "endpointslicemirroring-controller.k8s.io"
+
+// mirror turns user-supplied Endpoints of selectorless Services into EndpointSlices, as
+// the EndpointSlice mirroring controller does; slices the user gave for the same
+// Service win.
+func (c *Endpoints) mirror(r store.Reader) []*discoveryv1.EndpointSlice {
+	var out []*discoveryv1.EndpointSlice
+	for _, o := range r.List("Endpoints", "") {
+		eps := o.(*corev1.Endpoints)
+		if managedByUs(eps) {
+			continue
+		}
+		if so, ok := r.Get("Service", eps.Namespace, eps.Name); !ok || services.Managed(so.(*corev1.Service)) {
+			continue
+		}
+		has := false
+		for _, so := range r.List("EndpointSlice", eps.Namespace) {
+			if so.GetLabels()[discoveryv1.LabelServiceName] == eps.Name && !managedByUs(so) {
+				has = true
+			}
+		}
+		if has {
+			continue
+		}
+		for i, sub := range eps.Subsets {
+			sl := &discoveryv1.EndpointSlice{AddressType: discoveryv1.AddressTypeIPv4}
+			sl.Name = fmt.Sprintf("%s-mirror-%d", eps.Name, i)
+			sl.Namespace = eps.Namespace
+			sl.Labels = map[string]string{discoveryv1.LabelServiceName: eps.Name, discoveryv1.LabelManagedBy: mirrorController}
+			for _, p := range sub.Ports {
+				name, port, proto := p.Name, p.Port, p.Protocol
+				sl.Ports = append(sl.Ports, discoveryv1.EndpointPort{Name: &name, Port: &port, Protocol: &proto})
+			}
+			for _, a := range sub.Addresses {
+				ready := true
+				sl.Endpoints = append(sl.Endpoints, discoveryv1.Endpoint{Addresses: []string{a.IP}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}, NodeName: a.NodeName})
+			}
+			for _, a := range sub.NotReadyAddresses {
+				ready := false
+				sl.Endpoints = append(sl.Endpoints, discoveryv1.Endpoint{Addresses: []string{a.IP}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}, NodeName: a.NodeName})
+			}
+			out = append(out, sl)
+		}
+	}
+	return out
+}
+
+func endpointList(sl []*discoveryv1.EndpointSlice) string {
+	var addrs []string
+	for _, s := range sl {
+		for _, e := range s.Endpoints {
+			if e.Conditions.Ready == nil || *e.Conditions.Ready {
+				addrs = append(addrs, e.Addresses...)
+			}
+		}
+	}
+	sort.Strings(addrs)
+	if len(addrs) == 0 {
+		return "no ready endpoints"
+	}
+	return strings.Join(addrs, ",")
+}

@@ -1,0 +1,304 @@
+// Package kubelet turns the lab's scheduled Pods into running pods, as kubelet does on
+// each node: a sandbox from the runtime (a network namespace or a container), CNI ADD
+// in the pod's node, the pod's servers (the images it emulates, see package workload),
+// its probes (readiness, liveness, startup) and restarts with CrashLoopBackOff's
+// back-off, and the Pod's status (phase, conditions, podIP, containerStatuses with
+// restartCount). A Pod marked for deletion is torn down (servers, CNI DEL, sandbox) and
+// then removed from the store, so its endpoints leave before its network does.
+//
+// It re-adopts what exists: a pod whose namespace is already there (built by deploy, or
+// running before the supervisor restarted) keeps its address and its attachment; only
+// its servers are opened again. It never writes objects other than Pods, and never
+// touches another component's state.
+package kubelet
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"podlab.dev/podlab/cluster/component"
+	"podlab.dev/podlab/cluster/store"
+	"podlab.dev/podlab/cni"
+	"podlab.dev/podlab/events"
+	podruntime "podlab.dev/podlab/runtime"
+)
+
+// Runtime supplies and removes pods' sandboxes.
+type Runtime interface {
+	Create(ctx context.Context, s podruntime.Sandbox) (string, error)
+	Delete(ctx context.Context, name string) error
+}
+
+// Network is the CNI network of one node.
+type Network interface {
+	Add(ctx context.Context, a cni.Attachment) (*cni.Result, error)
+	Del(ctx context.Context, a cni.Attachment) error
+}
+
+// Node is one node kubelet runs pods on.
+type Node struct {
+	Name    string
+	Netns   string       // path of the node's namespace: probes run from there, as kubelet's do
+	IP      string       // its address, the pods' hostIP
+	Subnet  netip.Prefix // its pod subnet: .1 is the gateway
+	Network Network
+}
+
+// Config is what kubelet needs of the lab.
+type Config struct {
+	Lab     string
+	Nodes   []Node
+	Runtime Runtime
+	// NetnsName and NetnsPath name a pod's sandbox (the lab's mark is in the name).
+	NetnsName func(namespace, name string) string
+	NetnsPath func(name string) string
+	// ContainerID is the CNI container ID of a pod's sandbox.
+	ContainerID func(namespace, name string) string
+	// OwnImage says whether a pod's image runs itself (Docker runtime), serving its own
+	// ports, instead of podlab's emulation.
+	OwnImage func(image string) bool
+	Sysctls  map[string]string
+	// Built is closed once deploy has built the network: probes wait for it, and pods
+	// that are not built yet are created only then.
+	Built <-chan struct{}
+	// ProbeInterval is how often a pod without a readinessProbe is checked again once
+	// ready (kubelet itself does not; podlab checks its servers answer).
+	ProbeInterval time.Duration
+	Writer        component.Writer
+	Emit          component.Emit
+	Log           func(msg string, args ...any)
+}
+
+// Kubelet runs the pods of every node of the lab.
+type Kubelet struct {
+	component.Loop
+	cfg   Config
+	nodes map[string]*Node
+
+	mu   sync.Mutex
+	pods map[types.UID]*podState
+	// names maps namespace/name to the uid whose sandbox holds that name: a
+	// StatefulSet's pod comes back under its name only after the old one is gone.
+	names map[string]types.UID
+	kick  chan struct{}
+	r     store.Reader
+	// cursor is each node's last allocated address: new pods take the next free one,
+	// round-robin as host-local does, so a replacement gets a new address.
+	cursor map[string]netip.Addr
+}
+
+// New returns a kubelet for the lab's nodes.
+func New(cfg Config) *Kubelet {
+	k := &Kubelet{cfg: cfg, nodes: map[string]*Node{}, pods: map[types.UID]*podState{}, names: map[string]types.UID{}, kick: make(chan struct{}, 1), cursor: map[string]netip.Addr{}}
+	for i := range cfg.Nodes {
+		k.nodes[cfg.Nodes[i].Name] = &cfg.Nodes[i]
+	}
+	if k.cfg.ProbeInterval == 0 {
+		k.cfg.ProbeInterval = time.Second
+	}
+	if k.cfg.Log == nil {
+		k.cfg.Log = func(string, ...any) {}
+	}
+	return k
+}
+
+func (k *Kubelet) Name() string { return "kubelet" }
+
+// Run runs pods until ctx ends; their servers close then, their sandboxes stay (a
+// restarted supervisor adopts them).
+func (k *Kubelet) Run(ctx context.Context, r store.Reader) error {
+	k.r = r
+	go k.probeLoop(ctx)
+	go func() {
+		select {
+		case <-k.built():
+			k.Loop.Kick()
+		case <-ctx.Done():
+		}
+	}()
+	err := k.Loop.Run(ctx, r, func(ctx context.Context, _ uint64) { k.sync(ctx, r) })
+	k.mu.Lock()
+	for _, ps := range k.pods {
+		ps.stopServer()
+	}
+	k.mu.Unlock()
+	return err
+}
+
+func (k *Kubelet) built() <-chan struct{} {
+	if k.cfg.Built == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return k.cfg.Built
+}
+
+func (k *Kubelet) isBuilt() bool {
+	select {
+	case <-k.built():
+		return true
+	default:
+		return false
+	}
+}
+
+func (k *Kubelet) emit(typ string, p *corev1.Pod, format string, args ...any) {
+	if k.cfg.Emit != nil {
+		k.cfg.Emit(events.Event{Type: typ, Kind: "Pod", Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// sync makes the sandboxes match the store: new pods are started, pods marked for
+// deletion or gone are torn down, in parallel, before sync returns.
+func (k *Kubelet) sync(ctx context.Context, r store.Reader) {
+	objs := r.List("Pod", "")
+	seen := make(map[types.UID]bool, len(objs))
+	var work []func()
+	for _, o := range objs {
+		p := o.(*corev1.Pod)
+		if p.Spec.NodeName == "" || k.nodes[p.Spec.NodeName] == nil {
+			continue // not scheduled, or to a node this lab does not have: stays Pending
+		}
+		seen[p.UID] = true
+		k.mu.Lock()
+		ps := k.pods[p.UID]
+		if ps != nil {
+			ps.pod = p
+		}
+		holder, taken := k.names[p.Namespace+"/"+p.Name]
+		k.mu.Unlock()
+		switch {
+		case p.DeletionTimestamp != nil:
+			work = append(work, func() { k.teardown(ctx, p, ps) })
+		case ps != nil:
+			if ps.terminal && !ps.reported {
+				work = append(work, func() { k.writeStatus(ps) })
+			}
+		case taken && holder != p.UID:
+			// The name's previous pod is still being torn down.
+		case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
+		default:
+			if !k.isBuilt() && !k.sandboxExists(p) {
+				continue // deploy is still building: created once it is done
+			}
+			work = append(work, func() { k.start(ctx, p) })
+		}
+	}
+	k.mu.Lock()
+	for uid, ps := range k.pods {
+		if !seen[uid] && !ps.deleting { // deleted from the store directly (a cascade)
+			ps.deleting = true
+			work = append(work, func() { k.teardown(ctx, nil, ps) })
+		}
+	}
+	k.mu.Unlock()
+	parallel(work, 8)
+}
+
+func parallel(fns []func(), n int) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, n)
+	for _, fn := range fns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn()
+		}()
+	}
+	wg.Wait()
+}
+
+func (k *Kubelet) sandboxExists(p *corev1.Pod) bool {
+	_, err := os.Stat(k.cfg.NetnsPath(k.cfg.NetnsName(p.Namespace, p.Name)))
+	return err == nil
+}
+
+// Ready counts the lab's pods and those ready, for deploy's wait.
+func Ready(r store.Reader) (ready, total int) {
+	for _, o := range r.List("Pod", "") {
+		p := o.(*corev1.Pod)
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		total++
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				ready++
+			}
+		}
+	}
+	return ready, total
+}
+
+// podIP is the pod's address as its status says.
+func podIP(p *corev1.Pod) netip.Addr {
+	a, _ := netip.ParseAddr(p.Status.PodIP)
+	return a
+}
+
+// nextIP picks a new pod's address on node: the first free one after the node's
+// cursor, wrapping around, skipping the gateway and the broadcast address.
+func (k *Kubelet) nextIP(node *Node) netip.Addr {
+	if !node.Subnet.IsValid() {
+		return netip.Addr{}
+	}
+	used := map[netip.Addr]bool{}
+	var highest netip.Addr
+	if k.r != nil {
+		for _, o := range k.r.List("Pod", "") {
+			p := o.(*corev1.Pod)
+			if ip := podIP(p); ip.IsValid() && p.Spec.NodeName == node.Name {
+				used[ip] = true
+				if !highest.IsValid() || highest.Less(ip) {
+					highest = ip
+				}
+			}
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, ps := range k.pods {
+		if ps.ip.IsValid() {
+			used[ps.ip] = true
+		}
+	}
+	cur, ok := k.cursor[node.Name]
+	if !ok {
+		cur = highest
+	}
+	first := node.Subnet.Masked().Addr().Next().Next() // .2
+	last := lastAddr(node.Subnet).Prev()               // before broadcast
+	if !cur.IsValid() || !node.Subnet.Contains(cur) {
+		cur = first.Prev()
+	}
+	ip := cur
+	for range 1 << min(16, 32-node.Subnet.Bits()) {
+		ip = ip.Next()
+		if !node.Subnet.Contains(ip) || last.Less(ip) {
+			ip = first
+		}
+		if !used[ip] {
+			k.cursor[node.Name] = ip
+			return ip
+		}
+	}
+	return netip.Addr{}
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As4()
+	bits := 32 - p.Bits()
+	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	v |= (1 << bits) - 1
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}

@@ -1,0 +1,297 @@
+package kubelet
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"podlab.dev/podlab/cluster/probe"
+	"podlab.dev/podlab/events"
+	"podlab.dev/podlab/nsutil"
+	"podlab.dev/podlab/workload"
+)
+
+// setupProbes makes the probe workers of a (re)started container.
+func (k *Kubelet) setupProbes(ps *podState) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	now := time.Now()
+	ps.readiness, ps.liveness, ps.startup = nil, nil, nil
+	ps.implicit = true
+	if len(ps.pod.Spec.Containers) == 0 {
+		return
+	}
+	c := ps.pod.Spec.Containers[0]
+	if c.StartupProbe != nil {
+		ps.startup = probe.NewWorker("startup", c.StartupProbe, now)
+	}
+	if c.ReadinessProbe != nil {
+		ps.readiness = probe.NewWorker("readiness", c.ReadinessProbe, now)
+		ps.implicit = false
+	}
+	if c.LivenessProbe != nil {
+		ps.liveness = probe.NewWorker("liveness", c.LivenessProbe, now)
+	}
+	if !ps.implicit {
+		ps.ready = false
+	}
+}
+
+// probeLoop runs due probes until ctx ends, once deploy has built the network
+// (probing a pod whose interface does not exist yet only waits for ARP to fail).
+func (k *Kubelet) probeLoop(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-k.built():
+	}
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		k.mu.Lock()
+		var due []*podState
+		for _, ps := range k.pods {
+			ps.mu.Lock()
+			if !ps.probing && ps.running && !ps.deleting && k.probeDue(ps, now) {
+				ps.probing = true
+				due = append(due, ps)
+			}
+			ps.mu.Unlock()
+		}
+		k.mu.Unlock()
+		for _, ps := range due {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				k.probeOnce(ctx, ps)
+				ps.mu.Lock()
+				ps.probing = false
+				ps.mu.Unlock()
+			}()
+		}
+	}
+}
+
+// probeDue says whether any of ps's probes is due; ps.mu is held.
+func (k *Kubelet) probeDue(ps *podState, now time.Time) bool {
+	if ps.startup != nil && !ps.startup.Healthy() {
+		return ps.startup.Due(now)
+	}
+	if ps.liveness != nil && ps.liveness.Due(now) || ps.readiness != nil && ps.readiness.Due(now) {
+		return true
+	}
+	if !ps.implicit {
+		return false
+	}
+	// podlab's own check of a pod without a readinessProbe: quickly until it answers,
+	// then every ProbeInterval.
+	wait := k.cfg.ProbeInterval
+	if !ps.ready {
+		wait = 20 * time.Millisecond
+	}
+	return now.Sub(ps.lastProbe) >= wait
+}
+
+// probeOnce runs ps's due probes and acts on what changed.
+func (k *Kubelet) probeOnce(ctx context.Context, ps *podState) {
+	now := time.Now()
+	ps.mu.Lock()
+	p, gen := ps.pod, ps.generation
+	env := &probeEnv{k: k, ps: ps}
+	startup, liveness, readiness, implicit := ps.startup, ps.liveness, ps.readiness, ps.implicit
+	ps.mu.Unlock()
+	var ports []corev1.ContainerPort
+	if len(p.Spec.Containers) > 0 {
+		ports = p.Spec.Containers[0].Ports
+	}
+	ip := ps.ip.String()
+	if startup != nil && !startup.Healthy() {
+		if !startup.Due(now) {
+			return
+		}
+		r := probe.Run(ctx, startup.Probe(), ip, ports, env)
+		startup.Observe(now, r)
+		if startup.Failed() {
+			k.emit(events.Unhealthy, p, "Startup probe failed: %s", r.Message)
+			k.emit(events.Killing, p, "Container %s failed startup probe, will be restarted", containerName(p))
+			k.exited(ps, gen, 137, "Error")
+		}
+		return
+	}
+	if liveness != nil && liveness.Due(now) {
+		r := probe.Run(ctx, liveness.Probe(), ip, ports, env)
+		if !r.Success {
+			k.emit(events.Unhealthy, p, "Liveness probe failed: %s", r.Message)
+		}
+		if liveness.Observe(now, r) && !liveness.Healthy() {
+			k.emit(events.Killing, p, "Container %s failed liveness probe, will be restarted", containerName(p))
+			k.exited(ps, gen, 137, "Error")
+			return
+		}
+	}
+	var ready bool
+	var msg string
+	switch {
+	case readiness != nil:
+		if !readiness.Due(now) {
+			return
+		}
+		r := probe.Run(ctx, readiness.Probe(), ip, ports, env)
+		readiness.Observe(now, r)
+		ready, msg = readiness.Healthy(), r.Message
+		if !r.Success {
+			msg = "Readiness probe failed: " + r.Message
+		}
+	case implicit:
+		ready, msg = k.implicitCheck(ctx, ps)
+		ps.mu.Lock()
+		ps.lastProbe = time.Now()
+		ps.mu.Unlock()
+	default:
+		return
+	}
+	ps.mu.Lock()
+	was := ps.ready
+	stale := gen != ps.generation
+	if !stale {
+		ps.ready = ready
+		if !ready {
+			ps.probeFailed = msg
+		} else {
+			ps.probeFailed = ""
+		}
+	}
+	ps.mu.Unlock()
+	if stale || was == ready {
+		return
+	}
+	k.writeStatus(ps)
+	if ready {
+		k.emit(events.PodReady, p, "%s", ps.ip)
+	} else {
+		if readiness != nil {
+			k.emit(events.Unhealthy, p, "%s", msg)
+		}
+		k.emit(events.PodNotReady, p, "%s", msg)
+	}
+}
+
+// implicitCheck is podlab's check of a pod that declares no readinessProbe: its
+// first served TCP port answers HTTP GET /healthz (or, serving only UDP, an echo), as
+// checked from its node. A pod that serves nothing, or runs its own image without
+// ports, is ready once its container runs.
+func (k *Kubelet) implicitCheck(ctx context.Context, ps *podState) (bool, string) {
+	p := ps.pod
+	var c corev1.Container
+	if len(p.Spec.Containers) > 0 {
+		c = p.Spec.Containers[0]
+	}
+	ports := declaredPorts(p)
+	if k.cfg.OwnImage == nil || !k.cfg.OwnImage(c.Image) {
+		ports = workload.EmulatedPorts(c.Image, c.Command, c.Args, ports)
+	}
+	const timeout = time.Second
+	env := &probeEnv{k: k, ps: ps}
+	for _, pt := range ports {
+		if pt.Protocol != "TCP" && pt.Protocol != "" {
+			continue
+		}
+		addr := net.JoinHostPort(ps.ip.String(), strconv.Itoa(pt.Port))
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		conn, err := env.Dial(cctx, "tcp", addr)
+		if err != nil {
+			return false, fmt.Sprintf("tcp %s: %v", addr, err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(timeout))
+		fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", addr)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			return false, fmt.Sprintf("http %s: %v", addr, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		// An image's own /healthz may not exist (nginx answers 404): the server answers.
+		if resp.StatusCode >= 500 {
+			return false, fmt.Sprintf("http %s: status %d", addr, resp.StatusCode)
+		}
+		return true, ""
+	}
+	for _, pt := range ports {
+		if pt.Protocol != "UDP" {
+			continue
+		}
+		addr := net.JoinHostPort(ps.ip.String(), strconv.Itoa(pt.Port))
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		conn, err := env.Dial(cctx, "udp", addr)
+		if err != nil {
+			return false, fmt.Sprintf("udp %s: %v", addr, err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(timeout))
+		conn.Write([]byte("hostname"))
+		buf := make([]byte, 512)
+		if _, err := conn.Read(buf); err != nil {
+			return false, fmt.Sprintf("udp %s: no echo (%v)", addr, err)
+		}
+		return true, ""
+	}
+	return true, ""
+}
+
+// probeEnv runs probes as kubelet does: connections from the pod's node, commands
+// inside the pod's network namespace.
+type probeEnv struct {
+	k  *Kubelet
+	ps *podState
+}
+
+func (e *probeEnv) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var c net.Conn
+	err := nsutil.Do(e.ps.node.Netns, func() error {
+		var d net.Dialer
+		var err error
+		c, err = d.DialContext(ctx, network, addr)
+		return err
+	})
+	return c, err
+}
+
+// Exec runs an exec probe's command in the pod's network namespace (the machine's
+// filesystem in the netns runtime).
+func (e *probeEnv) Exec(ctx context.Context, cmd []string) (int, string, error) {
+	if len(cmd) == 0 {
+		return -1, "", fmt.Errorf("exec probe without a command")
+	}
+	args := append([]string{"--net=" + e.ps.path, "--"}, cmd...)
+	out, err := exec.CommandContext(ctx, "nsenter", args...).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), strings.TrimSpace(string(out)), nil
+	}
+	if err != nil {
+		return -1, "", err
+	}
+	return 0, strings.TrimSpace(string(out)), nil
+}

@@ -1,0 +1,310 @@
+package kubelet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"podlab.dev/podlab/cluster/probe"
+	"podlab.dev/podlab/cni"
+	"podlab.dev/podlab/events"
+	podruntime "podlab.dev/podlab/runtime"
+	"podlab.dev/podlab/workload"
+)
+
+// Annotation that pins a pod's address (the lab file's documented pin).
+const AnnotationIP = "podlab.dev/ip"
+
+// podState is what kubelet knows of one running pod.
+type podState struct {
+	mu       sync.Mutex
+	pod      *corev1.Pod // the latest object seen
+	node     *Node
+	netns    string // name
+	path     string
+	cid      string
+	ip       netip.Addr
+	started  time.Time // sandbox ready
+	deleting bool
+
+	// The pod's "containers": podlab runs one server for all of a pod's containers,
+	// so they share one state.
+	server      *workload.Server
+	running     bool
+	startedAt   time.Time
+	restarts    int32
+	lastTerm    *corev1.ContainerStateTerminated
+	waiting     string // reason while not running: ContainerCreating, CrashLoopBackOff
+	waitingMsg  string
+	backoff     time.Duration
+	generation  int // bumped at each container start: stale exits are ignored
+	terminal    bool
+	reported    bool
+	implicit    bool // no readinessProbe: podlab checks its servers answer
+	ready       bool
+	readiness   *probe.Worker
+	liveness    *probe.Worker
+	startup     *probe.Worker
+	lastProbe   time.Time
+	probeFailed string
+	probing     bool
+}
+
+func (ps *podState) stopServer() {
+	if ps.server != nil {
+		ps.server.Close()
+		ps.server = nil
+	}
+}
+
+func (ps *podState) key() string { return ps.pod.Namespace + "/" + ps.pod.Name }
+
+// start creates (or adopts) a pod's sandbox, attaches it and starts its containers.
+func (k *Kubelet) start(ctx context.Context, p *corev1.Pod) {
+	node := k.nodes[p.Spec.NodeName]
+	ps := &podState{pod: p, node: node, netns: k.cfg.NetnsName(p.Namespace, p.Name), cid: k.cfg.ContainerID(p.Namespace, p.Name)}
+	ps.path = k.cfg.NetnsPath(ps.netns)
+	k.mu.Lock()
+	k.pods[p.UID] = ps
+	k.names[p.Namespace+"/"+p.Name] = p.UID
+	k.mu.Unlock()
+	adopt := k.sandboxExists(p) && p.Status.PodIP != ""
+	if !adopt && !k.sandboxExists(p) && p.Status.PodIP == "" && p.Status.Phase == corev1.PodPending {
+		ps.waiting = "ContainerCreating"
+		k.writeStatus(ps)
+	}
+	if adopt {
+		ps.ip = podIP(p)
+		ps.started = time.Now()
+		if p.Status.StartTime != nil {
+			ps.started = p.Status.StartTime.Time
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			ps.restarts = max(ps.restarts, cs.RestartCount)
+		}
+		ps.ready = podReadyCond(p) // keep serving as before until a probe says otherwise
+	} else if err := k.createSandbox(ctx, ps); err != nil {
+		k.emit(events.Warning, p, "FailedCreatePodSandBox: %v", err)
+		k.cfg.Log("create sandbox", "pod", ps.key(), "err", err)
+		ps.waiting, ps.waitingMsg = "ContainerCreating", err.Error()
+		k.writeStatus(ps)
+		k.mu.Lock()
+		delete(k.pods, p.UID)
+		delete(k.names, p.Namespace+"/"+p.Name)
+		k.mu.Unlock()
+		k.Loop.After(2 * time.Second) // try again, as kubelet does
+		return
+	}
+	k.setupProbes(ps)
+	k.startContainers(ps)
+}
+
+// createSandbox makes the pod's namespace and attaches it through CNI in its node.
+func (k *Kubelet) createSandbox(ctx context.Context, ps *podState) error {
+	p := ps.pod
+	sb := podruntime.Sandbox{Lab: k.cfg.Lab, Name: ps.netns, Kind: podruntime.KindPod, Node: p.Spec.NodeName, Sysctls: k.cfg.Sysctls, Security: podruntime.SecurityFromPod(&p.Spec)}
+	if len(p.Spec.Containers) > 0 {
+		sb.Image = p.Spec.Containers[0].Image
+	}
+	if sb.Security != nil && sb.Security.Privileged {
+		return fmt.Errorf("pod %s/%s asks for a privileged container, which podlab does not run: grant only what it needs with securityContext.capabilities.add", p.Namespace, p.Name)
+	}
+	path, err := k.cfg.Runtime.Create(ctx, sb)
+	if err != nil {
+		return err
+	}
+	ps.path = path
+	k.emit(events.NetnsCreated, p, "%s", ps.netns)
+	a := cni.Attachment{ContainerID: ps.cid, Netns: path, IfName: "eth0", PodNamespace: p.Namespace, PodName: p.Name}
+	if s, ok := p.Annotations[AnnotationIP]; ok {
+		a.IP, _ = netip.ParseAddr(s)
+	} else if p.Status.PodIP != "" { // recreated after a crash: keep its address if free
+		a.IP = podIP(p)
+	} else {
+		a.IP = k.nextIP(ps.node)
+	}
+	res, err := ps.node.Network.Add(ctx, a)
+	if err != nil && a.IP.IsValid() && p.Annotations[AnnotationIP] == "" {
+		a.IP = netip.Addr{}
+		res, err = ps.node.Network.Add(ctx, a)
+	}
+	if err != nil {
+		k.cfg.Runtime.Delete(context.WithoutCancel(ctx), ps.netns)
+		return fmt.Errorf("CNI ADD: %w", err)
+	}
+	ps.ip = res.IP.Addr()
+	ps.started = time.Now()
+	k.emit(events.PodNetworkReady, p, "%s on eth0", res.IP)
+	return nil
+}
+
+// teardown stops a pod: its endpoints already left (it is terminating, so not ready),
+// then servers, CNI DEL, the sandbox, and finally the object.
+func (k *Kubelet) teardown(ctx context.Context, p *corev1.Pod, ps *podState) {
+	if ps != nil {
+		ps.mu.Lock()
+		ps.generation++ // no restart of a pod going away
+		ps.stopServer()
+		ps.running = false
+		ps.mu.Unlock()
+		if p == nil {
+			p = ps.pod
+		}
+		var errs []error
+		if ps.node != nil {
+			errs = append(errs, ps.node.Network.Del(ctx, cni.Attachment{ContainerID: ps.cid, Netns: ps.path, IfName: "eth0", IP: ps.ip, PodNamespace: p.Namespace, PodName: p.Name}))
+		}
+		errs = append(errs, k.cfg.Runtime.Delete(ctx, ps.netns))
+		if err := errors.Join(errs...); err != nil {
+			k.emit(events.Warning, p, "delete: %v", err)
+		}
+		k.mu.Lock()
+		delete(k.pods, p.UID)
+		if k.names[p.Namespace+"/"+p.Name] == p.UID {
+			delete(k.names, p.Namespace+"/"+p.Name)
+		}
+		k.mu.Unlock()
+		k.emit(events.PodDeleted, p, "%s", ps.ip)
+	} else if p != nil && k.sandboxExists(p) && p.Spec.NodeName != "" {
+		// Marked for deletion before this kubelet ran it (a restart in between).
+		node := k.nodes[p.Spec.NodeName]
+		name := k.cfg.NetnsName(p.Namespace, p.Name)
+		node.Network.Del(ctx, cni.Attachment{ContainerID: k.cfg.ContainerID(p.Namespace, p.Name), Netns: k.cfg.NetnsPath(name), IfName: "eth0", PodNamespace: p.Namespace, PodName: p.Name})
+		k.cfg.Runtime.Delete(ctx, name)
+	}
+	if p != nil && p.DeletionTimestamp != nil {
+		k.cfg.Writer.Delete("Pod", p.Namespace, p.Name)
+	}
+}
+
+// startContainers opens the pod's servers: the container is running.
+func (k *Kubelet) startContainers(ps *podState) {
+	p := ps.pod
+	ps.mu.Lock()
+	ps.generation++
+	gen := ps.generation
+	ps.mu.Unlock()
+	var c corev1.Container
+	if len(p.Spec.Containers) > 0 {
+		c = p.Spec.Containers[0]
+	}
+	own := k.cfg.OwnImage != nil && k.cfg.OwnImage(c.Image)
+	if !own {
+		hostname := p.Name
+		if p.Spec.Hostname != "" {
+			hostname = p.Spec.Hostname
+		}
+		srv, err := workload.StartPod(workload.Options{
+			NetnsPath: ps.path, Hostname: hostname, Image: c.Image, Command: c.Command, Args: c.Args,
+			Ports:  declaredPorts(p),
+			OnExit: func(code int) { k.exited(ps, gen, int32(code), "") },
+		})
+		if err != nil {
+			k.emit(events.Warning, p, "%v", err)
+		}
+		ps.mu.Lock()
+		ps.server = srv
+		ps.mu.Unlock()
+	}
+	ps.mu.Lock()
+	ps.running, ps.startedAt, ps.waiting, ps.waitingMsg = true, time.Now(), "", ""
+	ps.mu.Unlock()
+	k.writeStatus(ps)
+	if ps.restarts > 0 {
+		k.emit(events.ContainerStarted, p, "Started container %s (restart %d)", c.Name, ps.restarts)
+	}
+}
+
+// declaredPorts are the containerPorts of every container.
+func declaredPorts(p *corev1.Pod) []workload.Port {
+	var out []workload.Port
+	for _, c := range p.Spec.Containers {
+		for _, pt := range c.Ports {
+			proto := string(pt.Protocol)
+			if proto == "" {
+				proto = "TCP"
+			}
+			out = append(out, workload.Port{Port: int(pt.ContainerPort), Protocol: proto})
+		}
+	}
+	return out
+}
+
+// exited handles the container's exit (its /exit endpoint, or a liveness kill):
+// restart with back-off per restartPolicy.
+func (k *Kubelet) exited(ps *podState, gen int, code int32, reason string) {
+	ps.mu.Lock()
+	if gen != ps.generation || !ps.running || ps.deleting {
+		ps.mu.Unlock()
+		return
+	}
+	ps.generation++
+	gen = ps.generation
+	ps.running, ps.ready = false, false
+	srv := ps.server
+	ps.server = nil
+	if reason == "" {
+		reason = "Error"
+		if code == 0 {
+			reason = "Completed"
+		}
+	}
+	ran := time.Since(ps.startedAt)
+	ps.lastTerm = &corev1.ContainerStateTerminated{ExitCode: code, Reason: reason, StartedAt: metaTime(ps.startedAt), FinishedAt: metaTime(time.Now())}
+	policy := ps.pod.Spec.RestartPolicy
+	restart := policy == "" || policy == corev1.RestartPolicyAlways || policy == corev1.RestartPolicyOnFailure && code != 0
+	if !restart {
+		ps.terminal = true
+	}
+	// Back-off: the first restart at once, then 10 s doubling to 5 minutes; reset
+	// after 10 minutes of running well, as kubelet does.
+	if ran > 10*time.Minute {
+		ps.backoff = 0
+	}
+	delay := ps.backoff
+	if ps.backoff == 0 {
+		ps.backoff = 10 * time.Second
+	} else {
+		ps.backoff = min(2*ps.backoff, 5*time.Minute)
+	}
+	if restart && delay > 0 {
+		ps.waiting = "CrashLoopBackOff"
+		ps.waitingMsg = fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s)", delay, containerName(ps.pod), ps.pod.Name, ps.pod.Namespace, ps.pod.UID)
+	}
+	ps.mu.Unlock()
+	if srv != nil {
+		go srv.Close()
+	}
+	k.writeStatus(ps)
+	if !restart {
+		return
+	}
+	if delay > 0 {
+		k.emit(events.BackOff, ps.pod, "Back-off restarting failed container %s in pod %s", containerName(ps.pod), ps.key())
+	}
+	time.AfterFunc(delay, func() {
+		ps.mu.Lock()
+		stale := gen != ps.generation || ps.deleting
+		if !stale {
+			ps.restarts++
+		}
+		ps.mu.Unlock()
+		if stale {
+			return
+		}
+		k.setupProbes(ps)
+		k.startContainers(ps)
+	})
+}
+
+func containerName(p *corev1.Pod) string {
+	if len(p.Spec.Containers) > 0 {
+		return p.Spec.Containers[0].Name
+	}
+	return "app"
+}

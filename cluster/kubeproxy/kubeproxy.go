@@ -1,0 +1,152 @@
+// Package kubeproxy is kube-proxy on every node of a lab, as a component: it reads the
+// Services and EndpointSlices of the object store and hands them to each node's
+// proxy.Proxier, which owns that node's `ip kube-proxy` table. The proxiers start with
+// the first Service (their nft processes would only slow a deploy without Services) and
+// re-adopt a table a previous supervisor left, without flushing it.
+//
+// It also answers ARP for LoadBalancer IPs from one node, as MetalLB's layer-2 speaker
+// does (Speaker). It never writes objects.
+package kubeproxy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"podlab.dev/podlab/cluster/component"
+	"podlab.dev/podlab/cluster/proxy"
+	"podlab.dev/podlab/cluster/store"
+	"podlab.dev/podlab/events"
+)
+
+// NewProxier opens one node's proxier (an nft process in the node's namespace).
+type NewProxier func(node string) (*proxy.Proxier, error)
+
+// KubeProxy runs every node's proxier.
+type KubeProxy struct {
+	component.Loop
+	nodes []string
+	open  NewProxier
+	emit  component.Emit
+	built <-chan struct{}
+
+	mu       sync.Mutex
+	proxiers map[string]*proxy.Proxier
+}
+
+// New returns kube-proxy for nodes; built, when not nil, holds it back until deploy
+// has built the network.
+func New(nodes []string, open NewProxier, emit component.Emit, built <-chan struct{}) *KubeProxy {
+	return &KubeProxy{nodes: nodes, open: open, emit: emit, built: built}
+}
+
+func (k *KubeProxy) Name() string { return "kube-proxy" }
+
+func (k *KubeProxy) Run(ctx context.Context, r store.Reader) error {
+	if k.built != nil {
+		select {
+		case <-k.built:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	return k.Loop.Run(ctx, r, func(ctx context.Context, _ uint64) { k.Sync(ctx, r) })
+}
+
+// Objects are the Services and EndpointSlices kube-proxy programs.
+func Objects(r store.Reader) ([]*corev1.Service, []*discoveryv1.EndpointSlice) {
+	so := r.List("Service", "")
+	svcs := make([]*corev1.Service, 0, len(so))
+	for _, o := range so {
+		svcs = append(svcs, o.(*corev1.Service))
+	}
+	lo := r.List("EndpointSlice", "")
+	slices := make([]*discoveryv1.EndpointSlice, 0, len(lo))
+	for _, o := range lo {
+		slices = append(slices, o.(*discoveryv1.EndpointSlice))
+	}
+	return svcs, slices
+}
+
+// Sync programs every node once.
+func (k *KubeProxy) Sync(ctx context.Context, r store.Reader) {
+	svcs, slices := Objects(r)
+	proxiers := k.started(len(svcs)+len(slices) > 0)
+	var wg sync.WaitGroup
+	for node, px := range proxiers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := px.Sync(ctx, svcs, slices); err != nil && ctx.Err() == nil && k.emit != nil {
+				k.emit(events.Event{Type: events.Warning, Kind: "Node", Name: node, Node: node, Message: "kube-proxy sync: " + err.Error()})
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// started opens the proxiers once they are needed, in parallel.
+func (k *KubeProxy) started(needed bool) map[string]*proxy.Proxier {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.proxiers != nil || !needed {
+		return k.proxiers
+	}
+	out := make(map[string]*proxy.Proxier, len(k.nodes))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, n := range k.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			px, err := k.open(n)
+			if err != nil {
+				if k.emit != nil {
+					k.emit(events.Event{Type: events.Warning, Kind: "Node", Name: n, Node: n, Message: "kube-proxy: " + err.Error()})
+				}
+				return
+			}
+			mu.Lock()
+			out[n] = px
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	k.proxiers = out
+	return out
+}
+
+// Counter is what an nftables counter counted.
+type Counter struct{ Packets, Bytes uint64 }
+
+// Counters sums kube-proxy's per-Service and per-endpoint counters over every node:
+// services by "namespace/name", endpoints by "namespace/name[:port]@ip:port".
+func (k *KubeProxy) Counters(ctx context.Context) (services, endpoints map[string]Counter, err error) {
+	k.mu.Lock()
+	proxiers := k.proxiers
+	k.mu.Unlock()
+	services, endpoints = map[string]Counter{}, map[string]Counter{}
+	for node, px := range proxiers {
+		m, err := px.Counters(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("node %s: %w", node, err)
+		}
+		for key, c := range m {
+			if strings.Contains(key, "@") {
+				e := endpoints[key]
+				e.Packets, e.Bytes = e.Packets+c.Packets, e.Bytes+c.Bytes
+				endpoints[key] = e
+				continue
+			}
+			svc, _, _ := strings.Cut(key, ":") // "ns/name:port": a Service sums its ports
+			t := services[svc]
+			t.Packets, t.Bytes = t.Packets+c.Packets, t.Bytes+c.Bytes
+			services[svc] = t
+		}
+	}
+	return services, endpoints, nil
+}
