@@ -84,7 +84,6 @@ type ObjectState struct {
 	Applied    bool   `json:"applied"`
 }
 
-
 // StateFromPlan renders the plan with the given readiness. With no supervisor running,
 // ready is nil and every pod shows as not ready with the reason.
 func StateFromPlan(p *plan.Plan, ready map[string]Readiness, sup SupervisorState) *LabState {
