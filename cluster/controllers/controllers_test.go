@@ -24,7 +24,8 @@ type lab struct {
 	sched   *Scheduler
 	rs      *ReplicaSets
 	dep     *Deployments
-	extra   []syncer // more controllers settle runs, before the scheduler
+	sts     *StatefulSets
+	ds      *DaemonSets
 	events  []events.Event
 	unready func(p *corev1.Pod) bool // pods the fake kubelet keeps unready
 }
@@ -33,6 +34,7 @@ func newLab(t *testing.T, nodes ...string) *lab {
 	l := &lab{t: t, s: store.New()}
 	emit := func(e events.Event) { l.events = append(l.events, e) }
 	l.sched, l.rs, l.dep = NewScheduler(l.s, emit), NewReplicaSets(l.s, emit), NewDeployments(l.s, emit)
+	l.sts, l.ds = NewStatefulSets(l.s, emit), NewDaemonSets(l.s, emit)
 	for _, n := range nodes {
 		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n, Labels: map[string]string{"kubernetes.io/hostname": n}}}
 		if n == "control-plane" {
@@ -46,9 +48,6 @@ func newLab(t *testing.T, nodes ...string) *lab {
 	}
 	return l
 }
-
-// syncer is a controller as the tests drive it: one reconcile pass.
-type syncer interface{ Sync(store.Reader) }
 
 // kubelet is the fake: one pass.
 func (l *lab) kubelet() {
@@ -82,9 +81,8 @@ func (l *lab) settle(check func()) {
 		g := l.s.Generation()
 		l.dep.Sync(l.s)
 		l.rs.Sync(l.s)
-		for _, c := range l.extra {
-			c.Sync(l.s)
-		}
+		l.sts.Sync(l.s)
+		l.ds.Sync(l.s)
 		l.sched.Sync(l.s)
 		l.kubelet()
 		if check != nil {
@@ -97,6 +95,24 @@ func (l *lab) settle(check func()) {
 	l.t.Fatal("the controllers did not settle in 200 rounds")
 }
 
+// object is the stored object of kind, typed.
+func object[T store.Object](l *lab, kind, namespace, name string) T {
+	o, ok := l.s.Get(kind, namespace, name)
+	if !ok {
+		l.t.Fatalf("no %s %s", kind, name)
+	}
+	return o.(T)
+}
+
+// edit applies change to a copy of the stored object and stores it.
+func edit[T store.Object](l *lab, kind, namespace, name string, change func(T)) {
+	o := object[T](l, kind, namespace, name).DeepCopyObject().(T)
+	change(o)
+	if _, err := l.s.Update(o); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
 func (l *lab) podsOf(prefix string) []*corev1.Pod {
 	var out []*corev1.Pod
 	for _, p := range pods(l.s, "default") {
@@ -107,19 +123,19 @@ func (l *lab) podsOf(prefix string) []*corev1.Pod {
 	return out
 }
 
-func deployment(name string, replicas int32, image string) *appsv1.Deployment {
-	labels := map[string]string{"app": name}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}},
-			},
-		},
+// selectorAndTemplate are the selector and pod template of a workload named name:
+// pods labelled app=<name> running one container of image.
+func selectorAndTemplate(name, image string) (*metav1.LabelSelector, corev1.PodTemplateSpec) {
+	return &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}}, corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}},
 	}
+}
+
+func deployment(name string, replicas int32, image string) *appsv1.Deployment {
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}, Spec: appsv1.DeploymentSpec{Replicas: &replicas}}
+	d.Spec.Selector, d.Spec.Template = selectorAndTemplate(name, image)
+	return d
 }
 
 func (l *lab) deploymentStatus(name string) appsv1.DeploymentStatus {

@@ -464,17 +464,16 @@ func (d *dsSync) status() {
 	for _, n := range d.nodes {
 		run, _ := d.shouldRun(n)
 		ps := d.byNode[n.Name]
-		switch {
-		case !run:
+		if !run {
 			if len(ps) > 0 {
 				st.NumberMisscheduled++
 			}
 			continue
-		case len(ps) == 0:
-			st.DesiredNumberScheduled++
-			continue
 		}
 		st.DesiredNumberScheduled++
+		if len(ps) == 0 {
+			continue
+		}
 		st.CurrentNumberScheduled++
 		ps = slices.Clone(ps)
 		sortDaemonPods(ps)

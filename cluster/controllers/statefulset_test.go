@@ -10,16 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/topology"
 )
-
-// withStatefulSets adds the StatefulSet controller to the lab.
-func withStatefulSets(l *lab) *StatefulSets {
-	c := NewStatefulSets(l.s, func(e events.Event) { l.events = append(l.events, e) })
-	l.extra = append(l.extra, c)
-	return c
-}
 
 // revisionOf is the revision name of set's template.
 func revisionOf(set *appsv1.StatefulSet) string {
@@ -27,40 +19,17 @@ func revisionOf(set *appsv1.StatefulSet) string {
 }
 
 func statefulSet(name string, replicas int32, image string) *appsv1.StatefulSet {
-	labels := map[string]string{"app": name}
-	return &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
-		Spec: appsv1.StatefulSetSpec{
-			Replicas:    &replicas,
-			ServiceName: name,
-			Selector:    &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}},
-			},
-		},
-	}
+	set := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}, Spec: appsv1.StatefulSetSpec{Replicas: &replicas, ServiceName: name}}
+	set.Spec.Selector, set.Spec.Template = selectorAndTemplate(name, image)
+	return set
 }
 
-// editSet applies edit to the stored StatefulSet.
-func (l *lab) editSet(name string, edit func(*appsv1.StatefulSet)) {
-	o, ok := l.s.Get("StatefulSet", "default", name)
-	if !ok {
-		l.t.Fatalf("no StatefulSet %s", name)
-	}
-	set := o.DeepCopyObject().(*appsv1.StatefulSet)
-	edit(set)
-	if _, err := l.s.Update(set); err != nil {
-		l.t.Fatal(err)
-	}
+func (l *lab) editSet(name string, change func(*appsv1.StatefulSet)) {
+	edit(l, "StatefulSet", "default", name, change)
 }
 
 func (l *lab) setStatus(name string) appsv1.StatefulSetStatus {
-	o, ok := l.s.Get("StatefulSet", "default", name)
-	if !ok {
-		l.t.Fatalf("no StatefulSet %s", name)
-	}
-	return o.(*appsv1.StatefulSet).Status
+	return object[*appsv1.StatefulSet](l, "StatefulSet", "default", name).Status
 }
 
 func (l *lab) pod(name string) *corev1.Pod {
@@ -94,7 +63,6 @@ func podNames(ps []*corev1.Pod) []string {
 
 func TestStatefulSetNamesAndStrictOrder(t *testing.T) {
 	l := newLab(t, "control-plane", "worker-1", "worker-2")
-	withStatefulSets(l)
 	holdWeb0 := true
 	l.unready = func(p *corev1.Pod) bool { return holdWeb0 && p.Name == "web-0" }
 	l.s.Create(statefulSet("web", 3, "nginx"))
@@ -145,7 +113,7 @@ func TestStatefulSetNamesAndStrictOrder(t *testing.T) {
 
 func TestStatefulSetParallel(t *testing.T) {
 	l := newLab(t, "worker-1")
-	sts := withStatefulSets(l)
+	sts := l.sts
 	l.unready = func(p *corev1.Pod) bool { return true }
 	set := statefulSet("web", 3, "nginx")
 	set.Spec.PodManagementPolicy = appsv1.ParallelPodManagement
@@ -166,7 +134,7 @@ func TestStatefulSetParallel(t *testing.T) {
 
 func TestStatefulSetPodKeepsItsName(t *testing.T) {
 	l := newLab(t, "worker-1", "worker-2")
-	sts := withStatefulSets(l)
+	sts := l.sts
 	l.s.Create(statefulSet("web", 3, "nginx"))
 	l.settle(nil)
 	old := l.pod("web-1")
@@ -204,7 +172,7 @@ func TestStatefulSetPodKeepsItsName(t *testing.T) {
 
 func TestStatefulSetScalesDownFromTheTop(t *testing.T) {
 	l := newLab(t, "worker-1", "worker-2")
-	sts := withStatefulSets(l)
+	sts := l.sts
 	l.s.Create(statefulSet("web", 4, "nginx"))
 	l.settle(nil)
 	l.editSet("web", func(s *appsv1.StatefulSet) { s.Spec.Replicas = ptr(int32(1)) })
@@ -254,7 +222,6 @@ func image(p *corev1.Pod) string { return p.Spec.Containers[0].Image }
 
 func TestStatefulSetPartitionedRollingUpdate(t *testing.T) {
 	l := newLab(t, "worker-1", "worker-2")
-	withStatefulSets(l)
 	set := statefulSet("web", 4, "nginx:1.26")
 	set.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr(int32(2))}
 	l.s.Create(set)
@@ -327,25 +294,29 @@ func TestStatefulSetPartitionedRollingUpdate(t *testing.T) {
 }
 
 func TestStatefulSetRollingUpdateWaitsForReady(t *testing.T) {
-	l := newLab(t, "worker-1")
-	withStatefulSets(l)
-	l.s.Create(statefulSet("web", 3, "nginx:1.26"))
-	l.settle(nil)
-	l.unready = func(p *corev1.Pod) bool { return image(p) == "broken:1" }
-	l.editSet("web", func(s *appsv1.StatefulSet) { s.Spec.Template.Spec.Containers[0].Image = "broken:1" })
-	l.settle(nil)
-	var imgs []string
-	for _, p := range l.podsOf("web") {
-		imgs = append(imgs, image(p))
-	}
-	if want := []string{"nginx:1.26", "nginx:1.26", "broken:1"}; !slices.Equal(imgs, want) {
-		t.Fatalf("images %v, want %v: the update stops at the first pod that does not get ready", imgs, want)
+	for _, policy := range []appsv1.PodManagementPolicyType{appsv1.OrderedReadyPodManagement, appsv1.ParallelPodManagement} {
+		t.Run(string(policy), func(t *testing.T) {
+			l := newLab(t, "worker-1")
+			set := statefulSet("web", 3, "nginx:1.26")
+			set.Spec.PodManagementPolicy = policy
+			l.s.Create(set)
+			l.settle(nil)
+			l.unready = func(p *corev1.Pod) bool { return image(p) == "broken:1" }
+			l.editSet("web", func(s *appsv1.StatefulSet) { s.Spec.Template.Spec.Containers[0].Image = "broken:1" })
+			l.settle(nil)
+			var imgs []string
+			for _, p := range l.podsOf("web") {
+				imgs = append(imgs, image(p))
+			}
+			if want := []string{"nginx:1.26", "nginx:1.26", "broken:1"}; !slices.Equal(imgs, want) {
+				t.Fatalf("images %v, want %v: the update stops at the first pod that does not get ready", imgs, want)
+			}
+		})
 	}
 }
 
 func TestStatefulSetOnDelete(t *testing.T) {
 	l := newLab(t, "worker-1")
-	withStatefulSets(l)
 	set := statefulSet("web", 2, "nginx:1.26")
 	set.Spec.UpdateStrategy.Type = appsv1.OnDeleteStatefulSetStrategyType
 	l.s.Create(set)
@@ -367,7 +338,6 @@ func TestStatefulSetOnDelete(t *testing.T) {
 
 func TestStatefulSetRollbackReusesRevision(t *testing.T) {
 	l := newLab(t, "worker-1")
-	withStatefulSets(l)
 	l.s.Create(statefulSet("web", 1, "nginx:1.26"))
 	l.settle(nil)
 	first := l.setStatus("web").UpdateRevision
