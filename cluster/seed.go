@@ -75,6 +75,24 @@ func (s *Supervisor) seed() error {
 		if _, err := s.store.Create(pod); err != nil {
 			return err
 		}
+		delete(manifests, p.Pods[i].Key())
+	}
+	// Manifest pods deploy built nothing for (no node fits them): the scheduler keeps
+	// them Pending and says why.
+	for _, o := range p.Objects {
+		if _, left := manifests[o.Namespace+"/"+o.Name]; !left || o.Kind != "Pod" {
+			continue
+		}
+		pod := &corev1.Pod{}
+		if err := json.Unmarshal(o.Raw, pod); err != nil {
+			return fmt.Errorf("pod %s/%s: %w", o.Namespace, o.Name, err)
+		}
+		pod.TypeMeta = metav1.TypeMeta{}
+		pod.Namespace = o.Namespace
+		pod.Status = corev1.PodStatus{Phase: corev1.PodPending}
+		if _, err := s.store.Create(pod); err != nil {
+			return err
+		}
 	}
 	return s.store.Err()
 }

@@ -116,7 +116,7 @@ func (s *Supervisor) components_(emit component.Emit, built <-chan struct{}) []c
 		ContainerID: func(ns, name string) string { return plan.ContainerID(p.Lab, ns, name) },
 		OwnImage:    func(image string) bool { return p.RunsOwnImage(&plan.Pod{Image: image}) },
 		Sysctls:     plan.Sysctls(), Built: built, ProbeInterval: s.ProbeInterval,
-		Writer: s.store, Emit: emit,
+		Writer: s.store, Emit: emit, Drained: s.drained,
 		Log: func(msg string, args ...any) { s.log.Warn(msg, args...) },
 	})
 	s.proxy = kubeproxy.New(names, s.openProxier, emit, built)
@@ -255,6 +255,31 @@ func (s *Supervisor) settle(ctx context.Context, gen uint64) {
 			case <-time.After(time.Millisecond):
 			}
 		}
+		next := s.store.Generation()
+		if next == gen {
+			return
+		}
+		gen = next
+	}
+}
+
+// drained returns once every component but kubelet has programmed generation gen.
+func (s *Supervisor) drained(ctx context.Context, gen uint64) {
+	var others []component.Component
+	for _, c := range s.components {
+		if c != component.Component(s.kubelet) {
+			others = append(others, c)
+		}
+	}
+	for round := 0; round < 4; round++ {
+		for !component.Settled(others, gen) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+		// What they wrote in turn (the EndpointSlices) must reach kube-proxy too.
 		next := s.store.Generation()
 		if next == gen {
 			return

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,38 +47,6 @@ func TestTwoLabsSameCIDRs(t *testing.T) {
 	got, err := httpGet(sb.Pods[0].Netns, sb.Pods[1].IP.String()+":80", "/hostname")
 	if err != nil || got != sb.Pods[1].Name {
 		t.Errorf("lab %s after destroying %s: %q, %v", b, a, got, err)
-	}
-}
-
-// A supervisor killed with SIGKILL is reported by inspect; destroy still removes all.
-func TestSupervisorKilled(t *testing.T) {
-	e := newEnv(t)
-	name := uniq("killed")
-	st := e.deploy(name, fmt.Sprintf(smallLab, name, "k", "k"))
-	if err := syscall.Kill(st.Supervisor.PID, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		out := e.must("inspect", "--name", name, "-o", "json")
-		var s api.LabState
-		if err := json.Unmarshal([]byte(out), &s); err != nil {
-			t.Fatal(err)
-		}
-		if !s.Supervisor.Running {
-			if !strings.Contains(s.Supervisor.Message, "not running") || s.ReadyCount() != 0 {
-				t.Errorf("inspect after SIGKILL: %+v", s.Supervisor)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("inspect still reports the supervisor running after SIGKILL")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	table := e.must("inspect", "--name", name)
-	if !strings.Contains(table, "SUPERVISOR NOT RUNNING") {
-		t.Errorf("inspect table does not say the supervisor is down:\n%s", table)
 	}
 }
 

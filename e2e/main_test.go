@@ -116,3 +116,15 @@ func (e *env) deploy(name, text string) *api.LabState {
 func uniq(prefix string) string {
 	return fmt.Sprintf("%s-%d", prefix, os.Getpid()%100000)
 }
+
+// podIP is the address of the pod named name in st.
+func podIP(t *testing.T, st *api.LabState, name string) string {
+	t.Helper()
+	for _, p := range st.Pods {
+		if p.Name == name {
+			return p.IP.String()
+		}
+	}
+	t.Fatalf("no pod %s in %+v", name, st.Pods)
+	return ""
+}

@@ -106,7 +106,7 @@ func TestReachability(t *testing.T) {
 				t.Errorf("resolv.conf in pod:\n%s", out)
 			}
 			out = e.must("exec", "--name", name, "-n", "default", "b-1", "--", "ip", "-o", "-4", "addr", "show", "eth0")
-			if !strings.Contains(out, st.Pods[3].IP.String()+"/24") {
+			if !strings.Contains(out, podIP(t, st, "b-1")+"/24") {
 				t.Errorf("ip addr in b-1: %s", out)
 			}
 			out = e.must("exec", "--name", name, "worker-1", "--", "ip", "route")

@@ -145,8 +145,8 @@ func TestServices(t *testing.T) {
 	})
 	t.Run("ClusterIP keeps the pod source", func(t *testing.T) {
 		got, err := httpGet(pods["c2"], ip("web")+":80", "/clientip")
-		if h, _, _ := net.SplitHostPort(got); err != nil || h != st.Pods[5].IP.String() {
-			t.Errorf("/clientip through the ClusterIP = %q (%v), want c2's %s", got, err, st.Pods[5].IP)
+		if h, _, _ := net.SplitHostPort(got); err != nil || h != podIP(t, st, "c2") {
+			t.Errorf("/clientip through the ClusterIP = %q (%v), want c2's %s", got, err, podIP(t, st, "c2"))
 		}
 	})
 	t.Run("UDP", func(t *testing.T) {
@@ -237,7 +237,7 @@ func TestServices(t *testing.T) {
 			t.Errorf("after relabelling web-2: %v", seen)
 		}
 		out := e.must("get", "--name", name, "endpoints", "web")
-		if strings.Contains(out, st.Pods[1].IP.String()) {
+		if strings.Contains(out, podIP(t, st, "web-2")) {
 			t.Errorf("endpoints still list web-2:\n%s", out)
 		}
 	})

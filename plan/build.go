@@ -23,8 +23,8 @@ func Build(lab *topology.Lab) (*Plan, error) {
 		Runtime:    lab.Runtime,
 		Cluster:    c,
 		Underlay:   Underlay{Netns: UnderlayNetns(lab.Name), Bridge: UnderlayBridge, Subnet: c.Underlay},
-		Namespaces: lab.Namespaces,
-		Objects:    lab.Objects,
+		Namespaces: lab.Namespaces, Warnings: lab.Warnings,
+		Objects: lab.Objects,
 	}
 	var errs topology.Errors
 	podMTU := c.MTU

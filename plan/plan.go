@@ -38,6 +38,8 @@ type Plan struct {
 	Pods       []Pod             `json:"pods,omitempty"`
 	Namespaces []string          `json:"namespaces"`
 	Objects    []topology.Object `json:"objects,omitempty"`
+	// Warnings are the lab file's warnings (manifest pods that will stay Pending).
+	Warnings topology.Errors `json:"warnings,omitempty"`
 	// Neighbours is how many ARP entries the lab may hold at once, machine-wide: the
 	// kernel's neighbour table limits (gc_thresh) are global.
 	Neighbours int `json:"neighbours"`

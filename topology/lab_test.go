@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -121,6 +122,33 @@ func TestParseFull(t *testing.T) {
 	}
 }
 
+// A manifest pod no node fits is what an API server accepts: a warning, and the pod
+// stays Pending (not among the pods deploy builds).
+func TestLabPendingWarnings(t *testing.T) {
+	web := files{"manifests/web.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: web-1}\nspec:\n  nodeName: wrker-1\n  containers: [{name: a, image: b}]\n"}
+	lab := "name: a\nnodes:\n  - name: worker-1\nmanifests:\n  - manifests/web.yaml\n" +
+		"  - apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: web-2}\n    spec:\n      selector: {matchLabels: {app: x}}\n" +
+		"      template: {metadata: {labels: {app: x}}, spec: {nodeSelector: {zone: z}, containers: [{name: a, image: b}]}}\n"
+	l, err := Parse("lab.yaml", []byte(lab), web.read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Pods) != 0 {
+		t.Errorf("pending pods were planned: %+v", l.Pods)
+	}
+	var got []string
+	for _, w := range l.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		"manifests/web.yaml:5:13: manifests[0] (Pod default/web-1): spec.nodeName: no node named \"wrker-1\"; did you mean \"worker-1\"?: the pod is accepted and stays Pending, as on a cluster, until such a node exists\n  hint: nodes: worker-1",
+		"lab.yaml:11:69: manifests[1] (Deployment default/web-2): spec.template.spec.nodeSelector: no node has the labels {zone: z}: the pod is accepted and stays Pending (0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector)\n  hint: node labels: worker-1 {}\n        once deployed, `podlab label node NAME KEY=VALUE` lets the scheduler place it",
+	}
+	if strings.Join(got, "\n---\n") != strings.Join(want, "\n---\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n---\n"), strings.Join(want, "\n---\n"))
+	}
+}
+
 func TestLabManifestErrors(t *testing.T) {
 	web := files{"manifests/web.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: web-1}\nspec:\n  nodeName: wrker-1\n  containers: [{name: a, image: b}]\n",
 		"manifests/bad.yaml": "apiVersion: v1\nkind: [\n"}
@@ -131,9 +159,7 @@ func TestLabManifestErrors(t *testing.T) {
 	_, err := Parse("lab.yaml", []byte(lab), web.read)
 	checkErrors(t, err, []string{
 		"lab.yaml:12:18: manifests[2] (Service default/web): spec.type: unsupported value \"NodePrt\"; did you mean \"NodePort\"?\n  hint: supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"",
-		"lab.yaml:18:69: manifests[3] (Deployment default/web-1): spec.template.spec.nodeSelector: no node has the labels {zone: z}\n  hint: node labels: worker-1 {}",
 		"manifests/web.yaml:3:18: manifests[0] (Pod default/web-1): metadata.name: duplicate pod default/web-1 (first at lab.yaml:5)",
-		"manifests/web.yaml:5:13: manifests[0] (Pod default/web-1): spec.nodeName: no node named \"wrker-1\"; did you mean \"worker-1\"?\n  hint: nodes: worker-1",
 		"manifests/bad.yaml:2: yaml: did not find expected node content",
 	})
 	var es Errors

@@ -54,6 +54,9 @@ type Lab struct {
 	Namespaces []string `json:"namespaces"`
 	// Objects is every manifest document in file order, applied by this version or not.
 	Objects []Object `json:"objects,omitempty"`
+	// Warnings are what an API server accepts but a user should know: a manifest pod
+	// that no node fits stays Pending (it is not among Pods; the scheduler keeps it).
+	Warnings Errors `json:"warnings,omitempty"`
 }
 
 // Cluster holds the lab-wide network settings.

@@ -71,6 +71,11 @@ func (b *labBuilder) checkPods() {
 			idx, ok := byName[p.Node]
 			if !ok {
 				r := p.ref("node")
+				if p.manifest {
+					p.pending = true
+					b.warn(r, "nodes: "+strings.Join(names, ", "), "no node named %q%s: the pod is accepted and stays Pending, as on a cluster, until such a node exists", p.Node, didYouMean(p.Node, names))
+					continue
+				}
 				b.d.e.add(r.pos, r.field, "nodes: "+strings.Join(names, ", "), "no node named %q%s", p.Node, didYouMean(p.Node, names))
 				continue
 			}
@@ -94,6 +99,11 @@ func (b *labBuilder) checkSelector(p *podSource, node int) {
 	r := p.ref("nodeSelector")
 	if node >= 0 {
 		if n := b.lab.Nodes[node]; !sel.Matches(labels.Set(n.Labels)) {
+			if p.manifest {
+				p.pending = true
+				b.warn(r, fmt.Sprintf("podlab label node %s KEY=VALUE gives the node a label", n.Name), "node %s does not have the labels %s: the pod stays Pending", n.Name, formatLabels(p.NodeSelector))
+				return
+			}
 			b.d.e.add(r.pos, r.field, "", "node %s does not have the labels %s", n.Name, formatLabels(p.NodeSelector))
 		}
 		return
@@ -105,7 +115,19 @@ func (b *labBuilder) checkSelector(p *podSource, node int) {
 		}
 		have = append(have, n.Name+" "+formatLabels(userLabels(n.Labels)))
 	}
+	if p.manifest {
+		p.pending = true
+		b.warn(r, "node labels: "+strings.Join(have, ", ")+"\nonce deployed, `podlab label node NAME KEY=VALUE` lets the scheduler place it",
+			"no node has the labels %s: the pod is accepted and stays Pending (0/%d nodes are available: %d node(s) didn't match Pod's node affinity/selector)",
+			formatLabels(p.NodeSelector), len(b.lab.Nodes), len(b.lab.Nodes))
+		return
+	}
 	b.d.e.add(r.pos, r.field, "node labels: "+strings.Join(have, ", "), "no node has the labels %s", formatLabels(p.NodeSelector))
+}
+
+// warn records a warning at r.
+func (b *labBuilder) warn(r ref, hint, format string, args ...any) {
+	b.lab.Warnings = append(b.lab.Warnings, &Error{Pos: r.pos, Field: r.field, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }
 
 // checkPodIP checks a pinned pod address against the node subnets and other pins and
@@ -224,8 +246,11 @@ func (b *labBuilder) finish() {
 	lab := b.lab
 	nss := map[string]bool{"default": true}
 	for _, p := range b.man.pods {
-		lab.Pods = append(lab.Pods, p.Pod)
 		nss[p.Namespace] = true
+		if p.pending {
+			continue // the scheduler keeps it Pending; deploy builds nothing for it
+		}
+		lab.Pods = append(lab.Pods, p.Pod)
 	}
 	for _, o := range b.man.objects {
 		if o.Namespace != "" {

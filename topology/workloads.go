@@ -21,6 +21,9 @@ const maxReplicas = 1000
 type podSource struct {
 	Pod
 	refs map[string]ref // "name", "node", "ip", "nodeSelector"
+	// manifest: declared in Kubernetes YAML, which an API server accepts even when no
+	// node fits (the pod stays Pending); pending says this one will.
+	manifest, pending bool
 }
 
 func (p *podSource) ref(key string) ref {
@@ -118,7 +121,7 @@ func (d *doc) checkSelector(sel *metav1.LabelSelector, tmplLabels map[string]str
 // podFromSpec reads what a pod spec tells podlab; metaPath and specPath locate the
 // metadata and spec in the document for errors.
 func (d *doc) podFromSpec(meta metav1.ObjectMeta, spec *corev1.PodSpec, metaPath, specPath string) podSource {
-	p := podSource{Pod: Pod{
+	p := podSource{manifest: true, Pod: Pod{
 		Labels: meta.Labels, Annotations: meta.Annotations, Pos: pos(d.file, d.root),
 		Node: spec.NodeName, NodeSelector: spec.NodeSelector,
 	}, refs: map[string]ref{

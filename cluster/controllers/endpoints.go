@@ -104,7 +104,11 @@ func (c *Endpoints) Sync(r store.Reader) {
 }
 
 func managedByUs(o store.Object) bool {
-	switch o.GetLabels()[discoveryv1.LabelManagedBy] {
+	l := o.GetLabels()
+	if l["endpoints.kubernetes.io/managed-by"] == services.EndpointsControllerName {
+		return true
+	}
+	switch l[discoveryv1.LabelManagedBy] {
 	case services.SliceControllerName, services.EndpointsControllerName, mirrorController:
 		return true
 	}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -71,9 +72,13 @@ type Config struct {
 	// ProbeInterval is how often a pod without a readinessProbe is checked again once
 	// ready (kubelet itself does not; podlab checks its servers answer).
 	ProbeInterval time.Duration
-	Writer        component.Writer
-	Emit          component.Emit
-	Log           func(msg string, args ...any)
+	// Drained returns once the rest of the cluster has programmed generation gen (a
+	// pod marked for deletion has left every Service's endpoints on every node):
+	// kubelet stops a terminating pod's servers only then, so no request is lost.
+	Drained func(ctx context.Context, gen uint64)
+	Writer  component.Writer
+	Emit    component.Emit
+	Log     func(msg string, args ...any)
 }
 
 // Kubelet runs the pods of every node of the lab.
@@ -177,7 +182,15 @@ func (k *Kubelet) sync(ctx context.Context, r store.Reader) {
 		k.mu.Unlock()
 		switch {
 		case p.DeletionTimestamp != nil:
-			work = append(work, func() { k.teardown(ctx, p, ps) })
+			work = append(work, func() {
+				if ps != nil && k.cfg.Drained != nil {
+					rv, _ := strconv.ParseUint(p.ResourceVersion, 10, 64)
+					dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+					k.cfg.Drained(dctx, rv)
+					cancel()
+				}
+				k.teardown(ctx, p, ps)
+			})
 		case ps != nil:
 			if ps.terminal && !ps.reported {
 				work = append(work, func() { k.writeStatus(ps) })
@@ -301,4 +314,14 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
 	v |= (1 << bits) - 1
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// advanceCursor moves node's allocation cursor past ip, an address in use: a new pod
+// then never takes an address a pod had since this kubelet started.
+func (k *Kubelet) advanceCursor(node *Node, ip netip.Addr) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if cur, ok := k.cursor[node.Name]; !ok || cur.Less(ip) {
+		k.cursor[node.Name] = ip
+	}
 }

@@ -131,8 +131,7 @@ func (k *Kubelet) probeOnce(ctx context.Context, ps *podState) {
 			return
 		}
 		r := probe.Run(ctx, startup.Probe(), ip, ports, env)
-		startup.Observe(now, r)
-		if startup.Failed() {
+		if observe(ps, startup, now, r); startup.Failed() {
 			k.emit(events.Unhealthy, p, "Startup probe failed: %s", r.Message)
 			k.emit(events.Killing, p, "Container %s failed startup probe, will be restarted", containerName(p))
 			k.exited(ps, gen, 137, "Error")
@@ -144,7 +143,7 @@ func (k *Kubelet) probeOnce(ctx context.Context, ps *podState) {
 		if !r.Success {
 			k.emit(events.Unhealthy, p, "Liveness probe failed: %s", r.Message)
 		}
-		if liveness.Observe(now, r) && !liveness.Healthy() {
+		if observe(ps, liveness, now, r) && !liveness.Healthy() {
 			k.emit(events.Killing, p, "Container %s failed liveness probe, will be restarted", containerName(p))
 			k.exited(ps, gen, 137, "Error")
 			return
@@ -158,7 +157,7 @@ func (k *Kubelet) probeOnce(ctx context.Context, ps *podState) {
 			return
 		}
 		r := probe.Run(ctx, readiness.Probe(), ip, ports, env)
-		readiness.Observe(now, r)
+		observe(ps, readiness, now, r)
 		ready, msg = readiness.Healthy(), r.Message
 		if !r.Success {
 			msg = "Readiness probe failed: " + r.Message
@@ -294,4 +293,11 @@ func (e *probeEnv) Exec(ctx context.Context, cmd []string) (int, string, error) 
 		return -1, "", err
 	}
 	return 0, strings.TrimSpace(string(out)), nil
+}
+
+// observe records a probe result; ps.mu guards the worker against probeDue.
+func observe(ps *podState, w *probe.Worker, now time.Time, r probe.Result) bool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return w.Observe(now, r)
 }

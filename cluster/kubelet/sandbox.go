@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,6 +89,7 @@ func (k *Kubelet) start(ctx context.Context, p *corev1.Pod) {
 			ps.restarts = max(ps.restarts, cs.RestartCount)
 		}
 		ps.ready = podReadyCond(p) // keep serving as before until a probe says otherwise
+		k.advanceCursor(ps.node, ps.ip)
 	} else if err := k.createSandbox(ctx, ps); err != nil {
 		k.emit(events.Warning, p, "FailedCreatePodSandBox: %v", err)
 		k.cfg.Log("create sandbox", "pod", ps.key(), "err", err)
@@ -194,17 +196,28 @@ func (k *Kubelet) startContainers(ps *podState) {
 		c = p.Spec.Containers[0]
 	}
 	own := k.cfg.OwnImage != nil && k.cfg.OwnImage(c.Image)
+	exitCode := -1
 	if !own {
 		hostname := p.Name
 		if p.Spec.Hostname != "" {
 			hostname = p.Spec.Hostname
 		}
-		srv, err := workload.StartPod(workload.Options{
+		opts := workload.Options{
 			NetnsPath: ps.path, Hostname: hostname, Image: c.Image, Command: c.Command, Args: c.Args,
 			Ports:  declaredPorts(p),
 			OnExit: func(code int) { k.exited(ps, gen, int32(code), "") },
-		})
-		if err != nil {
+		}
+		srv, err := workload.StartPod(opts)
+		// A socket of the previous run may linger a moment: try again briefly.
+		for try := 0; try < 20 && err != nil && strings.Contains(err.Error(), "address already in use"); try++ {
+			srv.Close()
+			time.Sleep(50 * time.Millisecond)
+			srv, err = workload.StartPod(opts)
+		}
+		var exit *workload.ExitError
+		if errors.As(err, &exit) {
+			exitCode = exit.Code
+		} else if err != nil {
 			k.emit(events.Warning, p, "%v", err)
 		}
 		ps.mu.Lock()
@@ -214,6 +227,10 @@ func (k *Kubelet) startContainers(ps *podState) {
 	ps.mu.Lock()
 	ps.running, ps.startedAt, ps.waiting, ps.waitingMsg = true, time.Now(), "", ""
 	ps.mu.Unlock()
+	if exitCode >= 0 { // the program exits as soon as it starts (bad arguments, a one-shot command)
+		k.exited(ps, gen, int32(exitCode), "")
+		return
+	}
 	k.writeStatus(ps)
 	if ps.restarts > 0 {
 		k.emit(events.ContainerStarted, p, "Started container %s (restart %d)", c.Name, ps.restarts)
@@ -278,7 +295,7 @@ func (k *Kubelet) exited(ps *podState, gen int, code int32, reason string) {
 	}
 	ps.mu.Unlock()
 	if srv != nil {
-		go srv.Close()
+		srv.Close() // the ports are free before the container starts again
 	}
 	k.writeStatus(ps)
 	if !restart {

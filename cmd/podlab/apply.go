@@ -34,9 +34,13 @@ func readManifests(file string) ([]topology.Object, []topology.Pod, error) {
 func printResults(w io.Writer, rs []api.ApplyResult) error {
 	var errs []string
 	for _, r := range rs {
-		ref := strings.ToLower(r.Kind) + "/" + r.Name
+		ref := qualified(r.Kind) + "/" + r.Name
 		if r.Error != "" {
 			errs = append(errs, ref+": "+r.Error)
+			continue
+		}
+		if r.Action == "deleted" { // kubectl delete's words
+			fmt.Fprintf(w, "%s %q deleted\n", qualified(r.Kind), r.Name)
 			continue
 		}
 		fmt.Fprintf(w, "%s %s\n", ref, r.Action)

@@ -77,6 +77,9 @@ func loadPlan(file string) (*plan.Plan, error) {
 	if err := services.CheckObjects(p); err != nil {
 		return nil, err
 	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", w.Error())
+	}
 	if p.Runtime == "" {
 		p.Runtime = cfg.Runtime
 	}

@@ -105,41 +105,60 @@ func newLabel() *cobra.Command {
 	var namespace string
 	var overwrite bool
 	cmd := &cobra.Command{
-		Use:   "label pod NAME KEY=VALUE... KEY-... [-n NAMESPACE] [--overwrite]",
-		Short: "Add, change (--overwrite) or remove (KEY-) a pod's labels, as kubectl label does",
+		Use:   "label (pod|node) NAME KEY=VALUE... KEY-... [-n NAMESPACE] [--overwrite]",
+		Short: "Add, change (--overwrite) or remove (KEY-) a pod's or node's labels, as kubectl label does",
 		Args:  cobra.MinimumNArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if args[0] != "pod" && args[0] != "pods" && args[0] != "po" {
-				return invalid("label %q: this version labels pods: podlab label pod NAME KEY=VALUE", args[0])
+			kind := resources[strings.ToLower(args[0])]
+			if kind != "Pod" && kind != "Node" {
+				return invalid("label %q: this version labels pods and nodes: podlab label pod|node NAME KEY=VALUE", args[0])
 			}
 			c, _, err := client(cmd)
 			if err != nil {
 				return err
 			}
-			st, err := c.State(cmd.Context())
+			ns := namespace
+			if kind == "Node" {
+				ns = ""
+			}
+			objs, err := c.Objects(cmd.Context(), kind, ns)
 			if err != nil {
 				return err
 			}
 			var labels map[string]string
-			found := false
-			for _, p := range st.Pods {
-				if p.Namespace == namespace && p.Name == args[1] {
-					labels, found = map[string]string{}, true
-					for k, v := range p.Labels {
-						labels[k] = v
-					}
+			for _, o := range objs {
+				if o.Name != args[1] {
+					continue
+				}
+				var m struct {
+					Metadata struct {
+						Labels map[string]string `json:"labels"`
+					} `json:"metadata"`
+				}
+				json.Unmarshal(o.Object, &m)
+				labels = map[string]string{}
+				for k, v := range m.Metadata.Labels {
+					labels[k] = v
 				}
 			}
-			if !found {
+			if labels == nil {
+				if kind == "Node" {
+					return invalid("nodes %q not found", args[1])
+				}
 				return invalid("pods %q not found in namespace %q", args[1], namespace)
 			}
 			if err := applyLabelArgs(labels, args[2:], overwrite); err != nil {
 				return err
 			}
-			if err := c.SetLabels(cmd.Context(), namespace, args[1], labels); err != nil {
+			if kind == "Node" {
+				err = c.SetNodeLabels(cmd.Context(), args[1], labels)
+			} else {
+				err = c.SetLabels(cmd.Context(), namespace, args[1], labels)
+			}
+			if err != nil {
 				return notFound(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "pod/%s labeled\n", args[1])
+			fmt.Fprintf(cmd.OutOrStdout(), "%s/%s labeled\n", strings.ToLower(kind), args[1])
 			return nil
 		},
 	}
