@@ -102,7 +102,7 @@ func TestApplyGetDelete(t *testing.T) {
 	name := uniq("objs")
 	e.deploy(name, fmt.Sprintf(smallLab, name, "o", "o"))
 	file := writeLab(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: default}\nspec: {podSelector: {}}\n")
-	if out := e.must("apply", "--name", name, "-f", file); out != "configmap/settings created\nnetworkpolicy/deny created\n" {
+	if out := e.must("apply", "--name", name, "-f", file); out != "configmap/settings created\nnetworkpolicy.networking.k8s.io/deny created\n" {
 		t.Errorf("apply: %q", out)
 	}
 	if out := e.must("apply", "--name", name, "-f", file); !strings.Contains(out, "configmap/settings unchanged") {
@@ -162,7 +162,7 @@ metadata: {name: solo, annotations: {podlab.dev/ip: 10.244.1.77}}
 spec: {nodeName: worker-2, containers: [{name: c, image: x, ports: [{containerPort: 80}]}]}
 `)
 	out := e.must("apply", "--name", name, "-f", file)
-	for _, want := range []string{"service/api created", "deployment/api created", "pod/solo created"} {
+	for _, want := range []string{"service/api created", "deployment.apps/api created", "pod/solo created"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("apply output lacks %q:\n%s", want, out)
 		}
@@ -197,7 +197,7 @@ spec: {nodeName: worker-2, containers: [{name: c, image: x, ports: [{containerPo
 	if len(seen) != 2 {
 		t.Errorf("the Service over the applied Deployment answered from %v, want its two replicas", seen)
 	}
-	if out := e.must("apply", "--name", name, "-f", file); !strings.Contains(out, "deployment/api unchanged") {
+	if out := e.must("apply", "--name", name, "-f", file); !strings.Contains(out, "deployment.apps/api unchanged") {
 		t.Errorf("second apply:\n%s", out)
 	}
 }
