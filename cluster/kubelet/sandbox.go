@@ -24,6 +24,7 @@ const AnnotationIP = "podlab.dev/ip"
 // podState is what kubelet knows of one running pod.
 type podState struct {
 	mu       sync.Mutex
+	rewire   sync.Mutex  // held while the sandbox is re-wired (Recreate) or torn down
 	pod      *corev1.Pod // the latest object seen
 	node     *Node
 	netns    string // name
@@ -70,6 +71,8 @@ func (k *Kubelet) start(ctx context.Context, p *corev1.Pod) {
 	node := k.nodes[p.Spec.NodeName]
 	ps := &podState{pod: p, node: node, netns: k.cfg.NetnsName(p.Namespace, p.Name), cid: k.cfg.ContainerID(p.Namespace, p.Name)}
 	ps.path = k.cfg.NetnsPath(ps.netns)
+	ps.rewire.Lock() // Recreate waits until the pod is wired
+	defer ps.rewire.Unlock()
 	k.mu.Lock()
 	k.pods[p.UID] = ps
 	k.names[p.Namespace+"/"+p.Name] = p.UID
@@ -106,13 +109,19 @@ func (k *Kubelet) start(ctx context.Context, p *corev1.Pod) {
 	k.startContainers(ps)
 }
 
-// createSandbox makes the pod's namespace and attaches it through CNI in its node.
-func (k *Kubelet) createSandbox(ctx context.Context, ps *podState) error {
-	p := ps.pod
-	sb := podruntime.Sandbox{Lab: k.cfg.Lab, Name: ps.netns, Kind: podruntime.KindPod, Node: p.Spec.NodeName, Sysctls: k.cfg.Sysctls, Security: podruntime.SecurityFromPod(&p.Spec)}
+// sandbox is what the runtime makes for pod p in the namespace named name.
+func (k *Kubelet) sandbox(p *corev1.Pod, name string) podruntime.Sandbox {
+	sb := podruntime.Sandbox{Lab: k.cfg.Lab, Name: name, Kind: podruntime.KindPod, Node: p.Spec.NodeName, Sysctls: k.cfg.Sysctls, Security: podruntime.SecurityFromPod(&p.Spec)}
 	if len(p.Spec.Containers) > 0 {
 		sb.Image = p.Spec.Containers[0].Image
 	}
+	return sb
+}
+
+// createSandbox makes the pod's namespace and attaches it through CNI in its node.
+func (k *Kubelet) createSandbox(ctx context.Context, ps *podState) error {
+	p := ps.pod
+	sb := k.sandbox(p, ps.netns)
 	if sb.Security != nil && sb.Security.Privileged {
 		return fmt.Errorf("pod %s/%s asks for a privileged container, which podlab does not run: grant only what it needs with securityContext.capabilities.add", p.Namespace, p.Name)
 	}
@@ -149,6 +158,8 @@ func (k *Kubelet) createSandbox(ctx context.Context, ps *podState) error {
 // then servers, CNI DEL, the sandbox, and finally the object.
 func (k *Kubelet) teardown(ctx context.Context, p *corev1.Pod, ps *podState) {
 	if ps != nil {
+		ps.rewire.Lock() // a re-wiring in progress finishes first: nothing is attached after the DEL
+		defer ps.rewire.Unlock()
 		ps.mu.Lock()
 		ps.generation++ // no restart of a pod going away
 		ps.stopServer()
