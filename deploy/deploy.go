@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
 
 	"podlab.dev/podlab/cni"
 	"podlab.dev/podlab/events"
@@ -179,7 +180,7 @@ func (d *deployer) namespaces(ctx context.Context) error {
 		boxes = append(boxes, podruntime.Sandbox{Lab: p.Lab, Name: h.Netns, Kind: podruntime.KindHost})
 	}
 	for _, pod := range p.Pods {
-		boxes = append(boxes, podruntime.Sandbox{Lab: p.Lab, Name: pod.Netns, Kind: podruntime.KindPod, Node: pod.Node, Image: pod.Image})
+		boxes = append(boxes, podruntime.Sandbox{Lab: p.Lab, Name: pod.Netns, Kind: podruntime.KindPod, Node: pod.Node, Image: pod.Image, Security: security(&pod)})
 	}
 	for i := range boxes {
 		boxes[i].Sysctls = plan.Sysctls()
@@ -194,6 +195,15 @@ func (d *deployer) namespaces(ctx context.Context) error {
 		d.mu.Unlock()
 		d.log.Emit(events.Event{Type: events.NetnsCreated, Kind: strings.ToUpper(boxes[i].Kind[:1]) + boxes[i].Kind[1:], Name: boxes[i].Name, Node: boxes[i].Node})
 		return nil
+	})
+}
+
+// security is what a planned pod's container may do, as kubelet gives it to the
+// runtime for the pods it creates itself.
+func security(pod *plan.Pod) *podruntime.Security {
+	return podruntime.SecurityFromPod(&corev1.PodSpec{
+		SecurityContext: pod.SecurityContext,
+		Containers:      []corev1.Container{{SecurityContext: pod.ContainerSecurity}},
 	})
 }
 

@@ -77,5 +77,6 @@ func (p *Plan) Place(tp topology.Pod) (Pod, error) {
 		Netns:       PodNetns(p.Lab, tp.Namespace, tp.Name),
 		ContainerID: containerID(p.Lab, tp.Namespace, tp.Name),
 		IP:          ip, Labels: tp.Labels, Ports: tp.Ports, Image: tp.Image, Owner: tp.Owner,
+		SecurityContext: tp.SecurityContext, ContainerSecurity: tp.ContainerSecurity,
 	}, nil
 }

@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/netip"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"podlab.dev/podlab/topology"
 )
 
@@ -86,6 +88,10 @@ type Pod struct {
 	Ports       []topology.Port   `json:"ports,omitempty"`
 	Image       string            `json:"image,omitempty"`
 	Owner       string            `json:"owner,omitempty"`
+	// SecurityContext and ContainerSecurity are the pod's and its first container's
+	// securityContext, which a container runtime applies (absent in older plans).
+	SecurityContext   *corev1.PodSecurityContext `json:"securityContext,omitempty"`
+	ContainerSecurity *corev1.SecurityContext    `json:"containerSecurityContext,omitempty"`
 }
 
 // Sysctls every namespace of a lab starts with. Labs are IPv4-only for now: IPv6 is

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"strings"
@@ -183,5 +184,68 @@ func TestPlace(t *testing.T) {
 	}
 	if _, err := p.Place(topology.Pod{Namespace: "default", Name: "i", NodeSelector: map[string]string{"zone": "nowhere"}}); err == nil {
 		t.Error("a selector no node matches was placed")
+	}
+}
+
+// A manifest pod's securityContext (the pod's and its first container's) reaches its
+// planned pod, so deploy gives the runtime what kubelet would; plan.json says nothing
+// of it for pods without one, as plans written before it did.
+func TestSecurityContextPlanned(t *testing.T) {
+	lab := `name: sec
+nodes: [{name: w1}]
+pods: [{name: plain, node: w1}]
+manifests:
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          securityContext: {runAsUser: 1000}
+          containers:
+            - name: web
+              image: podlab/pod
+              securityContext: {capabilities: {add: [NET_ADMIN]}, readOnlyRootFilesystem: true}
+            - {name: side, image: podlab/pod, securityContext: {runAsUser: 7}}
+`
+	l, err := topology.Parse("lab.yaml", []byte(lab), func(string) ([]byte, error) { return nil, errors.New("no files") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := 0
+	for _, pod := range p.Pods {
+		b, err := json.Marshal(pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pod.Name == "plain" {
+			if pod.SecurityContext != nil || pod.ContainerSecurity != nil || bytes.Contains(b, []byte("ecurityContext")) {
+				t.Errorf("pod without a securityContext: %s", b)
+			}
+			continue
+		}
+		web++
+		sc, cs := pod.SecurityContext, pod.ContainerSecurity
+		if sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 1000 {
+			t.Errorf("%s: pod securityContext %+v, want runAsUser 1000", pod.Name, sc)
+		}
+		if cs == nil || cs.Capabilities == nil || len(cs.Capabilities.Add) != 1 || cs.Capabilities.Add[0] != "NET_ADMIN" ||
+			cs.ReadOnlyRootFilesystem == nil || !*cs.ReadOnlyRootFilesystem || cs.RunAsUser != nil {
+			t.Errorf("%s: container securityContext %+v, want the first container's", pod.Name, cs)
+		}
+		var back Pod
+		if err := json.Unmarshal(b, &back); err != nil || back.ContainerSecurity == nil || back.SecurityContext == nil {
+			t.Errorf("%s does not round-trip through plan.json: %s (%v)", pod.Name, b, err)
+		}
+	}
+	if web != 2 {
+		t.Errorf("%d web replicas planned, want 2", web)
 	}
 }

@@ -94,6 +94,7 @@ func schedule(lab *topology.Lab, nodes []Node) ([]Pod, topology.Errors) {
 			Netns:       PodNetns(lab.Name, tp.Namespace, tp.Name),
 			ContainerID: containerID(lab.Name, tp.Namespace, tp.Name),
 			IP:          tp.IP, Labels: tp.Labels, Ports: tp.Ports, Image: tp.Image, Owner: tp.Owner,
+			SecurityContext: tp.SecurityContext, ContainerSecurity: tp.ContainerSecurity,
 		})
 	}
 	if len(errs) > 0 {

@@ -6,6 +6,8 @@ package topology
 import (
 	"encoding/json"
 	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Runtimes a lab can run on.
@@ -107,7 +109,11 @@ type Pod struct {
 	Ports        []Port            `json:"ports,omitempty"`
 	Image        string            `json:"image,omitempty"`
 	Owner        string            `json:"owner,omitempty"` // e.g. "Deployment/web" for replicas
-	Pos          Pos               `json:"pos"`
+	// SecurityContext is a manifest pod's securityContext and ContainerSecurity its
+	// first container's: what a container runtime applies to the pod's sandbox.
+	SecurityContext   *corev1.PodSecurityContext `json:"securityContext,omitempty"`
+	ContainerSecurity *corev1.SecurityContext    `json:"containerSecurityContext,omitempty"`
+	Pos               Pos                        `json:"pos"`
 }
 
 // Port is a port a pod or host serves with the built-in servers.

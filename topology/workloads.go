@@ -123,7 +123,7 @@ func (d *doc) checkSelector(sel *metav1.LabelSelector, tmplLabels map[string]str
 func (d *doc) podFromSpec(meta metav1.ObjectMeta, spec *corev1.PodSpec, metaPath, specPath string) podSource {
 	p := podSource{manifest: true, Pod: Pod{
 		Labels: meta.Labels, Annotations: meta.Annotations, Pos: pos(d.file, d.root),
-		Node: spec.NodeName, NodeSelector: spec.NodeSelector,
+		Node: spec.NodeName, NodeSelector: spec.NodeSelector, SecurityContext: spec.SecurityContext,
 	}, refs: map[string]ref{
 		"node":         d.ref(specPath + ".nodeName"),
 		"nodeSelector": d.ref(specPath + ".nodeSelector"),
@@ -132,6 +132,7 @@ func (d *doc) podFromSpec(meta metav1.ObjectMeta, spec *corev1.PodSpec, metaPath
 		d.add(specPath+".containers", "containers:\n  - name: app\n    image: nginx", "required: a pod needs at least one container")
 	} else {
 		p.Image = spec.Containers[0].Image
+		p.ContainerSecurity = spec.Containers[0].SecurityContext
 	}
 	var where []string
 	for i, c := range spec.Containers {
