@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/store"
 	"podlab.dev/podlab/events"
 )
 
@@ -48,6 +49,7 @@ const (
 	viewPods = iota
 	viewNodes
 	viewSvc
+	viewDeploy
 	viewTopo
 	viewEvents
 )
@@ -72,18 +74,20 @@ type App struct {
 	evCh       chan events.Event
 	evDone     chan error
 
-	st     *api.LabState
-	stAt   time.Time
-	since  map[string]time.Time
-	cs     *api.CounterSet
-	rates  map[string]float64
-	csErr  error
-	data   *labData
-	views  []view
-	cur    int
-	ev     *eventsView
-	detail *detailsView
-	help   bool
+	st      *api.LabState
+	stAt    time.Time
+	objs    map[string][]store.Object // listed with the state
+	decoded decodedObjects            // of objs
+	cs      *api.CounterSet
+	rates   map[string]float64
+	csErr   error
+	data    *labData
+	views   []view
+	cur     int
+	ev      *eventsView
+	deployv *kindView
+	detail  *detailsView
+	help    bool
 
 	mode    promptMode
 	in      lineInput
@@ -133,12 +137,13 @@ func (a *App) openLab(lab string, fromPicker bool) tea.Cmd {
 	a.src = a.cfg.Open(lab)
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.st, a.data, a.cs, a.rates, a.csErr = nil, nil, nil, nil, nil
-	a.since = map[string]time.Time{}
+	a.objs, a.decoded = nil, nil
 	a.ev = newEventsView()
 	a.svcv = newServicesView(a.cfg.Now)
 	a.svcs, a.svcCtr, a.svcPolling = nil, nil, false
 	a.objFetching, a.objDirty, a.objScheduled = true, false, false
-	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, newTopoView(), a.ev}
+	a.deployv = newDeployView(a.cfg.Now)
+	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, newTopoView(), a.ev}
 	a.cur = viewPods
 	a.detail, a.help, a.mode, a.status = nil, false, promptNone, ""
 	a.fetching, a.dirty, a.scheduled = true, false, false
@@ -187,7 +192,7 @@ func (a *App) refresh() {
 	if a.st == nil {
 		return
 	}
-	a.data = newLabData(a.st, a.since, a.cs, a.rates)
+	a.data = newLabData(a.st, a.objs, a.cs, a.rates)
 	for _, v := range a.views {
 		v.setData(a.data)
 	}
@@ -241,6 +246,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a, a.checkGone("state", msg.err)
 		}
 		a.st, a.stAt = msg.st, msg.at
+		if msg.objErr != nil {
+			a.setStatus(msg.objErr.Error(), true) // the last listing stays shown
+		} else {
+			a.objs, a.decoded = msg.objs, msg.decoded
+		}
 		a.refresh()
 		if a.dirty {
 			a.dirty = false
@@ -268,7 +278,6 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		// The stream replays the whole history: start the list again.
 		a.ev.reset()
-		a.since = map[string]time.Time{}
 		return a, tea.Batch(a.startStream(), a.requestFetch(), a.requestObjects())
 	case goneMsg:
 		if msg.sess != a.sess {
@@ -297,6 +306,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			a.rates = computeRates(a.cs, msg.cs)
 			a.cs = msg.cs
 			a.refreshCounters()
+		}
+		// No event says a Deployment's status changed: list it again while shown.
+		if a.current() == view(a.deployv) && a.detail == nil {
+			return a, tea.Batch(a.countersTick(), a.requestFetch())
 		}
 		return a, a.countersTick()
 	case detailsMsg:
@@ -342,15 +355,6 @@ func (a *App) onEvents(evs []events.Event) tea.Cmd {
 	refetch, objects := false, false
 	for _, e := range evs {
 		objects = objects || serviceEvent(e.Type, e.Kind)
-		if e.Kind == kindPod && upEvent(e.Type) {
-			k := podKey(e.Namespace, e.Name)
-			if _, ok := a.since[k]; !ok {
-				a.since[k] = e.Time
-			}
-		}
-		if e.Type == events.PodDeleted {
-			delete(a.since, podKey(e.Namespace, e.Name))
-		}
 		refetch = refetch || stateEvent(e.Type)
 	}
 	if a.applyEvents(evs) {
@@ -447,6 +451,10 @@ func (a *App) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case "enter":
 		if t, ok := a.selected(); ok && a.detail == nil {
+			if t.Kind == kindDeployment {
+				a.setStatus("no details of deployments here: podlab get deploy "+t.Name+" -n "+t.Namespace+" -o yaml", false)
+				return nil
+			}
 			a.detail = newDetailsView(t)
 			a.detail.setSize(a.w, a.bodyHeight())
 			if t.Kind == kindService {
@@ -520,8 +528,8 @@ func (a *App) shell() tea.Cmd {
 		a.setStatus("nothing selected to open a shell in", true)
 		return nil
 	}
-	if t.Kind == kindService {
-		a.setStatus("a service has no shell: select a pod, node or host", true)
+	if t.Kind != kindPod && t.Kind != kindNode && t.Kind != kindHost {
+		a.setStatus("a "+strings.ToLower(t.Kind)+" has no shell: select a pod, node or host", true)
 		return nil
 	}
 	if a.cfg.Shell == nil {
@@ -606,6 +614,9 @@ func (a *App) command(c string) tea.Cmd {
 		return show(viewEvents)
 	case "svc", "service", "services", "ep", "endpoints", "eps", "endpointslices":
 		return show(viewSvc)
+	case "deploy", "deployment", "deployments":
+		show(viewDeploy)
+		return a.requestFetch()
 	case "labs", "lab", "ctx":
 		return a.toPicker("")
 	case "help", "h":
@@ -614,6 +625,6 @@ func (a *App) command(c string) tea.Cmd {
 	case "q", "quit", "q!", "exit":
 		return a.quit()
 	}
-	a.setStatus(fmt.Sprintf("unknown command :%s (try :pods, :nodes, :topo, :events, :svc, :labs, :q)", c), true)
+	a.setStatus(fmt.Sprintf("unknown command :%s (try :pods, :nodes, :svc, :deploy, :topo, :events, :labs, :q)", c), true)
 	return nil
 }

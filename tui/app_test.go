@@ -128,14 +128,14 @@ func newHarness(t testing.TB, pods, w, h int) *harness {
 	t.Cleanup(hs.a.closeLab)
 	hs.a.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	hs.a.openLab("basics", false)
+	objs, scs := svcFixture(t)
+	fake.SetObjects(append(objs, kubeFixture(t, st)...))
 	// The history asks for a fetch, which the state answers.
 	hs.a.Update(eventsMsg{sess: hs.a.sess, evs: evs})
 	hs.a.Update(hs.a.fetchState()())
 	hs.a.fetching, hs.a.dirty, hs.a.scheduled, hs.a.lastFetch = false, false, false, time.Time{}
 	hs.a.Update(countersMsg{sess: hs.a.sess, cs: cs[0]})
 	hs.a.Update(countersMsg{sess: hs.a.sess, cs: cs[1]})
-	objs, scs := svcFixture(t)
-	fake.SetObjects(objs)
 	fake.SvcCounter = scs[1]
 	hs.a.Update(hs.a.fetchObjects()())
 	hs.a.objFetching, hs.a.objDirty, hs.a.objScheduled, hs.a.objLast = false, false, false, time.Time{}
@@ -327,7 +327,7 @@ func TestCommandLine(t *testing.T) {
 	for _, c := range []struct {
 		cmd  string
 		view int
-	}{{"nodes", viewNodes}, {"topo", viewTopo}, {"ev", viewEvents}, {"po", viewPods}} {
+	}{{"nodes", viewNodes}, {"topo", viewTopo}, {"ev", viewEvents}, {"deploy", viewDeploy}, {"po", viewPods}} {
 		hs.keys(":" + c.cmd + "<enter>")
 		if hs.a.cur != c.view {
 			t.Errorf(":%s shows view %d, want %d", c.cmd, hs.a.cur, c.view)
@@ -486,14 +486,26 @@ func TestEventUpdatesScreen(t *testing.T) {
 	if cmd == nil || !hs.a.fetching {
 		t.Fatalf("a state event should fetch the state: fetching %v", hs.a.fetching)
 	}
-	line := lineWith(hs.screen(), "web-1")
-	if !strings.Contains(line, " no ") {
-		t.Errorf("web-1 should show not ready at once: %q", line)
+	// At once: the header's count and the colour of READY, which says what the
+	// supervisor's readiness is until the pod's object is listed again.
+	pv := hs.a.views[viewPods].(*podsView)
+	if s := hs.screen(); !strings.Contains(s, "pods 1/3 ready") || pv.style(0, pv.ready, "1/1") != stBad.Render("1/1") {
+		t.Errorf("web-1 should show not ready at once:\n%s", s)
 	}
 	// A second event while a fetch is in flight only marks the state dirty.
 	hs.a.Update(eventsMsg{sess: hs.a.sess, evs: []events.Event{e}})
 	if !hs.a.dirty {
 		t.Error("events during a fetch should coalesce into one more fetch")
+	}
+	// The fetch brings kubectl's columns along.
+	st, _, _ := fixture(3)
+	st.Pods[0].Ready = false
+	objs, _ := svcFixture(t)
+	hs.fake.SetObjects(append(objs, kubeFixture(t, st)...))
+	hs.a.fetching = false
+	hs.run(hs.a.fetchState())
+	if l := lineWith(hs.screen(), "web-1"); !strings.Contains(l, "0/1") {
+		t.Errorf("web-1 after the fetch: %q", l)
 	}
 	// Late messages of a closed session are dropped.
 	old := hs.a.sess

@@ -5,21 +5,24 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/store"
 	"podlab.dev/podlab/events"
 )
 
 // labData is one lab as the views show it, rebuilt when the state or the counters
 // change, never while drawing a frame.
 type labData struct {
-	st    *api.LabState
-	pods  []*api.PodState // by namespace, then name
-	perNd map[string][]*api.PodState
-	since map[string]time.Time // pod key -> when its network (or readiness) came up
-	cs    *api.CounterSet
-	rates map[string]float64 // counter key (see counterKey) -> bytes/s, rx+tx
+	st     *api.LabState
+	pods   []*api.PodState // by namespace, then name
+	perNd  map[string][]*api.PodState
+	objs   map[string][]store.Object // the objectKinds, by namespace then name
+	podObj map[string]*corev1.Pod    // pod key -> its object
+	cs     *api.CounterSet
+	rates  map[string]float64 // counter key (see counterKey) -> bytes/s, rx+tx
 }
 
 func podKey(namespace, name string) string { return namespace + "/" + name }
@@ -32,8 +35,16 @@ func counterKey(t target) string {
 	return strings.ToLower(t.Kind) + "/" + t.Name
 }
 
-func newLabData(st *api.LabState, since map[string]time.Time, cs *api.CounterSet, rates map[string]float64) *labData {
-	d := &labData{st: st, since: since, cs: cs, rates: rates, perNd: map[string][]*api.PodState{}}
+// objectKinds are listed with every state fetch: the pods' kubectl columns, :deploy.
+var objectKinds = []string{kindPod, kindDeployment}
+
+func newLabData(st *api.LabState, objs map[string][]store.Object, cs *api.CounterSet, rates map[string]float64) *labData {
+	d := &labData{st: st, objs: objs, cs: cs, rates: rates, perNd: map[string][]*api.PodState{}, podObj: map[string]*corev1.Pod{}}
+	for _, o := range objs[kindPod] {
+		if p, ok := o.(*corev1.Pod); ok {
+			d.podObj[podKey(p.Namespace, p.Name)] = p
+		}
+	}
 	d.pods = make([]*api.PodState, len(st.Pods))
 	for i := range st.Pods {
 		d.pods[i] = &st.Pods[i]
@@ -140,21 +151,6 @@ func humanBytes(v float64) string {
 	return ""
 }
 
-// age is kubectl's short form.
-func age(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "0s"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
 func labelString(l map[string]string) string {
 	if len(l) == 0 {
 		return ""
@@ -204,9 +200,4 @@ func stateEvent(t string) bool {
 		return false
 	}
 	return true
-}
-
-// upEvent says whether an event marks a pod's start (its age counts from there).
-func upEvent(t string) bool {
-	return t == events.PodNetworkReady || t == events.PodReady
 }

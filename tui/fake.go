@@ -15,7 +15,8 @@ import (
 
 // Fake is an in-memory Source for tests: a lab state, an event history, and live
 // events pushed with Emit. DeletePod and SetLabels change the state and emit the
-// events the supervisor would; every call is recorded.
+// events the supervisor would (DeletePod also removes the Pod object); every call is
+// recorded.
 type Fake struct {
 	mu       sync.Mutex
 	st       *api.LabState
@@ -136,6 +137,9 @@ func (f *Fake) DeletePod(ctx context.Context, namespace, name string) error {
 		return fmt.Errorf("pod %s/%s not found", namespace, name)
 	}
 	f.st.Pods = slices.Delete(slices.Clone(f.st.Pods), i, i+1)
+	f.objs = slices.DeleteFunc(slices.Clone(f.objs), func(o *api.StoredObject) bool {
+		return o.Kind == kindPod && o.Namespace == namespace && o.Name == name
+	})
 	f.mu.Unlock()
 	f.Emit(events.Event{Type: events.PodDeleted, Kind: kindPod, Namespace: namespace, Name: name})
 	return nil
@@ -163,7 +167,8 @@ func (f *Fake) CallLog() []string {
 	return slices.Clone(f.Calls)
 }
 
-// SetObjects replaces the stored objects (Services, EndpointSlices, Endpoints...).
+// SetObjects replaces the stored objects (Pods, Deployments, Services,
+// EndpointSlices, Endpoints...).
 func (f *Fake) SetObjects(objs []*api.StoredObject) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

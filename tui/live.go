@@ -3,12 +3,14 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/store"
 	"podlab.dev/podlab/events"
 )
 
@@ -20,6 +22,10 @@ type (
 		st   *api.LabState
 		err  error
 		at   time.Time // when the request left: events after it are newer than st
+		// The objectKinds, listed after the state; objErr: they could not be.
+		objs    map[string][]store.Object
+		decoded decodedObjects
+		objErr  error
 	}
 	eventsMsg struct {
 		sess int
@@ -70,13 +76,25 @@ type (
 const requestTimeout = 5 * time.Second
 
 func (a *App) fetchState() tea.Cmd {
-	src, ctx, sess := a.src, a.ctx, a.sess
+	src, ctx, sess, prev := a.src, a.ctx, a.sess, a.decoded
 	return func() tea.Msg {
 		at := time.Now()
 		c, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
 		st, err := src.State(c)
-		return stateMsg{sess: sess, st: st, err: err, at: at}
+		if err != nil {
+			return stateMsg{sess: sess, err: err, at: at}
+		}
+		objs := make(map[string][]store.Object, len(objectKinds))
+		next := decodedObjects{}
+		for _, kind := range objectKinds {
+			l, err := src.Objects(c, kind, "")
+			if err != nil {
+				return stateMsg{sess: sess, st: st, at: at, objErr: fmt.Errorf("listing %s objects: %w", kind, err)}
+			}
+			objs[kind] = decodeObjects(l, prev, next)
+		}
+		return stateMsg{sess: sess, st: st, at: at, objs: objs, decoded: next}
 	}
 }
 

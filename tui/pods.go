@@ -5,51 +5,64 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"podlab.dev/podlab/cluster/api"
 )
 
-// podsView is the pods table: one row per pod, filtered by substring on any column.
+// podsView is the pods table: one row per pod of the state, with kubectl's READY,
+// STATUS, RESTARTS and AGE from the pod's object, then where it runs and its
+// traffic. Filtered by substring on any column.
 type podsView struct {
 	d      *labData
 	now    func() time.Time
 	w, h   int
 	filt   string
 	rows   []*api.PodState // filtered
+	objs   []*corev1.Pod   // of rows; nil while the object is not listed
+	kube   kubeCols
 	cols   []column
 	nat    []int
 	cur    cursor
 	cellsR [][]string // static cells of rows, built with rows
+	// indexes in cols
+	ready, rx, tx, rate int
 }
 
 const (
 	pcNS = iota
 	pcName
-	pcNode
-	pcIP
-	pcReady
-	pcAge
-	pcRx
-	pcTx
-	pcRate
-	pcPorts
-	pcLabels
+	pcKube // the first of kubectl's columns
 )
 
+// podKubeLayout takes printers' Pod columns READY, STATUS, RESTARTS and AGE; the view
+// has its own NAME, NODE and IP, which it shows before the object is listed.
+var podKubeLayout = map[string]column{
+	"READY":    {prio: 13},
+	"STATUS":   {max: 20, min: 7, prio: 12},
+	"RESTARTS": {max: 16, prio: 7},
+	"AGE":      {fixed: 5, prio: 6},
+}
+
 func newPodsView(now func() time.Time) *podsView {
-	return &podsView{now: now, cols: []column{
-		pcNS:     {title: "NAMESPACE", max: 16, min: 9, prio: 5},
-		pcName:   {title: "NAME", max: 40, prio: 10},
-		pcNode:   {title: "NODE", max: 16, min: 8, prio: 7},
-		pcIP:     {title: "IP", prio: 9},
-		pcReady:  {title: "READY", prio: 8},
-		pcAge:    {title: "AGE", fixed: 4, right: true, prio: 4},
-		pcRx:     {title: "RX", fixed: 4, right: true, prio: 3},
-		pcTx:     {title: "TX", fixed: 4, right: true, prio: 2},
-		pcRate:   {title: "RATE", fixed: 6, right: true, prio: 6},
-		pcPorts:  {title: "PORTS", max: 24, min: 5, prio: 1},
-		pcLabels: {title: "LABELS", max: 60, min: 6, prio: 0},
-	}}
+	v := &podsView{now: now}
+	var kube []column
+	v.kube, kube = newKubeCols(kindPod, podKubeLayout)
+	v.cols = append([]column{
+		pcNS:   {title: "NAMESPACE", max: 16, min: 9, prio: 8},
+		pcName: {title: "NAME", max: 40, prio: 14},
+	}, kube...)
+	v.cols = append(v.cols,
+		column{title: "NODE", max: 16, min: 8, prio: 10},
+		column{title: "IP", prio: 11},
+		column{title: "RX", fixed: 4, right: true, prio: 5},
+		column{title: "TX", fixed: 4, right: true, prio: 4},
+		column{title: "RATE", fixed: 6, right: true, prio: 9},
+		column{title: "PORTS", max: 24, min: 5, prio: 3},
+		column{title: "LABELS", max: 60, min: 6, prio: 2})
+	v.ready, v.rx, v.tx, v.rate = colIndex(v.cols, "READY"), colIndex(v.cols, "RX"), colIndex(v.cols, "TX"), colIndex(v.cols, "RATE")
+	return v
 }
 
 func (v *podsView) name() string       { return "pods" }
@@ -73,17 +86,20 @@ func (v *podsView) rebuild() {
 	if t, ok := v.selected(); ok {
 		keep = podKey(t.Namespace, t.Name)
 	}
-	v.rows = v.rows[:0]
-	v.cellsR = v.cellsR[:0]
+	v.rows, v.objs, v.cellsR = v.rows[:0], v.objs[:0], v.cellsR[:0]
 	if v.d != nil {
 		f := strings.ToLower(v.filt)
+		now := v.now()
 		for _, p := range v.d.pods {
-			cells := []string{pcNS: p.Namespace, pcName: p.Name, pcNode: p.Node, pcIP: p.IP.String(),
-				pcReady: ready(p), pcPorts: orDash(p.Ports), pcLabels: labelString(p.Labels)}
+			obj := v.d.podObj[podKey(p.Namespace, p.Name)]
+			cells := []string{pcNS: p.Namespace, pcName: brokenMark(p.Name, p.Broken)}
+			cells = append(cells, v.kube.static(podObject(obj), now)...)
+			cells = append(cells, p.Node, p.IP.String(), "", "", "", orDash(p.Ports), labelString(p.Labels))
 			if f != "" && !matches(f, cells) {
 				continue
 			}
 			v.rows = append(v.rows, p)
+			v.objs = append(v.objs, obj)
 			v.cellsR = append(v.cellsR, cells)
 		}
 	}
@@ -101,20 +117,18 @@ func (v *podsView) rebuild() {
 	v.relayout()
 }
 
+// podObject keeps a missing pod a nil interface, not a typed nil.
+func podObject(p *corev1.Pod) runtime.Object {
+	if p == nil {
+		return nil
+	}
+	return p
+}
+
 func (v *podsView) relayout() {
 	if v.nat != nil && v.w > 0 {
 		layout(v.cols, v.nat, v.w-1)
 	}
-}
-
-func ready(p *api.PodState) string {
-	switch {
-	case p.Broken != "":
-		return "BROKEN" // its container was restarted behind podlab's back
-	case p.Ready:
-		return "yes"
-	}
-	return "no"
 }
 
 func orDash(s string) string {
@@ -141,27 +155,35 @@ func (v *podsView) staticCell(r, c int) string {
 	return ""
 }
 
-// cell adds the columns that change without the state changing: age and counters.
+// cell adds the columns that change without the state changing: kubectl's (AGE,
+// the last restart) and the counters.
 func (v *podsView) cell(r, c int) string {
-	p := v.rows[r]
-	switch c {
-	case pcAge:
-		if t, ok := v.d.since[podKey(p.Namespace, p.Name)]; ok {
-			return age(v.now().Sub(t))
-		}
-		return "-"
-	case pcRx, pcTx, pcRate:
+	switch {
+	case c >= pcKube && c < pcKube+len(v.kube.at):
+		return v.kube.cell(podObject(v.objs[r]), c-pcKube)
+	case c == v.rx || c == v.tx || c == v.rate:
+		p := v.rows[r]
 		rx, tx, rate := v.d.counterCells(target{kindPod, p.Namespace, p.Name})
-		return [...]string{rx, tx, rate}[c-pcRx]
+		switch c {
+		case v.rx:
+			return rx
+		case v.tx:
+			return tx
+		}
+		return rate
 	}
 	return v.cellsR[r][c]
 }
 
+// style colours READY by the supervisor's readiness, which pod events change at once,
+// before the pod's object is listed again.
 func (v *podsView) style(r, c int, s string) string {
-	if c == pcReady {
-		if v.rows[r].Ready {
-			return stOK.Render(s)
-		}
+	switch {
+	case c == pcName && v.rows[r].Broken != "":
+		return stBad.Render(s)
+	case c == v.ready && v.rows[r].Ready:
+		return stOK.Render(s)
+	case c == v.ready:
 		return stBad.Render(s)
 	}
 	return s
@@ -176,6 +198,7 @@ func (v *podsView) render() string {
 	if v.d == nil {
 		return box([]string{" loading…"}, v.w, v.h)
 	}
+	v.kube.frame(v.now())
 	lines := renderTable(v.cols, &v.cur, v.cell, v.style)
 	if len(v.rows) == 0 {
 		if v.filt != "" {

@@ -120,6 +120,9 @@ func (a *App) footer() string {
 	if a.detail != nil {
 		return stDim.Render(" ↑↓ scroll  r reload  s shell  esc back  ? help")
 	}
+	if a.current() == view(a.deployv) {
+		return stDim.Render(" : command  / filter  r refresh  ? help  q quit  (scale: podlab scale deploy NAME --replicas=N)")
+	}
 	if a.current() == view(a.svcv) {
 		return stDim.Render(" : command  / filter  enter details  r refresh  ? help  q quit  (delete: podlab delete svc NAME)")
 	}
@@ -130,7 +133,7 @@ func helpLines(inLab bool) []string {
 	l := []string{
 		stTitle.Render(" keys"),
 		"",
-		"   :           command line: :pods :nodes :topo :events :svc :labs :q",
+		"   :           command line: :pods :nodes :svc :deploy :topo :events :labs :q",
 		"   /           filter the current view (esc clears it)",
 		"   enter       details of the selected pod, node, host or service",
 		"   s           shell in the selected pod, node or host (exit returns here)",

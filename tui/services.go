@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -22,14 +21,11 @@ const kindService = "Service"
 // svcInfo is one Service with its EndpointSlices and Endpoints object, decoded once
 // per objects fetch (in the fetching goroutine, not while drawing).
 type svcInfo struct {
-	key     string // namespace/name
-	svc     *v1.Service
-	created time.Time
-	slices  []*discoveryv1.EndpointSlice // by name
-	eps     *v1.Endpoints
-	ready   int // ready endpoint addresses, counted once each
-	// static cells
-	typ, clusterIP, external, ports, selector string
+	key    string // namespace/name
+	svc    *v1.Service
+	slices []*discoveryv1.EndpointSlice // by name
+	eps    *v1.Endpoints
+	ready  int // ready endpoint addresses, counted once each
 }
 
 // svcSet is every Service of the lab, by namespace then name.
@@ -38,57 +34,35 @@ type svcSet struct {
 	byKey map[string]*svcInfo
 }
 
-// decodeServices builds the set from the stored objects; objects that do not decode
-// are skipped (the supervisor validated them).
+// decodeServices builds the set from the stored objects.
 func decodeServices(svcs, eslices, eps []*api.StoredObject) *svcSet {
 	set := &svcSet{byKey: map[string]*svcInfo{}}
-	for _, o := range svcs {
-		var s v1.Service
-		if err := json.Unmarshal(o.Object, &s); err != nil {
+	for _, o := range decodeObjects(svcs, nil, nil) {
+		s, ok := o.(*v1.Service)
+		if !ok {
 			continue
 		}
-		if s.Namespace == "" {
-			s.Namespace = o.Namespace
-		}
-		if s.Name == "" {
-			s.Name = o.Name
-		}
-		si := &svcInfo{key: podKey(s.Namespace, s.Name), svc: &s, created: o.Created}
-		si.typ = string(s.Spec.Type)
-		if si.typ == "" {
-			si.typ = string(v1.ServiceTypeClusterIP)
-		}
-		si.clusterIP = orNone(s.Spec.ClusterIP)
-		si.external = externalIP(&s)
-		si.ports = portsString(&s)
-		si.selector = orNone(labelString(s.Spec.Selector))
+		si := &svcInfo{key: podKey(s.Namespace, s.Name), svc: s}
 		set.list = append(set.list, si)
 		set.byKey[si.key] = si
 	}
-	for _, o := range eslices {
-		var es discoveryv1.EndpointSlice
-		if err := json.Unmarshal(o.Object, &es); err != nil {
+	for _, o := range decodeObjects(eslices, nil, nil) {
+		es, ok := o.(*discoveryv1.EndpointSlice)
+		if !ok {
 			continue
-		}
-		if es.Namespace == "" {
-			es.Namespace = o.Namespace
 		}
 		if si := set.byKey[podKey(es.Namespace, es.Labels[discoveryv1.LabelServiceName])]; si != nil {
-			si.slices = append(si.slices, &es)
+			si.slices = append(si.slices, es)
 		}
 	}
-	for _, o := range eps {
-		var e v1.Endpoints
-		if err := json.Unmarshal(o.Object, &e); err != nil {
-			continue
-		}
-		if si := set.byKey[podKey(o.Namespace, o.Name)]; si != nil {
-			si.eps = &e
+	for _, o := range decodeObjects(eps, nil, nil) {
+		if e, ok := o.(*v1.Endpoints); ok {
+			if si := set.byKey[podKey(e.Namespace, e.Name)]; si != nil {
+				si.eps = e
+			}
 		}
 	}
-	slices.SortFunc(set.list, func(a, b *svcInfo) int { return strings.Compare(a.key, b.key) })
 	for _, si := range set.list {
-		slices.SortFunc(si.slices, func(a, b *discoveryv1.EndpointSlice) int { return strings.Compare(a.Name, b.Name) })
 		seen := map[string]bool{}
 		for _, es := range si.slices {
 			for _, e := range es.Endpoints {
@@ -117,26 +91,6 @@ func condTrue(b *bool, def bool) bool {
 	return *b
 }
 
-// externalIP is kubectl's EXTERNAL-IP column.
-func externalIP(s *v1.Service) string {
-	switch s.Spec.Type {
-	case v1.ServiceTypeExternalName:
-		return orNone(s.Spec.ExternalName)
-	case v1.ServiceTypeLoadBalancer:
-		ips := lbIngress(s)
-		if len(ips) == 0 {
-			ips = s.Spec.ExternalIPs
-		} else {
-			ips = append(ips, s.Spec.ExternalIPs...)
-		}
-		if len(ips) == 0 {
-			return "<pending>"
-		}
-		return strings.Join(ips, ",")
-	}
-	return orNone(strings.Join(s.Spec.ExternalIPs, ","))
-}
-
 func lbIngress(s *v1.Service) []string {
 	var ips []string
 	for _, in := range s.Status.LoadBalancer.Ingress {
@@ -147,24 +101,6 @@ func lbIngress(s *v1.Service) []string {
 		}
 	}
 	return ips
-}
-
-// portsString is kubectl's PORT(S): 80:30080/TCP,443/TCP.
-func portsString(s *v1.Service) string {
-	var b strings.Builder
-	for i, p := range s.Spec.Ports {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(int(p.Port)))
-		if p.NodePort != 0 {
-			b.WriteByte(':')
-			b.WriteString(strconv.Itoa(int(p.NodePort)))
-		}
-		b.WriteByte('/')
-		b.WriteString(protoOf(p.Protocol))
-	}
-	return orNone(b.String())
 }
 
 func protoOf(p v1.Protocol) string {
@@ -230,7 +166,8 @@ func (c *svcCounters) cells(prefix, key string) (pk, by, rate string) {
 	return humanCount(pc.Packets), humanBytes(float64(pc.Bytes)), rate
 }
 
-// servicesView is `kubectl get svc -o wide` with kube-proxy's counters.
+// servicesView is `kubectl get svc -A -o wide` with the ready endpoints and
+// kube-proxy's counters after kubectl's columns.
 type servicesView struct {
 	set    *svcSet
 	err    error
@@ -240,41 +177,39 @@ type servicesView struct {
 	filt   string
 	rows   []*svcInfo
 	cellsR [][]string
+	kube   kubeCols
 	cols   []column
 	nat    []int
 	cur    cursor
+	// indexes in cols
+	ext, age, selector, endp, packets, bytes, rate int
 }
 
-const (
-	scNS = iota
-	scName
-	scType
-	scCIP
-	scExt
-	scPorts
-	scEndp
-	scPackets
-	scBytes
-	scRate
-	scAge
-	scSelector
-)
+// svcKubeLayout lays out printers' Service columns: all of them, SELECTOR (a wide
+// one) included.
+var svcKubeLayout = map[string]column{
+	"NAME":        {max: 32, min: 8, prio: 11},
+	"TYPE":        {max: 12, prio: 8},
+	"CLUSTER-IP":  {max: 15, prio: 10},
+	"EXTERNAL-IP": {max: 24, min: 9, prio: 7},
+	"PORT(S)":     {max: 28, min: 7, prio: 6},
+	"AGE":         {fixed: 5, prio: 1},
+	"SELECTOR":    {max: 40, min: 8, prio: 0},
+}
 
 func newServicesView(now func() time.Time) *servicesView {
-	return &servicesView{now: now, cols: []column{
-		scNS:       {title: "NAMESPACE", max: 16, min: 9, prio: 9},
-		scName:     {title: "NAME", max: 32, min: 8, prio: 11},
-		scType:     {title: "TYPE", max: 12, prio: 8},
-		scCIP:      {title: "CLUSTER-IP", max: 15, prio: 10},
-		scExt:      {title: "EXTERNAL-IP", max: 24, min: 9, prio: 7},
-		scPorts:    {title: "PORT(S)", max: 28, min: 7, prio: 6},
-		scEndp:     {title: "ENDPOINTS", right: true, prio: 5},
-		scPackets:  {title: "PACKETS", fixed: 5, right: true, prio: 3},
-		scBytes:    {title: "BYTES", fixed: 5, right: true, prio: 2},
-		scRate:     {title: "RATE", fixed: 6, right: true, prio: 4},
-		scAge:      {title: "AGE", fixed: 4, right: true, prio: 1},
-		scSelector: {title: "SELECTOR", max: 40, min: 8, prio: 0},
-	}}
+	v := &servicesView{now: now}
+	var kube []column
+	v.kube, kube = newKubeCols(kindService, svcKubeLayout)
+	v.cols = append([]column{{title: "NAMESPACE", max: 16, min: 9, prio: 9}}, kube...)
+	v.cols = append(v.cols,
+		column{title: "ENDPOINTS", right: true, prio: 5},
+		column{title: "PACKETS", fixed: 5, right: true, prio: 3},
+		column{title: "BYTES", fixed: 5, right: true, prio: 2},
+		column{title: "RATE", fixed: 6, right: true, prio: 4})
+	v.ext, v.age, v.selector = colIndex(v.cols, "EXTERNAL-IP"), colIndex(v.cols, "AGE"), colIndex(v.cols, "SELECTOR")
+	v.endp, v.packets, v.bytes, v.rate = colIndex(v.cols, "ENDPOINTS"), colIndex(v.cols, "PACKETS"), colIndex(v.cols, "BYTES"), colIndex(v.cols, "RATE")
+	return v
 }
 
 func (v *servicesView) name() string       { return "svc" }
@@ -301,9 +236,10 @@ func (v *servicesView) rebuild() {
 	v.rows, v.cellsR = v.rows[:0], v.cellsR[:0]
 	if v.set != nil {
 		f := strings.ToLower(v.filt)
+		now := v.now()
 		for _, s := range v.set.list {
-			cells := []string{scNS: s.svc.Namespace, scName: s.svc.Name, scType: s.typ, scCIP: s.clusterIP, scExt: s.external,
-				scPorts: s.ports, scEndp: strconv.Itoa(s.ready), scSelector: s.selector}
+			cells := append([]string{s.svc.Namespace}, v.kube.static(s.svc, now)...)
+			cells = append(cells, strconv.Itoa(s.ready))
 			if f != "" && !matches(f, cells) {
 				continue
 			}
@@ -336,7 +272,7 @@ func (v *servicesView) relayout() {
 	if v.nat == nil || v.w <= 0 {
 		return
 	}
-	drop := []int{scSelector, scAge, scBytes, scPackets}
+	drop := []int{v.selector, v.age, v.bytes, v.packets}
 	for n := 0; ; n++ {
 		var idx []int
 		for i := range v.cols {
@@ -379,24 +315,27 @@ func fullWidth(c column, nat int) int {
 }
 
 func (v *servicesView) cell(r, c int) string {
-	switch c {
-	case scPackets, scBytes, scRate:
+	switch {
+	case c == v.packets || c == v.bytes || c == v.rate:
 		pk, by, rate := v.ctr.cells("svc/", v.rows[r].key)
-		return [...]string{pk, by, rate}[c-scPackets]
-	case scAge:
-		if t := v.rows[r].created; !t.IsZero() {
-			return age(v.now().Sub(t))
+		switch c {
+		case v.packets:
+			return pk
+		case v.bytes:
+			return by
 		}
-		return "-"
+		return rate
+	case c >= 1 && c <= len(v.kube.at):
+		return v.kube.cell(v.rows[r].svc, c-1)
 	}
 	return v.cellsR[r][c]
 }
 
 func (v *servicesView) style(r, c int, s string) string {
-	if c == scEndp && v.rows[r].ready == 0 && v.rows[r].svc.Spec.Type != v1.ServiceTypeExternalName {
+	if c == v.endp && v.rows[r].ready == 0 && v.rows[r].svc.Spec.Type != v1.ServiceTypeExternalName {
 		return stWarn.Render(s)
 	}
-	if c == scExt && strings.Contains(s, "<pending>") {
+	if c == v.ext && strings.Contains(s, "<pending>") {
 		return stWarn.Render(s)
 	}
 	return s
@@ -414,6 +353,7 @@ func (v *servicesView) render() string {
 		}
 		return box([]string{" loading…"}, v.w, v.h)
 	}
+	v.kube.frame(v.now())
 	lines := renderTable(v.cols, &v.cur, v.cell, v.style)
 	if len(v.rows) == 0 {
 		if v.filt != "" {
@@ -442,12 +382,13 @@ func serviceLines(si *svcInfo, ctr *svcCounters, w int) []string {
 	s := si.svc
 	var l []string
 	kv := func(k, v string) { l = append(l, "  "+fit(k, 25)+v) }
-	kv("type", si.typ)
-	kv("cluster IP", si.clusterIP)
+	kube := kubeCells(kindService, s)
+	kv("type", kube["TYPE"])
+	kv("cluster IP", kube["CLUSTER-IP"])
 	if len(s.Spec.ClusterIPs) > 1 {
 		kv("cluster IPs", strings.Join(s.Spec.ClusterIPs, ","))
 	}
-	kv("external IP", si.external)
+	kv("external IP", kube["EXTERNAL-IP"])
 	if ips := lbIngress(s); len(ips) > 0 {
 		kv("load balancer ingress", strings.Join(ips, ","))
 	}
@@ -461,7 +402,7 @@ func serviceLines(si *svcInfo, ctr *svcCounters, w int) []string {
 		}
 		kv("port "+orDash(p.Name), desc)
 	}
-	kv("selector", si.selector)
+	kv("selector", kube["SELECTOR"])
 	kv("session affinity", orNone(string(s.Spec.SessionAffinity)))
 	if s.Spec.SessionAffinityConfig != nil && s.Spec.SessionAffinityConfig.ClientIP != nil && s.Spec.SessionAffinityConfig.ClientIP.TimeoutSeconds != nil {
 		kv("affinity timeout", fmt.Sprintf("%ds", *s.Spec.SessionAffinityConfig.ClientIP.TimeoutSeconds))

@@ -294,6 +294,8 @@ func TestServiceEventsRefetch(t *testing.T) {
 		t.Fatal("a pod event fetched the services")
 	}
 	objs, _ := svcFixture(t)
+	st, _, _ := fixture(3)
+	objs = append(objs, kubeFixture(t, st)...)
 	var keep []*api.StoredObject
 	for _, o := range objs {
 		if o.Name != "db" {

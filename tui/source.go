@@ -23,8 +23,8 @@ type Source interface {
 	DeletePod(ctx context.Context, namespace, name string) error
 	// SetLabels replaces the pod's labels.
 	SetLabels(ctx context.Context, namespace, name string, labels map[string]string) error
-	// Objects lists the stored objects of a kind ("Service", "EndpointSlice",
-	// "Endpoints"); namespace "" for all.
+	// Objects lists the stored objects of a kind ("Pod", "Deployment", "Service",
+	// "EndpointSlice", "Endpoints"); namespace "" for all.
 	Objects(ctx context.Context, kind, namespace string) ([]*api.StoredObject, error)
 	// ServiceCounters is Counters plus kube-proxy's per-Service and per-endpoint
 	// counters: one nft listing per node, so it is polled only while shown.

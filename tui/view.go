@@ -23,6 +23,9 @@ func (t target) String() string {
 	if t.Kind == kindService {
 		return "svc " + podKey(t.Namespace, t.Name)
 	}
+	if t.Kind == kindDeployment {
+		return "deploy " + podKey(t.Namespace, t.Name)
+	}
 	if t.Kind == kindNode {
 		return "node " + t.Name
 	}
