@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +26,9 @@ import (
 
 func (s *Supervisor) routes() http.Handler {
 	mux := http.NewServeMux()
+	// The Go profiler, for measuring the supervisor itself.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET "+api.PathState, func(w http.ResponseWriter, r *http.Request) { reply(w, s.State(), nil) })
 	mux.HandleFunc("GET "+api.PathEvents, s.serveEvents)
 	mux.HandleFunc("GET "+api.PathReady, func(w http.ResponseWriter, r *http.Request) { reply(w, s.ReadyCount(), nil) })

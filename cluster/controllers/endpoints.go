@@ -63,15 +63,44 @@ func ServicePods(r store.Reader) []services.Pod {
 	return out
 }
 
+// podIndex finds the pods a selector may pick by one of its label pairs, so that a
+// pass over S Services costs S times the pods each selects, not S times every pod.
+type podIndex map[string][]services.Pod // "namespace/key=value" -> pods
+
+func indexPods(pods []services.Pod) podIndex {
+	ix := podIndex{}
+	for _, p := range pods {
+		for k, v := range p.Labels {
+			key := p.Namespace + "/" + k + "=" + v
+			ix[key] = append(ix[key], p)
+		}
+	}
+	return ix
+}
+
+// candidates are the pods that may match svc's selector: those with its rarest pair.
+func (ix podIndex) candidates(svc *corev1.Service) []services.Pod {
+	var best []services.Pod
+	first := true
+	for k, v := range svc.Spec.Selector {
+		ps := ix[svc.Namespace+"/"+k+"="+v]
+		if first || len(ps) < len(best) {
+			best, first = ps, false
+		}
+	}
+	return best
+}
+
 // Sync writes every Service's endpoints once.
 func (c *Endpoints) Sync(r store.Reader) {
-	pods := ServicePods(r)
+	ix := indexPods(ServicePods(r))
 	want := map[store.Key]store.Object{}
 	for _, o := range r.List("Service", "") {
 		svc := o.(*corev1.Service)
 		if !services.Managed(svc) {
 			continue
 		}
+		pods := ix.candidates(svc)
 		sls := services.EndpointSlices(svc, pods)
 		changed := false
 		for _, sl := range sls {

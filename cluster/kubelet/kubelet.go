@@ -15,6 +15,7 @@ package kubelet
 import (
 	"context"
 	"fmt"
+	vnetns "github.com/vishvananda/netns"
 	"net/netip"
 	"os"
 	"strconv"
@@ -96,12 +97,13 @@ type Kubelet struct {
 	r     store.Reader
 	// cursor is each node's last allocated address: new pods take the next free one,
 	// round-robin as host-local does, so a replacement gets a new address.
-	cursor map[string]netip.Addr
+	cursor  map[string]netip.Addr
+	handles map[string]vnetns.NsHandle // nodes' namespaces, for probes
 }
 
 // New returns a kubelet for the lab's nodes.
 func New(cfg Config) *Kubelet {
-	k := &Kubelet{cfg: cfg, nodes: map[string]*Node{}, pods: map[types.UID]*podState{}, names: map[string]types.UID{}, kick: make(chan struct{}, 1), cursor: map[string]netip.Addr{}}
+	k := &Kubelet{cfg: cfg, nodes: map[string]*Node{}, pods: map[types.UID]*podState{}, names: map[string]types.UID{}, kick: make(chan struct{}, 1), cursor: map[string]netip.Addr{}, handles: map[string]vnetns.NsHandle{}}
 	for i := range cfg.Nodes {
 		k.nodes[cfg.Nodes[i].Name] = &cfg.Nodes[i]
 	}
@@ -133,6 +135,10 @@ func (k *Kubelet) Run(ctx context.Context, r store.Reader) error {
 	for _, ps := range k.pods {
 		ps.stopServer()
 	}
+	for _, h := range k.handles {
+		h.Close()
+	}
+	clear(k.handles)
 	k.mu.Unlock()
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	vnetns "github.com/vishvananda/netns"
 	"io"
 	"net"
 	"net/http"
@@ -268,8 +269,12 @@ type probeEnv struct {
 }
 
 func (e *probeEnv) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	h, err := e.k.nodeHandle(e.ps.node)
+	if err != nil {
+		return nil, err
+	}
 	var c net.Conn
-	err := nsutil.Do(e.ps.node.Netns, func() error {
+	err = nsutil.DoHandle(h, func() error {
 		var d net.Dialer
 		var err error
 		c, err = d.DialContext(ctx, network, addr)
@@ -300,4 +305,20 @@ func observe(ps *podState, w *probe.Worker, now time.Time, r probe.Result) bool 
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	return w.Observe(now, r)
+}
+
+// nodeHandle is node's namespace, opened once: a probe switches into it for the
+// socket's creation only.
+func (k *Kubelet) nodeHandle(n *Node) (vnetns.NsHandle, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if h, ok := k.handles[n.Name]; ok {
+		return h, nil
+	}
+	h, err := vnetns.GetFromPath(n.Netns)
+	if err != nil {
+		return h, fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	k.handles[n.Name] = h
+	return h, nil
 }

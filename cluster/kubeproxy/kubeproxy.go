@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -36,6 +37,9 @@ type KubeProxy struct {
 
 	mu       sync.Mutex
 	proxiers map[string]*proxy.Proxier
+	// last is what the previous sync programmed, by resourceVersion: most store
+	// writes (a pod's status) change no Service or slice, and cost no sync.
+	last string
 }
 
 // New returns kube-proxy for nodes; built, when not nil, holds it back until deploy
@@ -72,21 +76,49 @@ func Objects(r store.Reader) ([]*corev1.Service, []*discoveryv1.EndpointSlice) {
 	return svcs, slices
 }
 
-// Sync programs every node once.
+// fingerprint names the exact versions of what kube-proxy programs.
+func fingerprint(svcs []*corev1.Service, slices []*discoveryv1.EndpointSlice) string {
+	var b strings.Builder
+	for _, s := range svcs {
+		b.WriteString(s.Namespace + "/" + s.Name + "@" + s.ResourceVersion + ";")
+	}
+	for _, s := range slices {
+		b.WriteString(s.Namespace + "/" + s.Name + "@" + s.ResourceVersion + ";")
+	}
+	return b.String()
+}
+
+// Sync programs every node once, when what it programs changed.
 func (k *KubeProxy) Sync(ctx context.Context, r store.Reader) {
 	svcs, slices := Objects(r)
+	fp := fingerprint(svcs, slices)
+	k.mu.Lock()
+	same := fp == k.last && k.proxiers != nil
+	k.mu.Unlock()
+	if same {
+		return
+	}
 	proxiers := k.started(len(svcs)+len(slices) > 0)
 	var wg sync.WaitGroup
+	var failed atomic.Bool
 	for node, px := range proxiers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := px.Sync(ctx, svcs, slices); err != nil && ctx.Err() == nil && k.emit != nil {
-				k.emit(events.Event{Type: events.Warning, Kind: "Node", Name: node, Node: node, Message: "kube-proxy sync: " + err.Error()})
+			if err := px.Sync(ctx, svcs, slices); err != nil {
+				failed.Store(true)
+				if ctx.Err() == nil && k.emit != nil {
+					k.emit(events.Event{Type: events.Warning, Kind: "Node", Name: node, Node: node, Message: "kube-proxy sync: " + err.Error()})
+				}
 			}
 		}()
 	}
 	wg.Wait()
+	if len(proxiers) > 0 && !failed.Load() {
+		k.mu.Lock()
+		k.last = fp
+		k.mu.Unlock()
+	}
 }
 
 // started opens the proxiers once they are needed, in parallel.

@@ -14,6 +14,9 @@ type elementStore struct {
 	kind, name string            // "set" or "map", and its name
 	elements   map[string]string // joined key -> joined value
 	leftover   map[string]bool   // keys not (yet) wanted in this sync
+	// onEnsure, when set, learns every key a sync wants (the proxier records which
+	// Service wanted which elements, to replay an unchanged Service without work).
+	onEnsure func(s *elementStore, key string)
 }
 
 func newElementStore(kind, name string) *elementStore {
@@ -55,6 +58,9 @@ func (s *elementStore) startSync() {
 // first claim of a key in a sync wins; later ones are ignored.
 func (s *elementStore) ensure(tx *knftables.Transaction, key, value []string, comment string) {
 	k, v := join(key), join(value)
+	if s.onEnsure != nil {
+		s.onEnsure(s, k)
+	}
 	elem := func() *knftables.Element {
 		e := &knftables.Element{Key: key, Value: value}
 		if comment != "" {
@@ -78,6 +84,11 @@ func (s *elementStore) ensure(tx *knftables.Transaction, key, value []string, co
 		tx.Add(elem())
 	}
 	s.elements[k] = v
+	delete(s.leftover, k)
+}
+
+// keep claims an element already there, unchanged (a replayed Service's).
+func (s *elementStore) keep(k string) {
 	delete(s.leftover, k)
 }
 

@@ -50,6 +50,59 @@ type Proxier struct {
 	clusterIPs, serviceIPs, firewallIPs         *elementStore
 	noEndpointServices, noEndpointNodePorts     *elementStore
 	serviceNodePorts, hairpin, endpointCounters *elementStore
+
+	// records are what each Service wanted in the last successful sync, by the
+	// resourceVersions of the Service and its slices: an unchanged Service is replayed
+	// from its record instead of being computed again (upstream's change tracking).
+	records map[sliceKey]*serviceRecord
+	rec     *serviceRecord // the record being written, during a Service's sync
+}
+
+// serviceRecord is what one Service wanted of the table.
+type serviceRecord struct {
+	version  string
+	chains   map[string]string
+	sets     map[string]int
+	counters map[string]counterOwner
+	elements []elementRef
+}
+
+type elementRef struct {
+	store *elementStore
+	key   string
+}
+
+// version names the exact objects a Service's rules come from; "" when they carry no
+// resourceVersion (then nothing is cached).
+func version(svc *v1.Service, slices []*discoveryv1.EndpointSlice) string {
+	if svc.ResourceVersion == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(svc.ResourceVersion)
+	for _, sl := range slices {
+		if sl.ResourceVersion == "" {
+			return ""
+		}
+		b.WriteString("," + sl.Namespace + "/" + sl.Name + "@" + sl.ResourceVersion)
+	}
+	return b.String()
+}
+
+// replay claims everything an unchanged Service wanted, as its sync would have.
+func (p *Proxier) replay(st *syncState, r *serviceRecord) {
+	for n, fp := range r.chains {
+		st.chains[n] = fp
+	}
+	for n, t := range r.sets {
+		st.sets[n] = t
+	}
+	for n, o := range r.counters {
+		st.counters[n] = o
+	}
+	for _, e := range r.elements {
+		e.store.keep(e.key)
+	}
 }
 
 // New returns the Proxier of one node; nft must be bound to family ip, table
@@ -61,7 +114,7 @@ func New(nft knftables.Interface, node Node) *Proxier {
 		}
 		return netip.Prefix{}
 	}
-	return &Proxier{
+	p := &Proxier{
 		nft:                 nft,
 		nodeName:            node.Name,
 		nodeIPs:             ipv4Only(node.IPs),
@@ -80,6 +133,17 @@ func New(nft knftables.Interface, node Node) *Proxier {
 		serviceNodePorts:    newElementStore("map", serviceNodePortsMap),
 		hairpin:             newElementStore("set", hairpinConnectionsSet),
 		endpointCounters:    newElementStore("map", endpointCountersMap),
+	}
+	for _, s := range p.stores() {
+		s.onEnsure = p.recordElement
+	}
+	return p
+}
+
+// recordElement notes an element the Service being synced wants.
+func (p *Proxier) recordElement(s *elementStore, key string) {
+	if p.rec != nil {
+		p.rec.elements = append(p.rec.elements, elementRef{s, key})
 	}
 }
 
@@ -120,15 +184,31 @@ func (p *Proxier) Sync(ctx context.Context, svcs []*v1.Service, slices []*discov
 		counters: make(map[string]counterOwner, len(p.counters)),
 	}
 	idx := indexSlices(slices)
+	if p.needFullSync || p.records == nil {
+		p.records = map[sliceKey]*serviceRecord{}
+	}
+	records := make(map[sliceKey]*serviceRecord, len(svcs))
 	for _, svc := range svcs {
+		key := sliceKey{svc.Namespace, svc.Name}
+		svcSlices := idx[key]
+		v := version(svc, svcSlices)
+		if old := p.records[key]; v != "" && old != nil && old.version == v {
+			p.replay(st, old)
+			records[key] = old
+			continue
+		}
 		ports := servicePorts(svc)
 		if len(ports) == 0 {
 			continue
 		}
-		svcSlices := idx[sliceKey{svc.Namespace, svc.Name}]
+		p.rec = &serviceRecord{version: v, chains: map[string]string{}, sets: map[string]int{}, counters: map[string]counterOwner{}}
 		for _, sp := range ports {
 			p.syncServicePort(tx, st, sp, endpointsFor(sp, svcSlices, p.nodeName))
 		}
+		if v != "" {
+			records[key] = p.rec
+		}
+		p.rec = nil
 	}
 
 	// Stale objects, in an order the kernel accepts: empty the chains, so nothing
@@ -165,10 +245,12 @@ func (p *Proxier) Sync(ctx context.Context, svcs []*v1.Service, slices []*discov
 			// Our record of the table may now be wrong: the next sync is a full one
 			// that reads the elements back and rewrites every chain.
 			p.needFullSync = true
+			p.records = nil
 			return fmt.Errorf("proxy: sync table ip %s on node %s: %w", tableName, p.nodeName, err)
 		}
 	}
 	p.needFullSync = false
+	p.records = records
 	p.chains, p.sets, p.counters = st.chains, st.sets, st.counters
 	if len(p.names.m) > 2*(len(p.chains)+len(p.counters))+1024 {
 		clear(p.names.m) // endpoints came and went; start over rather than grow

@@ -148,6 +148,9 @@ func (p *Proxier) syncServicePort(tx *knftables.Transaction, st *syncState, sp *
 	for _, c := range chains {
 		fp := c.fingerprint(affinityExtra)
 		st.chains[c.name] = fp
+		if p.rec != nil {
+			p.rec.chains[c.name] = fp
+		}
 		if old, ok := p.chains[c.name]; ok && old == fp {
 			continue
 		}
@@ -159,6 +162,9 @@ func (p *Proxier) syncServicePort(tx *knftables.Transaction, st *syncState, sp *
 		for _, ep := range reachable {
 			name := affinitySetPrefix + epNames[ep]
 			st.sets[name] = sp.affinitySeconds
+			if p.rec != nil {
+				p.rec.sets[name] = sp.affinitySeconds
+			}
 			old, ok := p.sets[name]
 			if ok && old == sp.affinitySeconds {
 				continue

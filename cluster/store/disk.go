@@ -118,6 +118,7 @@ func (s *Store) load(path string) (int, error) {
 		}
 		s.gen = max(s.gen, r.Version)
 	}
+	clear(s.sorted)
 	return lines, sc.Err()
 }
 

@@ -93,11 +93,19 @@ type Store struct {
 	logMax  int
 	disk    *disk
 	now     func() time.Time
+	// sorted caches each kind's objects in List's order; an update replaces its
+	// object in place, a create or delete drops the kind's cache.
+	sorted map[string]*sortedKind
+}
+
+type sortedKind struct {
+	objs []Object
+	at   map[Key]int
 }
 
 // New returns an empty, unpersisted store.
 func New() *Store {
-	return &Store{objs: map[Key]*entry{}, byKind: map[string]map[Key]*entry{}, changed: make(chan struct{}), logMax: 20000, now: time.Now}
+	return &Store{objs: map[Key]*entry{}, byKind: map[string]map[Key]*entry{}, changed: make(chan struct{}), logMax: 20000, now: time.Now, sorted: map[string]*sortedKind{}}
 }
 
 // Generation is the store's version: the resourceVersion of the latest write.
@@ -139,20 +147,44 @@ func (s *Store) Get(kind, namespace, name string) (Object, bool) {
 // by namespace and name.
 func (s *Store) List(kind, namespace string) []Object {
 	s.mu.RLock()
-	out := make([]Object, 0, len(s.byKind[kind]))
-	for k, e := range s.byKind[kind] {
-		if namespace == "" || k.Namespace == namespace {
-			out = append(out, e.obj)
+	sk := s.sorted[kind]
+	if sk == nil {
+		s.mu.RUnlock()
+		s.mu.Lock()
+		sk = s.sortKind(kind)
+		s.mu.Unlock()
+		s.mu.RLock()
+	}
+	out := make([]Object, 0, len(sk.objs))
+	for _, o := range sk.objs {
+		if namespace == "" || o.GetNamespace() == namespace {
+			out = append(out, o)
 		}
 	}
 	s.mu.RUnlock()
-	slices.SortFunc(out, func(a, b Object) int {
+	return out
+}
+
+// sortKind builds (or returns) kind's sorted cache; s.mu is held for writing.
+func (s *Store) sortKind(kind string) *sortedKind {
+	if sk := s.sorted[kind]; sk != nil {
+		return sk
+	}
+	sk := &sortedKind{objs: make([]Object, 0, len(s.byKind[kind])), at: make(map[Key]int, len(s.byKind[kind]))}
+	for _, e := range s.byKind[kind] {
+		sk.objs = append(sk.objs, e.obj)
+	}
+	slices.SortFunc(sk.objs, func(a, b Object) int {
 		if c := strings.Compare(a.GetNamespace(), b.GetNamespace()); c != 0 {
 			return c
 		}
 		return strings.Compare(a.GetName(), b.GetName())
 	})
-	return out
+	for i, o := range sk.objs {
+		sk.at[Key{kind, o.GetNamespace(), o.GetName()}] = i
+	}
+	s.sorted[kind] = sk
+	return sk
 }
 
 // Kinds lists the kinds the store holds objects of.
@@ -292,6 +324,7 @@ func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 	s.gen++
 	delete(s.objs, k)
 	delete(s.byKind[kind], k)
+	delete(s.sorted, kind)
 	s.record(Change{Type: "DELETED", Key: k, Version: s.gen, Object: old.obj})
 	if s.disk != nil {
 		s.disk.del(k, s.gen)
@@ -326,6 +359,13 @@ func (s *Store) put(k Key, o Object, typ string) (Object, error) {
 	o.SetResourceVersion(strconv.FormatUint(s.gen, 10))
 	setTypeMeta(o, k.Kind)
 	e := &entry{obj: o, rv: s.gen}
+	if sk := s.sorted[k.Kind]; sk != nil {
+		if i, ok := sk.at[k]; ok && typ == "MODIFIED" {
+			sk.objs[i] = o
+		} else {
+			delete(s.sorted, k.Kind)
+		}
+	}
 	s.objs[k] = e
 	if s.byKind[k.Kind] == nil {
 		s.byKind[k.Kind] = map[Key]*entry{}

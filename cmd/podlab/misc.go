@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -99,6 +101,20 @@ func newSupervise() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			// PODLAB_CPUPROFILE=FILE profiles the supervisor's first 15 seconds (for
+			// benchmarks; the API's /debug/pprof/ serves later ones).
+			if path := os.Getenv("PODLAB_CPUPROFILE"); path != "" {
+				if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+					go func() {
+						select {
+						case <-time.After(15 * time.Second):
+						case <-ctx.Done():
+						}
+						pprof.StopCPUProfile()
+						f.Close()
+					}()
+				}
+			}
 			return sup.Run(ctx)
 		},
 	}
