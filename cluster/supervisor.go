@@ -120,6 +120,9 @@ func (s *Supervisor) components_(emit component.Emit, built <-chan struct{}) []c
 		Log: func(msg string, args ...any) { s.log.Warn(msg, args...) },
 	})
 	s.proxy = kubeproxy.New(names, s.openProxier, emit, built)
+	endpoints := controllers.NewEndpoints(s.store, emit)
+	s.proxy.After(endpoints)
+	s.proxy.Gate(s.kubelet.Adopted())
 	return []component.Component{
 		controllers.NewScheduler(s.store, emit),
 		controllers.NewDeployments(s.store, emit),
@@ -128,7 +131,7 @@ func (s *Supervisor) components_(emit component.Emit, built <-chan struct{}) []c
 		controllers.NewDaemonSets(s.store, emit),
 		controllers.NewGarbageCollector(s.store),
 		s.kubelet,
-		controllers.NewEndpoints(s.store, emit),
+		endpoints,
 		s.proxy,
 		kubeproxy.NewSpeaker(names, s.announce, emit),
 	}
@@ -158,16 +161,19 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	s.events = hub
 	defer s.events.close()
+	t0 := time.Now()
 	if s.store, err = store.Open(store.Path(s.dir.Path())); err != nil {
 		return fmt.Errorf("supervisor: %w", err)
 	}
 	defer s.store.Close()
+	t1 := time.Now()
 	adopted := s.store.Generation() > 0
 	if adopted {
 		s.readmit()
 	} else if err := s.seed(); err != nil {
 		return fmt.Errorf("supervisor: %w", err)
 	}
+	s.log.Info("store ready", "adopted", adopted, "open", t1.Sub(t0), "admit", time.Since(t1), "hub", t0.Sub(s.started))
 	os.Remove(s.dir.Socket())
 	ln, err := net.Listen("unix", s.dir.Socket())
 	if err != nil {

@@ -27,11 +27,20 @@ type Endpoints struct {
 	component.Loop
 	w    component.Writer
 	emit component.Emit
+	// done remembers, per Service, the inputs of its last pass (the Service's and its
+	// candidate pods' resourceVersions) and what it wrote: an unchanged Service costs
+	// no recomputation.
+	done map[string]memo
+}
+
+type memo struct {
+	inputs string
+	keys   []store.Key
 }
 
 // NewEndpoints returns the endpoints controllers.
 func NewEndpoints(w component.Writer, emit component.Emit) *Endpoints {
-	return &Endpoints{w: w, emit: emit}
+	return &Endpoints{w: w, emit: emit, done: map[string]memo{}}
 }
 
 func (c *Endpoints) Name() string { return "endpoints-controller" }
@@ -47,7 +56,7 @@ func ServicePods(r store.Reader) []services.Pod {
 	for _, o := range objs {
 		p := o.(*corev1.Pod)
 		ip, _ := netip.ParseAddr(p.Status.PodIP)
-		sp := services.Pod{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, IP: ip, Labels: p.Labels,
+		sp := services.Pod{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, IP: ip, Labels: p.Labels, Version: p.ResourceVersion,
 			Ready: podReady(p), Terminating: p.DeletionTimestamp != nil, Hostname: p.Spec.Hostname, Subdomain: p.Spec.Subdomain}
 		for _, ct := range p.Spec.Containers {
 			for _, pt := range ct.Ports {
@@ -61,6 +70,27 @@ func ServicePods(r store.Reader) []services.Pod {
 		out = append(out, sp)
 	}
 	return out
+}
+
+// inputs names what a Service's endpoints are computed from.
+func inputs(svc *corev1.Service, pods []services.Pod) string {
+	var b strings.Builder
+	b.WriteString(svc.ResourceVersion)
+	for _, p := range pods {
+		b.WriteString(";" + p.Name + "@" + p.Version)
+	}
+	return b.String()
+}
+
+// stillThere says whether the objects a memo wrote are still in the store (a user may
+// have deleted one).
+func (c *Endpoints) stillThere(r store.Reader, keys []store.Key) bool {
+	for _, k := range keys {
+		if _, ok := r.Get(k.Kind, k.Namespace, k.Name); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // podIndex finds the pods a selector may pick by one of its label pairs, so that a
@@ -101,18 +131,36 @@ func (c *Endpoints) Sync(r store.Reader) {
 			continue
 		}
 		pods := ix.candidates(svc)
+		in := inputs(svc, pods)
+		skey := svc.Namespace + "/" + svc.Name
+		if m, ok := c.done[skey]; ok && m.inputs == in && c.stillThere(r, m.keys) {
+			for _, k := range m.keys {
+				want[k] = nil
+			}
+			continue
+		}
+		var keys []store.Key
 		sls := services.EndpointSlices(svc, pods)
 		changed := false
 		for _, sl := range sls {
 			want[store.KeyOf(sl)] = sl
+			keys = append(keys, store.KeyOf(sl))
 			changed = c.put(r, sl) || changed
 		}
 		if eps := services.Endpoints(svc, pods); eps != nil {
 			want[store.KeyOf(eps)] = eps
+			keys = append(keys, store.KeyOf(eps))
 			changed = c.put(r, eps) || changed
 		}
+		c.done[skey] = memo{inputs: in, keys: keys}
 		if changed && c.emit != nil {
 			c.emit(events.Event{Type: events.EndpointsChanged, Kind: "Service", Namespace: svc.Namespace, Name: svc.Name, Message: endpointList(sls)})
+		}
+	}
+	for k := range c.done {
+		ns, name, _ := strings.Cut(k, "/")
+		if _, ok := r.Get("Service", ns, name); !ok {
+			delete(c.done, k)
 		}
 	}
 	for _, sl := range c.mirror(r) {

@@ -99,11 +99,19 @@ type Kubelet struct {
 	// round-robin as host-local does, so a replacement gets a new address.
 	cursor  map[string]netip.Addr
 	handles map[string]vnetns.NsHandle // nodes' namespaces, for probes
+	// adopted is closed once the first sync has started (or adopted) every pod: a
+	// restarted supervisor lets kube-proxy resync only then, since the kernel's rules
+	// carry traffic meanwhile but the pods' servers do not exist until kubelet opens them.
+	adopted     chan struct{}
+	adoptedOnce sync.Once
 }
+
+// Adopted is closed once kubelet has run every pod the store had when it started.
+func (k *Kubelet) Adopted() <-chan struct{} { return k.adopted }
 
 // New returns a kubelet for the lab's nodes.
 func New(cfg Config) *Kubelet {
-	k := &Kubelet{cfg: cfg, nodes: map[string]*Node{}, pods: map[types.UID]*podState{}, names: map[string]types.UID{}, kick: make(chan struct{}, 1), cursor: map[string]netip.Addr{}, handles: map[string]vnetns.NsHandle{}}
+	k := &Kubelet{cfg: cfg, nodes: map[string]*Node{}, pods: map[types.UID]*podState{}, names: map[string]types.UID{}, kick: make(chan struct{}, 1), cursor: map[string]netip.Addr{}, handles: map[string]vnetns.NsHandle{}, adopted: make(chan struct{})}
 	for i := range cfg.Nodes {
 		k.nodes[cfg.Nodes[i].Name] = &cfg.Nodes[i]
 	}
@@ -130,7 +138,10 @@ func (k *Kubelet) Run(ctx context.Context, r store.Reader) error {
 		case <-ctx.Done():
 		}
 	}()
-	err := k.Loop.Run(ctx, r, func(ctx context.Context, _ uint64) { k.sync(ctx, r) })
+	err := k.Loop.Run(ctx, r, func(ctx context.Context, _ uint64) {
+		k.sync(ctx, r)
+		k.adoptedOnce.Do(func() { close(k.adopted) })
+	})
 	k.mu.Lock()
 	for _, ps := range k.pods {
 		ps.stopServer()
@@ -219,7 +230,13 @@ func (k *Kubelet) sync(ctx context.Context, r store.Reader) {
 		}
 	}
 	k.mu.Unlock()
-	parallel(work, 8)
+	// Adopting a running pod is cheap (its servers only): many at once. Creating one
+	// costs a namespace and CNI ADD: fewer.
+	n := 8
+	if !k.isBuilt() || len(work) > 64 {
+		n = 32
+	}
+	parallel(work, n)
 }
 
 func parallel(fns []func(), n int) {

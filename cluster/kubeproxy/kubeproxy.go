@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -40,6 +41,29 @@ type KubeProxy struct {
 	// last is what the previous sync programmed, by resourceVersion: most store
 	// writes (a pod's status) change no Service or slice, and cost no sync.
 	last string
+	// after are the components whose writes kube-proxy programs (the endpoints
+	// controller): a sync waits until they have caught up with its generation, so
+	// that a new Service and its slices cost one nft transaction per node, not two.
+	after []component.Component
+	gates []<-chan struct{}
+}
+
+// Gate holds kube-proxy's first sync back until c is closed.
+func (k *KubeProxy) Gate(c <-chan struct{}) { k.gates = append(k.gates, c) }
+
+// After makes kube-proxy wait for cs before each sync.
+func (k *KubeProxy) After(cs ...component.Component) { k.after = append(k.after, cs...) }
+
+// waitFor returns once every component of after has synced gen and what it wrote
+// (a short bound: kube-proxy never stalls on them).
+func (k *KubeProxy) waitFor(ctx context.Context, r store.Reader, gen uint64) {
+	if len(k.after) == 0 {
+		return
+	}
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for !component.Settled(k.after, gen) && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(200 * time.Microsecond)
+	}
 }
 
 // New returns kube-proxy for nodes; built, when not nil, holds it back until deploy
@@ -51,14 +75,20 @@ func New(nodes []string, open NewProxier, emit component.Emit, built <-chan stru
 func (k *KubeProxy) Name() string { return "kube-proxy" }
 
 func (k *KubeProxy) Run(ctx context.Context, r store.Reader) error {
-	if k.built != nil {
+	for _, gate := range append([]<-chan struct{}{k.built}, k.gates...) {
+		if gate == nil {
+			continue
+		}
 		select {
-		case <-k.built:
+		case <-gate:
 		case <-ctx.Done():
 			return nil
 		}
 	}
-	return k.Loop.Run(ctx, r, func(ctx context.Context, _ uint64) { k.Sync(ctx, r) })
+	return k.Loop.Run(ctx, r, func(ctx context.Context, gen uint64) {
+		k.waitFor(ctx, r, gen)
+		k.Sync(ctx, r)
+	})
 }
 
 // Objects are the Services and EndpointSlices kube-proxy programs.

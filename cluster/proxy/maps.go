@@ -111,5 +111,5 @@ func (s *elementStore) cleanup(tx *knftables.Transaction) {
 		tx.Delete(e)
 		delete(s.elements, k)
 	}
-	s.startSync()
+	clear(s.leftover) // the next full sync marks everything again; an incremental one marks what it releases
 }

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
 	"strings"
 	"sync"
@@ -56,6 +57,9 @@ type Proxier struct {
 	// from its record instead of being computed again (upstream's change tracking).
 	records map[sliceKey]*serviceRecord
 	rec     *serviceRecord // the record being written, during a Service's sync
+	// refs counts the records that want each element, for incremental syncs.
+	refs        map[elementRef]int
+	incremental bool // the sync under way is syncChanged
 }
 
 // serviceRecord is what one Service wanted of the table.
@@ -87,6 +91,84 @@ func version(svc *v1.Service, slices []*discoveryv1.EndpointSlice) string {
 		b.WriteString("," + sl.Namespace + "/" + sl.Name + "@" + sl.ResourceVersion)
 	}
 	return b.String()
+}
+
+func allVersioned(svcs []*v1.Service, slices []*discoveryv1.EndpointSlice) bool {
+	for _, s := range svcs {
+		if s.ResourceVersion == "" {
+			return false
+		}
+	}
+	for _, s := range slices {
+		if s.ResourceVersion == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// syncChanged is a sync that touches only the Services whose object or slices
+// changed and those that are gone: what they wanted before is released (elements
+// no other Service wants become stale), then the changed ones are synced again.
+// Its cost follows the change, not the number of Services.
+func (p *Proxier) syncChanged(ctx context.Context, tx *knftables.Transaction, svcs []*v1.Service, idx map[sliceKey][]*discoveryv1.EndpointSlice) error {
+	for _, s := range p.stores() {
+		clear(s.leftover)
+	}
+	st := &syncState{chains: maps.Clone(p.chains), sets: maps.Clone(p.sets), counters: maps.Clone(p.counters)}
+	records := make(map[sliceKey]*serviceRecord, len(svcs))
+	var changed []*v1.Service
+	versions := map[sliceKey]string{}
+	for _, svc := range svcs {
+		key := sliceKey{svc.Namespace, svc.Name}
+		v := version(svc, idx[key])
+		if old := p.records[key]; old != nil && old.version == v {
+			records[key] = old
+			continue
+		}
+		changed = append(changed, svc)
+		versions[key] = v
+	}
+	for key, old := range p.records {
+		if records[key] != old {
+			p.release(st, old)
+		}
+	}
+	for _, svc := range changed {
+		key := sliceKey{svc.Namespace, svc.Name}
+		p.rec = &serviceRecord{version: versions[key], chains: map[string]string{}, sets: map[string]int{}, counters: map[string]counterOwner{}}
+		for _, sp := range servicePorts(svc) {
+			p.syncServicePort(tx, st, sp, endpointsFor(sp, idx[key], p.nodeName))
+		}
+		for _, e := range p.rec.elements {
+			p.refs[e]++
+		}
+		records[key] = p.rec
+		p.rec = nil
+	}
+	return p.finish(ctx, tx, st, records)
+}
+
+// release gives up what a record wanted: its chains, sets and counters leave the
+// wanted state, its elements become stale unless another record wants them.
+func (p *Proxier) release(st *syncState, r *serviceRecord) {
+	for n := range r.chains {
+		delete(st.chains, n)
+	}
+	for n := range r.sets {
+		delete(st.sets, n)
+	}
+	for n := range r.counters {
+		delete(st.counters, n)
+	}
+	for _, e := range r.elements {
+		if p.refs[e]--; p.refs[e] <= 0 {
+			delete(p.refs, e)
+			if _, ok := e.store.elements[e.key]; ok {
+				e.store.leftover[e.key] = true
+			}
+		}
+	}
 }
 
 // replay claims everything an unchanged Service wanted, as its sync would have.
@@ -174,6 +256,10 @@ func (p *Proxier) Sync(ctx context.Context, svcs []*v1.Service, slices []*discov
 		if err := p.reloadState(ctx, tx); err != nil {
 			return err
 		}
+	} else if p.records != nil && p.refs != nil && allVersioned(svcs, slices) {
+		p.incremental = true
+		defer func() { p.incremental = false }()
+		return p.syncChanged(ctx, tx, svcs, indexSlices(slices))
 	}
 	for _, s := range p.stores() {
 		s.startSync()
@@ -211,6 +297,12 @@ func (p *Proxier) Sync(ctx context.Context, svcs []*v1.Service, slices []*discov
 		p.rec = nil
 	}
 
+	return p.finish(ctx, tx, st, records)
+}
+
+// finish removes what no Service wants any more, runs the transaction and, once it
+// succeeded, makes st and records what the table holds.
+func (p *Proxier) finish(ctx context.Context, tx *knftables.Transaction, st *syncState, records map[sliceKey]*serviceRecord) error {
 	// Stale objects, in an order the kernel accepts: empty the chains, so nothing
 	// refers to the affinity sets; drop the sets and the elements (which refer to
 	// chains and counters); then the chains and counters themselves. (Upstream
@@ -245,8 +337,16 @@ func (p *Proxier) Sync(ctx context.Context, svcs []*v1.Service, slices []*discov
 			// Our record of the table may now be wrong: the next sync is a full one
 			// that reads the elements back and rewrites every chain.
 			p.needFullSync = true
-			p.records = nil
+			p.records, p.refs = nil, nil
 			return fmt.Errorf("proxy: sync table ip %s on node %s: %w", tableName, p.nodeName, err)
+		}
+	}
+	if p.refs == nil || !p.incremental {
+		p.refs = map[elementRef]int{}
+		for _, r := range records {
+			for _, e := range r.elements {
+				p.refs[e]++
+			}
 		}
 	}
 	p.needFullSync = false

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -62,6 +63,62 @@ func BenchmarkOneChange10kVersioned(b *testing.B) {
 		slices[42] = alt[i%2]
 		if err := p.Sync(context.Background(), svcs, slices); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Random changes synced incrementally always leave the table a fresh full sync
+// writes: endpoints added and removed (also local ones, with hairpin elements shared
+// by two Services), Services deleted and created.
+func TestIncrementalMatchesFullSyncRandomly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	svcs, slices := bigCluster(30)
+	versioned(svcs, slices)
+	nft, p := newFakeProxier()
+	mustSync(t, p, svcs, slices)
+	rv := 200000
+	next := func() string { rv++; return fmt.Sprint(rv) }
+	for round := 0; round < 40; round++ {
+		switch rng.IntN(4) {
+		case 0: // new endpoints for a Service, one of them local to this node
+			i := rng.IntN(len(slices))
+			name := slices[i].Labels[discoveryv1.LabelServiceName]
+			sl := makeSlice("default", name, slicePort("http", 8080, v1.ProtocolTCP),
+				ep{ip: fmt.Sprintf("10.0.5.%d", rng.IntN(5)), node: testNodeName}, ep{ip: fmt.Sprintf("10.0.6.%d", rng.IntN(200)), node: "other-node"})
+			sl.Name, sl.ResourceVersion = slices[i].Name, next()
+			slices[i] = sl
+		case 1: // a Service goes, with its slice
+			if len(svcs) > 5 {
+				i := rng.IntN(len(svcs))
+				name := svcs[i].Name
+				svcs = append(svcs[:i:i], svcs[i+1:]...)
+				for j := range slices {
+					if slices[j].Labels[discoveryv1.LabelServiceName] == name {
+						slices = append(slices[:j:j], slices[j+1:]...)
+						break
+					}
+				}
+			}
+		case 2: // a new Service
+			name := fmt.Sprintf("new-%d", round)
+			svc := webSvc(name, fmt.Sprintf("10.97.0.%d", round+1))
+			svc.ResourceVersion = next()
+			sl := webSlice(name, fmt.Sprintf("10.0.8.%d", round))
+			sl.ResourceVersion = next()
+			svcs, slices = append(svcs, svc), append(slices, sl)
+		case 3: // a Service's spec changes (session affinity)
+			i := rng.IntN(len(svcs))
+			svc := svcs[i].DeepCopy()
+			svc.Spec.SessionAffinity = v1.ServiceAffinityClientIP
+			svc.ResourceVersion = next()
+			svcs[i] = svc
+		}
+		mustSync(t, p, svcs, slices)
+		freshNFT, fresh := newFakeProxier()
+		mustSync(t, fresh, svcs, slices)
+		assertRuleset(t, freshNFT.Dump(), nft.Dump(), false)
+		if t.Failed() {
+			t.Fatalf("round %d", round)
 		}
 	}
 }

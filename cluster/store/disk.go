@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 )
 
 // record is one line of the store's file: a put carries the whole object, a delete
@@ -81,6 +83,14 @@ func (s *Store) load(path string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: %w", err)
 	}
+	// First pass: which record is each object's last; only those are decoded, in
+	// parallel (a log holds many versions of busy objects such as Pods).
+	type last struct {
+		r    record
+		line int
+	}
+	final := map[Key]*last{}
+	var order []Key
 	lines := 0
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
@@ -98,28 +108,66 @@ func (s *Store) load(path string) (int, error) {
 			return 0, fmt.Errorf("store: %s line %d: %w", path, lines+1, err)
 		}
 		lines++
-		k := Key{r.Kind, r.Namespace, r.Name}
+		s.gen = max(s.gen, r.Version)
 		switch r.Op {
 		case "put":
-			o, err := Decode(r.APIVersion, r.Kind, r.Object)
-			if err != nil {
-				return 0, fmt.Errorf("store: %s line %d: %w", path, lines, err)
+			if r.Name == "" { // written before records named their object
+				o, err := Decode(r.APIVersion, r.Kind, r.Object)
+				if err != nil {
+					return 0, fmt.Errorf("store: %s line %d: %w", path, lines, err)
+				}
+				r.Namespace, r.Name = o.GetNamespace(), o.GetName()
 			}
-			k = Key{r.Kind, o.GetNamespace(), o.GetName()}
-			e := &entry{obj: o, rv: r.Version}
-			s.objs[k] = e
-			if s.byKind[k.Kind] == nil {
-				s.byKind[k.Kind] = map[Key]*entry{}
+			k := Key{r.Kind, r.Namespace, r.Name}
+			if final[k] == nil {
+				order = append(order, k)
 			}
-			s.byKind[k.Kind][k] = e
+			r.Object = append(json.RawMessage(nil), r.Object...)
+			final[k] = &last{r, lines}
 		case "del":
-			delete(s.objs, k)
-			delete(s.byKind[k.Kind], k)
+			delete(final, Key{r.Kind, r.Namespace, r.Name})
 		}
-		s.gen = max(s.gen, r.Version)
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	keys := make([]Key, 0, len(final))
+	for _, k := range order {
+		if final[k] != nil {
+			keys = append(keys, k)
+		}
+	}
+	objs := make([]Object, len(keys))
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(keys); i += workers {
+				l := final[keys[i]]
+				objs[i], errs[i] = Decode(l.r.APIVersion, l.r.Kind, l.r.Object)
+				if errs[i] != nil {
+					errs[i] = fmt.Errorf("store: %s line %d: %w", path, l.line, errs[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, k := range keys {
+		if errs[i] != nil {
+			return 0, errs[i]
+		}
+		e := &entry{obj: objs[i], rv: final[k].r.Version}
+		s.objs[k] = e
+		if s.byKind[k.Kind] == nil {
+			s.byKind[k.Kind] = map[Key]*entry{}
+		}
+		s.byKind[k.Kind][k] = e
 	}
 	clear(s.sorted)
-	return lines, sc.Err()
+	return lines, nil
 }
 
 func (d *disk) put(o Object, v uint64) {
@@ -129,7 +177,7 @@ func (d *disk) put(o Object, v uint64) {
 		return
 	}
 	gvk := o.GetObjectKind().GroupVersionKind()
-	d.write(record{Version: v, Op: "put", APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Object: raw})
+	d.write(record{Version: v, Op: "put", APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: o.GetNamespace(), Name: o.GetName(), Object: raw})
 }
 
 func (d *disk) del(k Key, v uint64) {
@@ -147,7 +195,7 @@ func (d *disk) write(r record) {
 		return
 	}
 	d.lines++
-	if d.lines > 4*len(d.store.objs)+4096 {
+	if d.lines > 2*len(d.store.objs)+1024 {
 		d.fail(d.compact())
 	}
 }
@@ -175,7 +223,7 @@ func (d *disk) compact() error {
 			return err
 		}
 		gvk := e.obj.GetObjectKind().GroupVersionKind()
-		line, _ := json.Marshal(record{Version: e.rv, Op: "put", APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Object: raw})
+		line, _ := json.Marshal(record{Version: e.rv, Op: "put", APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: e.obj.GetNamespace(), Name: e.obj.GetName(), Object: raw})
 		w.Write(append(line, '\n'))
 		n++
 	}

@@ -195,7 +195,7 @@ func startSupervisor(ctx context.Context, dir state.Dir) error {
 	client := api.NewClient(dir)
 	deadline := time.After(30 * time.Second)
 	for {
-		if st, err := client.State(ctx); err == nil && st.Supervisor.Running {
+		if _, err := client.Ready(ctx); err == nil { // answers: it runs
 			return nil
 		}
 		select {

@@ -5,9 +5,10 @@
 //	    which returns once every component (endpoints, kube-proxy on every node) has
 //	    programmed it; then the same for a change of an existing Service.
 //	controlloop adopt PODLAB STATE_DIR LAB NETNS_PATH ADDR
-//	    kill -9 the supervisor, then time until `podlab get pods` (which restarts it)
-//	    has answered, every pod is ready and ADDR (a ClusterIP:port) answers HTTP from
-//	    inside NETNS_PATH.
+//	    kill -9 the supervisor (every pod's server goes with it), then time until
+//	    `podlab get pods` (which restarts it) has answered, every pod answers HTTP on
+//	    its own address again (checked from NETNS_PATH) and ADDR, a ClusterIP:port,
+//	    answers too; and, apart, until every component has resynced.
 //
 // Results are printed as one JSON line.
 package main
@@ -23,6 +24,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -114,19 +116,55 @@ func adoptBench(dir state.Dir, c *api.Client, podlab, netns, addr string) error 
 	answered := time.Since(start)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	st, err := c.State(ctx)
+	if err != nil {
+		return err
+	}
+	var addrs []string
+	for _, p := range st.Pods {
+		if p.IP.IsValid() {
+			addrs = append(addrs, net.JoinHostPort(p.IP.String(), "80"))
+		}
+	}
+	addrs = append(addrs, addr)
+	// Every address answers: checked 32 at a time, again until none fails.
+	for len(addrs) > 0 {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%d addresses still not answering after 30s, e.g. %s", len(addrs), addrs[0])
+		}
+		var mu sync.Mutex
+		var failed []string
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 32)
+		for _, a := range addrs {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				if get(netns, a) != nil {
+					mu.Lock()
+					failed = append(failed, a)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		addrs = failed
+	}
+	serving := time.Since(start)
 	for {
 		r, err := c.Ready(ctx)
-		if err == nil && r.Ready == r.Total && r.Settled && get(netns, addr) == nil {
+		if err == nil && r.Ready == r.Total && r.Settled {
 			break
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("not serving after 30s: %+v %v", r, err)
+			return fmt.Errorf("not resynced after 30s: %+v %v", r, err)
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
-	serving := time.Since(start)
-	r, _ := c.Ready(context.Background())
-	out, _ := json.Marshal(map[string]any{"apiAnsweredMs": ms(answered), "servingMs": ms(serving), "pods": r.Total})
+	resynced := time.Since(start)
+	out, _ := json.Marshal(map[string]any{"apiAnsweredMs": ms(answered), "everyPodServingMs": ms(serving), "componentsResyncedMs": ms(resynced), "pods": len(st.Pods)})
 	fmt.Println(string(out))
 	return nil
 }
