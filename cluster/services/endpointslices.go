@@ -27,6 +27,9 @@ type Pod struct {
 	// Hostname and Subdomain are pod.spec.hostname and .subdomain: an endpoint gets
 	// the hostname when the pod's subdomain names the Service (DNS A records per pod).
 	Hostname, Subdomain string
+	// Version is the pod object's resourceVersion: the controller's memo of what it
+	// computed from this pod.
+	Version string
 }
 
 const (
