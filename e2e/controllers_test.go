@@ -16,9 +16,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/plan"
 )
 
-// controllersLab: three nodes, a client pod, a Deployment of 3 behind a Service.
+// controllersLab: three nodes, a client pod, a Deployment of 3 behind a Service; its
+// container is one of webContainers.
 const controllersLab = `
 name: %s
 nodes:
@@ -37,11 +39,12 @@ manifests:
       template:
         metadata: {labels: {app: web}}
         spec:
+          securityContext: {runAsUser: 1000}
           containers:
             - name: web
-              image: registry.k8s.io/e2e-test-images/agnhost:2.53
-              args: [netexec, --http-port=8080]
+%s
               ports: [{containerPort: 8080}]
+              securityContext: {capabilities: {add: [NET_ADMIN]}}
   - apiVersion: v1
     kind: Service
     metadata: {name: web}
@@ -49,6 +52,26 @@ manifests:
       selector: {app: web}
       ports: [{port: 80, targetPort: 8080}]
 `
+
+// webContainers is the web Deployment's image per runtime: agnhost's netexec, which
+// podlab emulates, on netns; podlab's own image on Docker, where any other image runs
+// itself and there is no registry to pull it from.
+var webContainers = map[string]string{
+	"netns": `              image: registry.k8s.io/e2e-test-images/agnhost:2.53
+              args: [netexec, --http-port=8080]`,
+	"docker": `              image: podlab/pod`,
+}
+
+// labOn names a lab of the lifecycle suites on runtime and returns its lab file's first
+// line; on Docker it skips without an engine and checks that the destroy leaves no
+// container, as TestReachability does.
+func labOn(t *testing.T, runtime, prefix string) (name, header string) {
+	t.Helper()
+	if runtime == "docker" {
+		return dockerLab(t, "dk-"+prefix), "runtime: docker\n"
+	}
+	return uniq(prefix), "runtime: netns\n"
+}
 
 // pods lists the lab's pods through get -o json.
 func (e *env) pods(lab string, args ...string) []corev1.Pod {
@@ -119,16 +142,38 @@ func eventually(t *testing.T, within time.Duration, check func() string) {
 	}
 }
 
+// TestDeploymentLifecycle runs the Deployment's lifecycle on both runtimes.
 func TestDeploymentLifecycle(t *testing.T) {
+	for _, rt := range []string{"netns", "docker"} {
+		t.Run(rt, func(t *testing.T) { testDeploymentLifecycle(t, rt) })
+	}
+}
+
+func testDeploymentLifecycle(t *testing.T, runtime string) {
+	name, header := labOn(t, runtime, "ctl")
 	e := newEnv(t)
-	name := uniq("ctl")
-	st := e.deploy(name, fmt.Sprintf(controllersLab, name))
+	st := e.deploy(name, header+fmt.Sprintf(controllersLab, name, webContainers[runtime]))
 	var client string
 	for _, p := range st.Pods {
 		if p.Name == "client" {
 			client = p.Netns
 		}
 	}
+	// Docker: the pods deploy built and those kubelet makes get the template's
+	// securityContext.
+	checkSecurity := func(t *testing.T, pods []corev1.Pod) {
+		t.Helper()
+		if runtime != "docker" {
+			return
+		}
+		for _, p := range pods {
+			got := dockerInspect(t, plan.PodNetns(name, p.Namespace, p.Name), "{{.Config.User}} {{json .HostConfig.CapAdd}}")
+			if got != `1000 ["CAP_NET_ADMIN"]` {
+				t.Errorf("%s's container runs as user and with capabilities %s, want 1000 [\"CAP_NET_ADMIN\"] from its securityContext", p.Name, got)
+			}
+		}
+	}
+	checkSecurity(t, named(e.pods(name), "web-"))
 	var svc corev1.Service
 	e.object(name, &svc, "svc", "web")
 	vip := svc.Spec.ClusterIP + ":80"
@@ -141,7 +186,11 @@ func TestDeploymentLifecycle(t *testing.T) {
 		victim := before[0]
 		start := time.Now()
 		e.must("delete", "--name", name, "pod", victim.Name)
-		eventually(t, time.Second, func() string {
+		within := time.Second
+		if runtime == "docker" {
+			within = 3 * time.Second // a container to create and start
+		}
+		eventually(t, within, func() string {
 			now := named(e.pods(name), "web-")
 			if len(now) != 3 {
 				return fmt.Sprintf("%d web pods", len(now))
@@ -164,6 +213,7 @@ func TestDeploymentLifecycle(t *testing.T) {
 			return ""
 		})
 		t.Logf("replacement ready and in the endpoints %s after the delete", time.Since(start).Round(time.Millisecond))
+		checkSecurity(t, named(e.pods(name), "web-"))
 		for i := 0; i < 20; i++ {
 			if _, err := httpGet(client, vip, "/hostname"); err != nil {
 				t.Fatalf("Service after the replacement: %v", err)
@@ -496,7 +546,7 @@ func TestPendingProbesAndRestarts(t *testing.T) {
 func TestSupervisorKilled(t *testing.T) {
 	e := newEnv(t)
 	name := uniq("killed")
-	st := e.deploy(name, fmt.Sprintf(controllersLab, name))
+	st := e.deploy(name, fmt.Sprintf(controllersLab, name, webContainers["netns"]))
 	before := e.must("get", "--name", name, "all", "-A")
 	if err := syscall.Kill(st.Supervisor.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -42,6 +42,23 @@ func dockerLab(t *testing.T, prefix string) string {
 	return name
 }
 
+// dockerInspect formats (docker inspect -f) the container of the sandbox whose
+// namespace is netns.
+func dockerInspect(t *testing.T, netns, format string) string {
+	t.Helper()
+	out, err := exec.Command("docker", "ps", "-aq", "--filter", "label=podlab.netns="+netns).Output()
+	ctr := strings.TrimSpace(string(out))
+	if err != nil || ctr == "" || strings.Contains(ctr, "\n") {
+		all, _ := exec.Command("docker", "ps", "-a", "--format", "{{.Names}} {{.Status}} {{.Label \"podlab.netns\"}}").CombinedOutput()
+		t.Fatalf("container of namespace %s: %q, %v; containers:\n%s", netns, out, err, all)
+	}
+	out, err = exec.Command("docker", "inspect", "-f", format, ctr).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker inspect %s: %v\n%s", ctr, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // TestDockerRestart: a node container restarted with `docker restart` behind podlab's
 // back is reported: inspect shows the node broken, events has ContainerRestarted or
 // ContainerDied for it, and destroy still removes everything.
@@ -124,11 +141,7 @@ func TestDockerPodRestart(t *testing.T) {
 			client = p.Netns
 		}
 	}
-	out, err := exec.Command("docker", "ps", "-q", "--filter", "label=podlab.netns="+netns).Output()
-	ctr := strings.TrimSpace(string(out))
-	if err != nil || ctr == "" || strings.Contains(ctr, "\n") {
-		t.Fatalf("container of pod a-1: %q, %v", out, err)
-	}
+	ctr := dockerInspect(t, netns, "{{.ID}}")
 	if b, err := exec.Command("docker", "restart", "-t", "1", ctr).CombinedOutput(); err != nil {
 		t.Fatalf("docker restart %s: %v\n%s", ctr, err, b)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -94,10 +95,17 @@ manifests:
       ports: [{port: 9999, protocol: SCTP}]
 `
 
+// TestServices runs the Services suite on both runtimes.
 func TestServices(t *testing.T) {
+	for _, rt := range []string{"netns", "docker"} {
+		t.Run(rt, func(t *testing.T) { testServices(t, rt) })
+	}
+}
+
+func testServices(t *testing.T, runtime string) {
+	name, header := labOn(t, runtime, "svc")
 	e := newEnv(t)
-	name := uniq("svc")
-	st := e.deploy(name, fmt.Sprintf(servicesLab, name))
+	st := e.deploy(name, header+fmt.Sprintf(servicesLab, name))
 	pods := map[string]string{} // name -> netns
 	for _, p := range st.Pods {
 		pods[p.Name] = p.Netns
@@ -204,7 +212,18 @@ func TestServices(t *testing.T) {
 		}
 	})
 	t.Run("headless, ExternalName and SCTP in the ruleset", func(t *testing.T) {
-		rules := e.must("exec", "--name", name, "worker-1", "--", "nft", "list", "table", "ip", "kube-proxy")
+		// From the host in the node's namespace: a Docker node's image has no nft.
+		var node string
+		for _, n := range st.Nodes {
+			if n.Name == "worker-1" {
+				node = n.Netns
+			}
+		}
+		out, err := exec.Command("ip", "netns", "exec", node, "nft", "list", "table", "ip", "kube-proxy").CombinedOutput()
+		if err != nil {
+			t.Fatalf("nft list table ip kube-proxy in worker-1: %v\n%s", err, out)
+		}
+		rules := string(out)
 		if strings.Contains(rules, "default/headless/") || strings.Contains(rules, "default/ext/") {
 			t.Errorf("headless or ExternalName Services were programmed")
 		}
