@@ -117,6 +117,8 @@ func (m *manifestSet) decode(file, prefix string, n *yaml.Node, e *errs) {
 		pods = d.deployment(obj, ns)
 	case "/Service", "/Endpoints", "discovery.k8s.io/EndpointSlice":
 		applied = true // the supervisor's Services component
+	case "apps/ReplicaSet", "apps/StatefulSet", "apps/DaemonSet":
+		applied = true // the supervisor's controllers make their pods once deployed
 	}
 	if len(e.list) > before {
 		return
