@@ -193,7 +193,9 @@ func (k *Kubelet) sync(ctx context.Context, r store.Reader) {
 		k.mu.Lock()
 		ps := k.pods[p.UID]
 		if ps != nil {
+			ps.mu.Lock() // writeStatus sets it too
 			ps.pod = p
+			ps.mu.Unlock()
 		}
 		holder, taken := k.names[p.Namespace+"/"+p.Name]
 		k.mu.Unlock()
