@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"podlab.dev/podlab/cluster/kubelet"
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/plan"
 	"podlab.dev/podlab/topology"
@@ -180,12 +181,13 @@ func (s *Supervisor) seedPod(pp *plan.Pod, manifests map[string]topology.Object)
 	if pod.Spec.SchedulerName == "" {
 		pod.Spec.SchedulerName = "default-scheduler"
 	}
-	pod.Status.Phase = corev1.PodPending
-	pod.Status.PodIP = pp.IP.String()
-	pod.Status.PodIPs = []corev1.PodIP{{IP: pod.Status.PodIP}}
+	// Running, not ready yet: the status kubelet reports once it adopts the pod deploy
+	// attaches, so that adopting a thousand pods writes nothing.
+	var node kubelet.Node
 	if n, ok := s.plan.Node(pp.Node); ok {
-		pod.Status.HostIP = n.IP.Addr().String()
+		node = kubelet.Node{Name: n.Name, IP: n.IP.Addr().String()}
 	}
+	pod.Status = kubelet.AdoptedStatus(pod, node, pp.IP, plan.ContainerID(s.plan.Lab, pp.Namespace, pp.Name), s.started)
 	return pod, nil
 }
 

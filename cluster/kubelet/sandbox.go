@@ -93,6 +93,12 @@ func (k *Kubelet) start(ctx context.Context, p *corev1.Pod) {
 		}
 		ps.ready = podReadyCond(p) // keep serving as before until a probe says otherwise
 		k.advanceCursor(ps.node, ps.ip)
+		// The container keeps its start time: it is adopted, not started again.
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.State.Running != nil {
+				ps.startedAt = cs.State.Running.StartedAt.Time
+			}
+		}
 	} else if err := k.createSandbox(ctx, ps); err != nil {
 		k.emit(events.Warning, p, "FailedCreatePodSandBox: %v", err)
 		k.cfg.Log("create sandbox", "pod", ps.key(), "err", err)
@@ -236,7 +242,10 @@ func (k *Kubelet) startContainers(ps *podState) {
 		ps.mu.Unlock()
 	}
 	ps.mu.Lock()
-	ps.running, ps.startedAt, ps.waiting, ps.waitingMsg = true, time.Now(), "", ""
+	if ps.startedAt.IsZero() || gen > 1 { // adopted: the container keeps its start time
+		ps.startedAt = time.Now()
+	}
+	ps.running, ps.waiting, ps.waitingMsg = true, "", ""
 	ps.mu.Unlock()
 	if exitCode >= 0 { // the program exits as soon as it starts (bad arguments, a one-shot command)
 		k.exited(ps, gen, int32(exitCode), "")

@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"net/netip"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +18,14 @@ func podReadyCond(p *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// AdoptedStatus is the status kubelet reports for pod, bound to node with address ip
+// and sandbox cid, once it adopts it running since `since` and not yet ready: what the
+// supervisor seeds deploy-built pods with, so that adopting them writes nothing.
+func AdoptedStatus(pod *corev1.Pod, node Node, ip netip.Addr, cid string, since time.Time) corev1.PodStatus {
+	ps := &podState{pod: pod, node: &node, ip: ip, cid: cid, started: since, startedAt: since, running: true, implicit: true}
+	return (*Kubelet)(nil).status(ps)
 }
 
 // status is the Pod status kubelet reports for ps.
