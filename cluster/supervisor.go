@@ -117,7 +117,8 @@ func (s *Supervisor) components_(emit component.Emit, built <-chan struct{}) []c
 		OwnImage:    func(image string) bool { return p.RunsOwnImage(&plan.Pod{Image: image}) },
 		Sysctls:     plan.Sysctls(), Built: built, ProbeInterval: s.ProbeInterval,
 		Writer: s.store, Emit: emit, Drained: s.drained,
-		Log: func(msg string, args ...any) { s.log.Warn(msg, args...) },
+		Log:  func(msg string, args ...any) { s.log.Warn(msg, args...) },
+		Info: func(msg string, args ...any) { s.log.Info(msg, args...) },
 	})
 	s.proxy = kubeproxy.New(names, s.openProxier, emit, built)
 	endpoints := controllers.NewEndpoints(s.store, emit)

@@ -80,6 +80,7 @@ type Config struct {
 	Writer  component.Writer
 	Emit    component.Emit
 	Log     func(msg string, args ...any)
+	Info    func(msg string, args ...any)
 }
 
 // Kubelet runs the pods of every node of the lab.
@@ -121,6 +122,9 @@ func New(cfg Config) *Kubelet {
 	if k.cfg.Log == nil {
 		k.cfg.Log = func(string, ...any) {}
 	}
+	if k.cfg.Info == nil {
+		k.cfg.Info = func(string, ...any) {}
+	}
 	return k
 }
 
@@ -138,9 +142,16 @@ func (k *Kubelet) Run(ctx context.Context, r store.Reader) error {
 		case <-ctx.Done():
 		}
 	}()
+	first := time.Now()
 	err := k.Loop.Run(ctx, r, func(ctx context.Context, _ uint64) {
 		k.sync(ctx, r)
-		k.adoptedOnce.Do(func() { close(k.adopted) })
+		k.adoptedOnce.Do(func() {
+			k.mu.Lock()
+			n := len(k.pods)
+			k.mu.Unlock()
+			k.cfg.Info("kubelet: first sync", "pods", n, "took", time.Since(first))
+			close(k.adopted)
+		})
 	})
 	k.mu.Lock()
 	for _, ps := range k.pods {

@@ -11,6 +11,7 @@ package kubeproxy
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,10 +132,18 @@ func (k *KubeProxy) Sync(ctx context.Context, r store.Reader) {
 	proxiers := k.started(len(svcs)+len(slices) > 0)
 	var wg sync.WaitGroup
 	var failed atomic.Bool
+	// A full sync (the first, or after a restart: every element read back) is CPU
+	// work: one node at a time on a small machine, so that the pods' servers keep a
+	// core. Incremental ones mostly wait for nft: all nodes at once.
+	full := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
 	for node, px := range proxiers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if px.NeedsFullSync() {
+				full <- struct{}{}
+				defer func() { <-full }()
+			}
 			if err := px.Sync(ctx, svcs, slices); err != nil {
 				failed.Store(true)
 				if ctx.Err() == nil && k.emit != nil {

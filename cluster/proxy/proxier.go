@@ -234,6 +234,13 @@ func (p *Proxier) stores() []*elementStore {
 		p.noEndpointNodePorts, p.serviceNodePorts, p.hairpin, p.endpointCounters}
 }
 
+// NeedsFullSync says whether the next sync reads the table back and rewrites it all.
+func (p *Proxier) NeedsFullSync() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.needFullSync
+}
+
 // syncState collects what this sync wants to exist.
 type syncState struct {
 	chains   map[string]string

@@ -14,6 +14,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,7 +25,9 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -110,10 +113,32 @@ func adoptBench(dir state.Dir, c *api.Client, podlab, netns, addr string) error 
 	start := time.Now()
 	cmd := exec.Command(podlab, "get", "--name", dir.Lab, "pods", "-A")
 	cmd.Env = append(os.Environ(), "PODLAB_STATE_DIR="+dir.Root)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("podlab get pods: %v\n%s", err, out)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return err
 	}
-	answered := time.Since(start)
+	// The restarted supervisor's API answering, while the command that restarted it
+	// still runs.
+	var answered time.Duration
+	for answered == 0 {
+		rctx, rcancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		if _, err := c.Ready(rctx); err == nil {
+			answered = time.Since(start)
+		}
+		rcancel()
+		if time.Since(start) > 30*time.Second {
+			return fmt.Errorf("no API after 30s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	done := make(chan error, 1)
+	var commandDone time.Duration
+	go func() {
+		err := cmd.Wait()
+		commandDone = time.Since(start)
+		done <- err
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := c.State(ctx)
@@ -127,32 +152,38 @@ func adoptBench(dir state.Dir, c *api.Client, podlab, netns, addr string) error 
 		}
 	}
 	addrs = append(addrs, addr)
-	// Every address answers: checked 32 at a time, again until none fails.
-	for len(addrs) > 0 {
-		if ctx.Err() != nil {
-			return fmt.Errorf("%d addresses still not answering after 30s, e.g. %s", len(addrs), addrs[0])
-		}
-		var mu sync.Mutex
-		var failed []string
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 32)
-		for _, a := range addrs {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				if get(netns, a) != nil {
-					mu.Lock()
-					failed = append(failed, a)
-					mu.Unlock()
+	// Every address answers: 16 workers, each retrying its addresses until each has
+	// answered once; serving is when the last one did.
+	var wg sync.WaitGroup
+	const workers = 16
+	var lastOK atomic.Int64
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []string
+			for i := w; i < len(addrs); i += workers {
+				mine = append(mine, addrs[i])
+			}
+			for len(mine) > 0 && ctx.Err() == nil {
+				mine = getAll(netns, mine)
+				if len(mine) > 0 {
+					time.Sleep(2 * time.Millisecond)
 				}
-			}()
-		}
-		wg.Wait()
-		addrs = failed
+			}
+			if t := int64(time.Since(start)); t > lastOK.Load() {
+				lastOK.Store(t)
+			}
+		}()
 	}
-	serving := time.Since(start)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return fmt.Errorf("not every pod answers after 30s")
+	}
+	serving := time.Duration(lastOK.Load())
+	if err := <-done; err != nil {
+		return fmt.Errorf("podlab get pods: %v\n%s", err, out.String())
+	}
 	for {
 		r, err := c.Ready(ctx)
 		if err == nil && r.Ready == r.Total && r.Settled {
@@ -164,9 +195,45 @@ func adoptBench(dir state.Dir, c *api.Client, podlab, netns, addr string) error 
 		time.Sleep(5 * time.Millisecond)
 	}
 	resynced := time.Since(start)
-	out, _ := json.Marshal(map[string]any{"apiAnsweredMs": ms(answered), "everyPodServingMs": ms(serving), "componentsResyncedMs": ms(resynced), "pods": len(st.Pods)})
-	fmt.Println(string(out))
+	res, _ := json.Marshal(map[string]any{"apiAnsweredMs": ms(answered), "getPodsDoneMs": ms(commandDone), "everyPodServingMs": ms(serving), "componentsResyncedMs": ms(resynced), "pods": len(st.Pods)})
+	fmt.Println(string(res))
 	return nil
+}
+
+// getAll fetches http://addr/hostname for each of addrs from inside the namespace at
+// netns, connecting from one thread switched into it once; it returns those that failed.
+func getAll(netns string, addrs []string) []string {
+	var failed []string
+	conns := make([]net.Conn, len(addrs))
+	nsutil.Do(netns, func() error {
+		for i, a := range addrs {
+			conns[i], _ = net.DialTimeout("tcp", a, time.Second)
+		}
+		return nil
+	})
+	for i, a := range addrs {
+		c := conns[i]
+		if c == nil {
+			if os.Getenv("CONTROLLOOP_DEBUG") != "" {
+				fmt.Fprintln(os.Stderr, time.Now().Format("15:04:05.000"), a, "no connection")
+			}
+			failed = append(failed, a)
+			continue
+		}
+		c.SetDeadline(time.Now().Add(time.Second))
+		fmt.Fprintf(c, "GET /hostname HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", a)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			if os.Getenv("CONTROLLOOP_DEBUG") != "" {
+				fmt.Fprintln(os.Stderr, time.Now().Format("15:04:05.000"), a, err, resp)
+			}
+			failed = append(failed, a)
+		} else {
+			io.Copy(io.Discard, resp.Body)
+		}
+		c.Close()
+	}
+	return failed
 }
 
 // get fetches http://addr/ from inside the namespace at netns.
