@@ -4,7 +4,7 @@
 // is wiring only: what each component does lives in its own package.
 //
 // To add a component (DNS, NetworkPolicy, Ingress): write a package whose type
-// implements component.Component, and add one line to components() below.
+// implements component.Component, and add one line to buildComponents below.
 package cluster
 
 import (
@@ -94,8 +94,9 @@ func probeInterval(pods int) time.Duration {
 // deletes (the Docker runtime for a Docker lab).
 func (s *Supervisor) SetRuntime(rt Namespaces) { s.runtime = rt }
 
-// components lists the lab's components, in the order they start.
-func (s *Supervisor) components_(emit component.Emit, built <-chan struct{}) []component.Component {
+// buildComponents lists the lab's components, in the order they start: a new
+// component (DNS, NetworkPolicy, Ingress) is one more line in the list it returns.
+func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{}) []component.Component {
 	p := s.plan
 	var nodes []kubelet.Node
 	var names []string
@@ -184,7 +185,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	if err := os.WriteFile(s.dir.PIDFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		return fmt.Errorf("supervisor: %w", err)
 	}
-	s.components = s.components_(s.events.emit, s.events.built)
+	s.components = s.buildComponents(s.events.emit, s.events.built)
 	api := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
 	go api.Serve(ln)
 	if adopted {
