@@ -48,6 +48,27 @@ type Loop struct {
 	synced atomic.Uint64
 	kick   chan struct{}
 	once   sync.Once
+	// Interest, when set, says which writes concern the component: a burst of writes
+	// none of which does (a thousand pods' readiness, for the scheduler) costs no sync.
+	Interest func(r store.Reader, c store.Change) bool
+}
+
+// interesting says whether any write after version since concerns the component
+// (true when the change log no longer reaches back that far).
+func (l *Loop) interesting(r store.Reader, since uint64) bool {
+	if l.Interest == nil {
+		return true
+	}
+	changes, ok := r.Changes(since)
+	if !ok {
+		return true
+	}
+	for _, c := range changes {
+		if l.Interest(r, c) {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Loop) kicks() chan struct{} {
@@ -74,9 +95,14 @@ func (l *Loop) Synced() uint64 { return l.synced.Load() }
 // reports it (as an event) and the next change retries.
 func (l *Loop) Run(ctx context.Context, r store.Reader, sync func(ctx context.Context, gen uint64)) error {
 	gen := r.Generation()
+	kicked := true
+	var last uint64
 	for {
-		sync(ctx, gen)
+		if kicked || l.interesting(r, last) {
+			sync(ctx, gen)
+		}
 		l.synced.Store(gen)
+		last = gen
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -88,11 +114,12 @@ func (l *Loop) Run(ctx context.Context, r store.Reader, sync func(ctx context.Co
 			case <-wctx.Done():
 			}
 		}()
-		next, _ := r.Wait(wctx, gen)
+		next, err := r.Wait(wctx, gen)
 		cancel()
 		if ctx.Err() != nil {
 			return nil
 		}
+		kicked = err != nil // woken by a kick, not by a write
 		gen = max(gen, next)
 	}
 }

@@ -174,4 +174,20 @@ func (e emitter) event(reason, kind string, o metav1.Object, format string, args
 
 func kindLower(kind string) string { return strings.ToLower(kind) }
 
+// kindIs is a Loop interest in writes to objects of the given kinds.
+func kindIs(c store.Change, kinds ...string) bool {
+	for _, k := range kinds {
+		if c.Key.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// podsOf is a Loop interest in every Pod write while the store holds an owner of
+// kind: a controller counts its pods' readiness.
+func podsOf(r store.Reader, c store.Change, kind string) bool {
+	return c.Key.Kind == "Pod" && r.Count(kind) > 0
+}
+
 func labelSet(m map[string]string) labels.Set { return labels.Set(m) }

@@ -42,7 +42,11 @@ type DaemonSets struct {
 
 // NewDaemonSets returns the DaemonSet controller.
 func NewDaemonSets(w component.Writer, emit component.Emit) *DaemonSets {
-	return &DaemonSets{w: w, ev: emitter{emit}, Now: time.Now}
+	c := &DaemonSets{w: w, ev: emitter{emit}, Now: time.Now}
+	c.Interest = func(r store.Reader, ch store.Change) bool {
+		return kindIs(ch, "DaemonSet", "Node", "ControllerRevision") || podsOf(r, ch, "DaemonSet")
+	}
+	return c
 }
 
 func (c *DaemonSets) Name() string { return "daemonset-controller" }

@@ -42,7 +42,9 @@ type Deployments struct {
 
 // NewDeployments returns the Deployment controller.
 func NewDeployments(w component.Writer, emit component.Emit) *Deployments {
-	return &Deployments{w: w, ev: emitter{emit}, Now: time.Now}
+	d := &Deployments{w: w, ev: emitter{emit}, Now: time.Now}
+	d.Interest = func(_ store.Reader, c store.Change) bool { return kindIs(c, "Deployment", "ReplicaSet") }
+	return d
 }
 
 func (c *Deployments) Name() string { return "deployment-controller" }

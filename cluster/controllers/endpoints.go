@@ -40,7 +40,11 @@ type memo struct {
 
 // NewEndpoints returns the endpoints controllers.
 func NewEndpoints(w component.Writer, emit component.Emit) *Endpoints {
-	return &Endpoints{w: w, emit: emit, done: map[string]memo{}}
+	c := &Endpoints{w: w, emit: emit, done: map[string]memo{}}
+	c.Interest = func(r store.Reader, ch store.Change) bool {
+		return kindIs(ch, "Service", "Endpoints", "EndpointSlice") || podsOf(r, ch, "Service")
+	}
+	return c
 }
 
 func (c *Endpoints) Name() string { return "endpoints-controller" }

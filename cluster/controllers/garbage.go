@@ -22,7 +22,13 @@ type GarbageCollector struct {
 var Owned = []string{"ReplicaSet", "Pod", "ControllerRevision", "EndpointSlice", "Job"}
 
 // NewGarbageCollector returns the garbage collector.
-func NewGarbageCollector(w component.Writer) *GarbageCollector { return &GarbageCollector{w: w} }
+func NewGarbageCollector(w component.Writer) *GarbageCollector {
+	g := &GarbageCollector{w: w}
+	// Owners and dependents come and go, and ownerReferences change, only in writes
+	// other than status updates.
+	g.Interest = func(_ store.Reader, c store.Change) bool { return !c.Status }
+	return g
+}
 
 func (g *GarbageCollector) Name() string { return "garbage-collector" }
 

@@ -25,7 +25,11 @@ type ReplicaSets struct {
 
 // NewReplicaSets returns the ReplicaSet controller.
 func NewReplicaSets(w component.Writer, emit component.Emit) *ReplicaSets {
-	return &ReplicaSets{w: w, ev: emitter{emit}, Now: time.Now}
+	c := &ReplicaSets{w: w, ev: emitter{emit}, Now: time.Now}
+	c.Interest = func(r store.Reader, ch store.Change) bool {
+		return kindIs(ch, "ReplicaSet") || podsOf(r, ch, "ReplicaSet")
+	}
+	return c
 }
 
 func (c *ReplicaSets) Name() string { return "replicaset-controller" }

@@ -33,7 +33,13 @@ type Scheduler struct {
 
 // NewScheduler returns the scheduler.
 func NewScheduler(w component.Writer, emit component.Emit) *Scheduler {
-	return &Scheduler{w: w, emit: emit, said: map[string]string{}}
+	s := &Scheduler{w: w, emit: emit, said: map[string]string{}}
+	// Pods' status (readiness, its own Unschedulable conditions) never changes where
+	// a pod fits.
+	s.Interest = func(_ store.Reader, c store.Change) bool {
+		return c.Key.Kind == "Node" || c.Key.Kind == "Pod" && !c.Status
+	}
+	return s
 }
 
 func (s *Scheduler) Name() string { return "default-scheduler" }

@@ -41,7 +41,11 @@ type StatefulSets struct {
 
 // NewStatefulSets returns the StatefulSet controller.
 func NewStatefulSets(w component.Writer, emit component.Emit) *StatefulSets {
-	return &StatefulSets{w: w, ev: emitter{emit}, Now: time.Now}
+	c := &StatefulSets{w: w, ev: emitter{emit}, Now: time.Now}
+	c.Interest = func(r store.Reader, ch store.Change) bool {
+		return kindIs(ch, "StatefulSet", "ControllerRevision") || podsOf(r, ch, "StatefulSet")
+	}
+	return c
 }
 
 func (c *StatefulSets) Name() string { return "statefulset-controller" }

@@ -116,6 +116,8 @@ func New(cfg Config) *Kubelet {
 	for i := range cfg.Nodes {
 		k.nodes[cfg.Nodes[i].Name] = &cfg.Nodes[i]
 	}
+	// Its own status writes (and the scheduler's) change nothing kubelet runs.
+	k.Interest = func(_ store.Reader, c store.Change) bool { return c.Key.Kind == "Pod" && !c.Status }
 	if k.cfg.ProbeInterval == 0 {
 		k.cfg.ProbeInterval = time.Second
 	}

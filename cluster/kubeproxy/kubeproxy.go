@@ -70,7 +70,11 @@ func (k *KubeProxy) waitFor(ctx context.Context, r store.Reader, gen uint64) {
 // New returns kube-proxy for nodes; built, when not nil, holds it back until deploy
 // has built the network.
 func New(nodes []string, open NewProxier, emit component.Emit, built <-chan struct{}) *KubeProxy {
-	return &KubeProxy{nodes: nodes, open: open, emit: emit, built: built}
+	k := &KubeProxy{nodes: nodes, open: open, emit: emit, built: built}
+	k.Interest = func(_ store.Reader, c store.Change) bool {
+		return c.Key.Kind == "Service" || c.Key.Kind == "EndpointSlice"
+	}
+	return k
 }
 
 func (k *KubeProxy) Name() string { return "kube-proxy" }

@@ -35,7 +35,11 @@ type Speaker struct {
 
 // NewSpeaker returns the speaker for nodes (in the lab's order).
 func NewSpeaker(nodes []string, announce Announce, emit component.Emit) *Speaker {
-	return &Speaker{nodes: nodes, announce: announce, emit: emit, has: map[netip.Addr]string{}}
+	s := &Speaker{nodes: nodes, announce: announce, emit: emit, has: map[netip.Addr]string{}}
+	s.Interest = func(r store.Reader, c store.Change) bool {
+		return c.Key.Kind == "Service" || c.Key.Kind == "Pod" && r.Count("Service") > 0
+	}
+	return s
 }
 
 func (s *Speaker) Name() string { return "speaker" }

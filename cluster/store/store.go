@@ -60,6 +60,7 @@ type Change struct {
 	Key     Key
 	Version uint64
 	Object  Object // the object after the write; for DELETED, the last state
+	Status  bool   // only the status changed (UpdateStatus)
 }
 
 // Reader is what components read: objects by key or kind, the generation, and the
@@ -67,8 +68,17 @@ type Change struct {
 type Reader interface {
 	Get(kind, namespace, name string) (Object, bool)
 	List(kind, namespace string) []Object
+	Count(kind string) int
 	Generation() uint64
 	Wait(ctx context.Context, after uint64) (uint64, error)
+	Changes(since uint64) ([]Change, bool)
+}
+
+// Count says how many objects of kind the store holds.
+func (s *Store) Count(kind string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.byKind[kind])
 }
 
 // Errors a writer can get; test them with the apimachinery helpers
@@ -308,6 +318,9 @@ func (s *Store) update(o Object, statusOnly bool) (Object, error) {
 	if equalObjects(o, old.obj) {
 		return old.obj, nil
 	}
+	if statusOnly {
+		return s.put(k, o, "MODIFIED/status")
+	}
 	return s.put(k, o, "MODIFIED")
 }
 
@@ -371,7 +384,11 @@ func (s *Store) put(k Key, o Object, typ string) (Object, error) {
 		s.byKind[k.Kind] = map[Key]*entry{}
 	}
 	s.byKind[k.Kind][k] = e
-	s.record(Change{Type: typ, Key: k, Version: s.gen, Object: o})
+	status := typ == "MODIFIED/status"
+	if status {
+		typ = "MODIFIED"
+	}
+	s.record(Change{Type: typ, Key: k, Version: s.gen, Object: o, Status: status})
 	if s.disk != nil {
 		s.disk.put(o, s.gen)
 	}
