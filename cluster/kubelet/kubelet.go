@@ -15,7 +15,6 @@ package kubelet
 import (
 	"context"
 	"fmt"
-	vnetns "github.com/vishvananda/netns"
 	"net/netip"
 	"os"
 	"strconv"
@@ -98,8 +97,11 @@ type Kubelet struct {
 	r     store.Reader
 	// cursor is each node's last allocated address: new pods take the next free one,
 	// round-robin as host-local does, so a replacement gets a new address.
-	cursor  map[string]netip.Addr
-	handles map[string]vnetns.NsHandle // nodes' namespaces, for probes
+	cursor    map[string]netip.Addr
+	dialers   map[string]*nodeDialer // per node, for probes
+	probeKick chan struct{}          // a container started: the probe loop looks again
+	handleMu  sync.Mutex
+	runCtx    context.Context
 	// adopted is closed once the first sync has started (or adopted) every pod: a
 	// restarted supervisor lets kube-proxy resync only then, since the kernel's rules
 	// carry traffic meanwhile but the pods' servers do not exist until kubelet opens them.
@@ -112,7 +114,7 @@ func (k *Kubelet) Adopted() <-chan struct{} { return k.adopted }
 
 // New returns a kubelet for the lab's nodes.
 func New(cfg Config) *Kubelet {
-	k := &Kubelet{cfg: cfg, nodes: map[string]*Node{}, pods: map[types.UID]*podState{}, names: map[string]types.UID{}, kick: make(chan struct{}, 1), cursor: map[string]netip.Addr{}, handles: map[string]vnetns.NsHandle{}, adopted: make(chan struct{})}
+	k := &Kubelet{cfg: cfg, nodes: map[string]*Node{}, pods: map[types.UID]*podState{}, names: map[string]types.UID{}, kick: make(chan struct{}, 1), cursor: map[string]netip.Addr{}, dialers: map[string]*nodeDialer{}, runCtx: context.Background(), probeKick: make(chan struct{}, 1), adopted: make(chan struct{})}
 	for i := range cfg.Nodes {
 		k.nodes[cfg.Nodes[i].Name] = &cfg.Nodes[i]
 	}
@@ -136,6 +138,9 @@ func (k *Kubelet) Name() string { return "kubelet" }
 // restarted supervisor adopts them).
 func (k *Kubelet) Run(ctx context.Context, r store.Reader) error {
 	k.r = r
+	k.handleMu.Lock()
+	k.runCtx = ctx
+	k.handleMu.Unlock()
 	go k.probeLoop(ctx)
 	go func() {
 		select {
@@ -159,11 +164,10 @@ func (k *Kubelet) Run(ctx context.Context, r store.Reader) error {
 	for _, ps := range k.pods {
 		ps.stopServer()
 	}
-	for _, h := range k.handles {
-		h.Close()
-	}
-	clear(k.handles)
 	k.mu.Unlock()
+	k.handleMu.Lock()
+	clear(k.dialers) // their goroutines end with ctx
+	k.handleMu.Unlock()
 	return err
 }
 

@@ -252,6 +252,10 @@ func (k *Kubelet) startContainers(ps *podState) {
 		return
 	}
 	k.writeStatus(ps)
+	select {
+	case k.probeKick <- struct{}{}:
+	default:
+	}
 	if ps.restarts > 0 {
 		k.emit(events.ContainerStarted, p, "Started container %s (restart %d)", c.Name, ps.restarts)
 	}
