@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"podlab.dev/podlab/cluster/kubelet"
+	"podlab.dev/podlab/cluster/store"
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/plan"
 	"podlab.dev/podlab/topology"
@@ -68,15 +69,17 @@ func (s *Supervisor) seed() error {
 			s.events.emit(events.Event{Type: events.Warning, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Message: r.Error})
 		}
 	}
+	pods := make([]store.Object, 0, len(p.Pods))
 	for i := range p.Pods {
 		pod, err := s.seedPod(&p.Pods[i], manifests)
 		if err != nil {
 			return err
 		}
-		if _, err := s.store.Create(pod); err != nil {
-			return err
-		}
+		pods = append(pods, pod)
 		delete(manifests, p.Pods[i].Key())
+	}
+	if err := s.store.CreateMany(pods); err != nil { // one write for a thousand pods
+		return err
 	}
 	// Manifest pods deploy built nothing for (no node fits them): the scheduler keeps
 	// them Pending and says why.

@@ -15,6 +15,7 @@ package kubelet
 import (
 	"context"
 	"fmt"
+	vnetns "github.com/vishvananda/netns"
 	"net/netip"
 	"os"
 	"strconv"
@@ -98,10 +99,12 @@ type Kubelet struct {
 	// cursor is each node's last allocated address: new pods take the next free one,
 	// round-robin as host-local does, so a replacement gets a new address.
 	cursor    map[string]netip.Addr
-	dialers   map[string]*nodeDialer // per node, for probes
-	probeKick chan struct{}          // a container started: the probe loop looks again
+	handles   map[string]vnetns.NsHandle // nodes' namespaces, for probes
+	probeKick chan struct{}              // a container started: the probe loop looks again
+	qmu       sync.Mutex
+	queued    map[*podState]struct{} // statuses to write with the next batch
+	qkick     chan struct{}
 	handleMu  sync.Mutex
-	runCtx    context.Context
 	// adopted is closed once the first sync has started (or adopted) every pod: a
 	// restarted supervisor lets kube-proxy resync only then, since the kernel's rules
 	// carry traffic meanwhile but the pods' servers do not exist until kubelet opens them.
@@ -114,7 +117,7 @@ func (k *Kubelet) Adopted() <-chan struct{} { return k.adopted }
 
 // New returns a kubelet for the lab's nodes.
 func New(cfg Config) *Kubelet {
-	k := &Kubelet{cfg: cfg, nodes: map[string]*Node{}, pods: map[types.UID]*podState{}, names: map[string]types.UID{}, kick: make(chan struct{}, 1), cursor: map[string]netip.Addr{}, dialers: map[string]*nodeDialer{}, runCtx: context.Background(), probeKick: make(chan struct{}, 1), adopted: make(chan struct{})}
+	k := &Kubelet{cfg: cfg, nodes: map[string]*Node{}, pods: map[types.UID]*podState{}, names: map[string]types.UID{}, kick: make(chan struct{}, 1), cursor: map[string]netip.Addr{}, handles: map[string]vnetns.NsHandle{}, probeKick: make(chan struct{}, 1), queued: map[*podState]struct{}{}, qkick: make(chan struct{}, 1), adopted: make(chan struct{})}
 	for i := range cfg.Nodes {
 		k.nodes[cfg.Nodes[i].Name] = &cfg.Nodes[i]
 	}
@@ -138,10 +141,8 @@ func (k *Kubelet) Name() string { return "kubelet" }
 // restarted supervisor adopts them).
 func (k *Kubelet) Run(ctx context.Context, r store.Reader) error {
 	k.r = r
-	k.handleMu.Lock()
-	k.runCtx = ctx
-	k.handleMu.Unlock()
 	go k.probeLoop(ctx)
+	go k.flushStatuses(ctx)
 	go func() {
 		select {
 		case <-k.built():
@@ -166,7 +167,10 @@ func (k *Kubelet) Run(ctx context.Context, r store.Reader) error {
 	}
 	k.mu.Unlock()
 	k.handleMu.Lock()
-	clear(k.dialers) // their goroutines end with ctx
+	for _, h := range k.handles {
+		h.Close()
+	}
+	clear(k.handles)
 	k.handleMu.Unlock()
 	return err
 }
@@ -252,7 +256,7 @@ func (k *Kubelet) sync(ctx context.Context, r store.Reader) {
 	// Adopting a running pod is cheap (its servers only): many at once. Creating one
 	// costs a namespace and CNI ADD: fewer.
 	n := 8
-	if !k.isBuilt() || len(work) > 64 {
+	if k.isBuilt() && len(work) > 64 { // a restarted supervisor adopting a running lab
 		n = 32
 	}
 	parallel(work, n)

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	vnetns "github.com/vishvananda/netns"
 	"io"
 	"net"
 	"net/http"
 	"os/exec"
+	"podlab.dev/podlab/nsutil"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,6 +62,7 @@ func (k *Kubelet) probeLoop(ctx context.Context) {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	var all []*podState
+	builtAt, probes, reported := time.Now(), 0, false
 	// The pods are scanned only when the earliest probe is due or a container
 	// (re)started: in a steady lab of 1,000 pods a scan every 10 ms would cost more
 	// than the probes.
@@ -88,8 +91,12 @@ func (k *Kubelet) probeLoop(ctx context.Context) {
 		}
 		k.mu.Unlock()
 		var due []*podState
+		notReady := 0
 		for _, ps := range all {
 			ps.mu.Lock()
+			if !ps.ready {
+				notReady++
+			}
 			if !ps.probing && ps.running && !ps.deleting && k.probeDue(ps, now) {
 				ps.probing = true
 				due = append(due, ps)
@@ -104,6 +111,11 @@ func (k *Kubelet) probeLoop(ctx context.Context) {
 				}
 			}
 			ps.mu.Unlock()
+		}
+		probes += len(due)
+		if notReady == 0 && !reported && len(all) > 0 {
+			reported = true
+			k.cfg.Info("kubelet: every pod ready", "pods", len(all), "probes", probes, "after", time.Since(builtAt))
 		}
 		for _, ps := range due {
 			wg.Add(1)
@@ -240,7 +252,7 @@ func (k *Kubelet) probeOnce(ctx context.Context, ps *podState) {
 	if stale || was == ready {
 		return
 	}
-	k.writeStatus(ps)
+	k.queueStatus(ps)
 	if ready {
 		k.emit(events.PodReady, p, "%s", ps.ip)
 	} else {
@@ -323,11 +335,34 @@ type probeEnv struct {
 }
 
 func (e *probeEnv) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	d, err := e.k.nodeDialer(e.ps.node)
+	h, err := e.k.nodeHandle(e.ps.node)
 	if err != nil {
 		return nil, err
 	}
-	return d.dial(ctx, network, addr)
+	var c net.Conn
+	err = nsutil.DoHandle(h, func() error {
+		var d net.Dialer
+		var err error
+		c, err = d.DialContext(ctx, network, addr)
+		return err
+	})
+	return c, err
+}
+
+// nodeHandle is node's namespace, opened once: a probe switches into it only to
+// create its socket, as the probe comes from the node.
+func (k *Kubelet) nodeHandle(n *Node) (vnetns.NsHandle, error) {
+	k.handleMu.Lock()
+	defer k.handleMu.Unlock()
+	if h, ok := k.handles[n.Name]; ok {
+		return h, nil
+	}
+	h, err := vnetns.GetFromPath(n.Netns)
+	if err != nil {
+		return h, fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	k.handles[n.Name] = h
+	return h, nil
 }
 
 // Exec runs an exec probe's command in the pod's network namespace (the machine's

@@ -1,7 +1,9 @@
 package kubelet
 
 import (
+	"context"
 	"net/netip"
+	"podlab.dev/podlab/cluster/store"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -127,5 +129,72 @@ func (k *Kubelet) writeStatus(ps *podState) {
 		ps.mu.Lock()
 		ps.pod = o.(*corev1.Pod)
 		ps.mu.Unlock()
+	}
+}
+
+// statusBatcher is implemented by the store: many status writes as one.
+type statusBatcher interface {
+	UpdateStatuses(objs []store.Object) ([]store.Object, []error)
+}
+
+// queueStatus has ps's status written with the next batch (within a few
+// milliseconds): a thousand pods turning ready are a few writes, not a thousand.
+func (k *Kubelet) queueStatus(ps *podState) {
+	if _, ok := k.cfg.Writer.(statusBatcher); !ok {
+		k.writeStatus(ps)
+		return
+	}
+	k.qmu.Lock()
+	k.queued[ps] = struct{}{}
+	k.qmu.Unlock()
+	select {
+	case k.qkick <- struct{}{}:
+	default:
+	}
+}
+
+// flushStatuses writes queued statuses until ctx ends, at most every 5 ms.
+func (k *Kubelet) flushStatuses(ctx context.Context) {
+	b, ok := k.cfg.Writer.(statusBatcher)
+	if !ok {
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-k.qkick:
+		}
+		time.Sleep(5 * time.Millisecond) // let a burst gather
+		k.qmu.Lock()
+		q := k.queued
+		k.queued = map[*podState]struct{}{}
+		k.qmu.Unlock()
+		var objs []store.Object
+		var states []*podState
+		for ps := range q {
+			st := k.status(ps)
+			ps.mu.Lock()
+			p := ps.pod
+			ps.mu.Unlock()
+			if apiequality.Semantic.DeepEqual(st, p.Status) {
+				continue
+			}
+			n := p.DeepCopy()
+			n.Status = st
+			objs = append(objs, n)
+			states = append(states, ps)
+		}
+		if len(objs) == 0 {
+			continue
+		}
+		out, errs := b.UpdateStatuses(objs)
+		for i, ps := range states {
+			if errs[i] == nil {
+				ps.mu.Lock()
+				ps.pod = out[i].(*corev1.Pod)
+				ps.mu.Unlock()
+			}
+		}
 	}
 }

@@ -35,6 +35,24 @@ type disk struct {
 	lines int
 	err   error // the first write error; Err reports it
 	store *Store
+	// batching collects lines in buf until flush: a batch of writes is one write(2).
+	batching bool
+	buf      []byte
+}
+
+// flush writes what a batch collected.
+func (d *disk) flush() {
+	d.batching = false
+	if len(d.buf) == 0 {
+		return
+	}
+	if _, err := d.f.Write(d.buf); err != nil {
+		d.fail(err)
+	}
+	d.buf = d.buf[:0]
+	if d.lines > 2*len(d.store.objs)+1024 {
+		d.fail(d.compact())
+	}
 }
 
 // Open loads the store persisted at path (a new empty one when the file does not exist)
@@ -185,19 +203,38 @@ func (d *disk) del(k Key, v uint64) {
 }
 
 func (d *disk) write(r record) {
-	line, err := json.Marshal(r)
+	line, err := encode(r)
 	if err != nil {
 		d.fail(err)
+		return
+	}
+	d.lines++
+	if d.batching {
+		d.buf = append(append(d.buf, line...), '\n')
 		return
 	}
 	if _, err := d.f.Write(append(line, '\n')); err != nil {
 		d.fail(err)
 		return
 	}
-	d.lines++
 	if d.lines > 2*len(d.store.objs)+1024 {
 		d.fail(d.compact())
 	}
+}
+
+// encode renders a record as one line. The object is spliced in as it is:
+// encoding/json would validate and compact the raw message again, which costs more
+// than marshalling it did.
+func encode(r record) ([]byte, error) {
+	obj := r.Object
+	r.Object = nil
+	head, err := json.Marshal(r)
+	if err != nil || obj == nil {
+		return head, err
+	}
+	line := append(head[:len(head)-1], `,"object":`...)
+	line = append(line, obj...)
+	return append(line, '}'), nil
 }
 
 func (d *disk) fail(err error) {
@@ -223,7 +260,7 @@ func (d *disk) compact() error {
 			return err
 		}
 		gvk := e.obj.GetObjectKind().GroupVersionKind()
-		line, _ := json.Marshal(record{Version: e.rv, Op: "put", APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: e.obj.GetNamespace(), Name: e.obj.GetName(), Object: raw})
+		line, _ := encode(record{Version: e.rv, Op: "put", APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: e.obj.GetNamespace(), Name: e.obj.GetName(), Object: raw})
 		w.Write(append(line, '\n'))
 		n++
 	}

@@ -106,6 +106,8 @@ type Store struct {
 	// sorted caches each kind's objects in List's order; an update replaces its
 	// object in place, a create or delete drops the kind's cache.
 	sorted map[string]*sortedKind
+	// batching holds wake-ups back during a batch of writes.
+	batching bool
 }
 
 type sortedKind struct {
@@ -250,6 +252,12 @@ func (s *Store) Create(o Object) (Object, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.createLocked(o)
+}
+
+// createLocked stores a new object o (a private copy); s.mu is held.
+func (s *Store) createLocked(o Object) (Object, error) {
+	kind := KindOf(o)
 	k := Key{kind, o.GetNamespace(), o.GetName()}
 	if _, ok := s.objs[k]; ok {
 		return nil, apierrors.NewAlreadyExists(resource(kind), o.GetName())
@@ -282,10 +290,61 @@ func (s *Store) UpdateStatus(o Object) (Object, error) {
 }
 
 func (s *Store) update(o Object, statusOnly bool) (Object, error) {
-	o = o.DeepCopyObject().(Object)
-	kind := KindOf(o)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.updateLocked(o, statusOnly)
+}
+
+// UpdateStatuses is UpdateStatus of many objects as one write: one lock, one wake-up
+// of the watchers, one append to the log (kubelet reports a burst of readiness so).
+func (s *Store) UpdateStatuses(objs []Object) ([]Object, []error) {
+	out, errs := make([]Object, len(objs)), make([]error, len(objs))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batch(func() {
+		for i, o := range objs {
+			out[i], errs[i] = s.updateLocked(o, true)
+		}
+	})
+	return out, errs
+}
+
+// CreateMany is Create of many objects as one write.
+func (s *Store) CreateMany(objs []Object) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	s.batch(func() {
+		for _, o := range objs {
+			if _, e := s.createLocked(o.DeepCopyObject().(Object)); e != nil && err == nil {
+				err = e
+			}
+		}
+	})
+	return err
+}
+
+// batch runs fn with wake-ups and log writes held back, then does each once; s.mu
+// is held.
+func (s *Store) batch(fn func()) {
+	gen := s.gen
+	s.batching = true
+	if s.disk != nil {
+		s.disk.batching = true
+	}
+	fn()
+	s.batching = false
+	if s.disk != nil {
+		s.disk.flush()
+	}
+	if s.gen != gen {
+		s.wake()
+	}
+}
+
+func (s *Store) updateLocked(o Object, statusOnly bool) (Object, error) {
+	o = o.DeepCopyObject().(Object)
+	kind := KindOf(o)
 	k := Key{kind, o.GetNamespace(), o.GetName()}
 	old, ok := s.objs[k]
 	if !ok {
@@ -392,7 +451,9 @@ func (s *Store) put(k Key, o Object, typ string) (Object, error) {
 	if s.disk != nil {
 		s.disk.put(o, s.gen)
 	}
-	s.wake()
+	if !s.batching {
+		s.wake()
+	}
 	return o, nil
 }
 

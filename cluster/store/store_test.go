@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -210,5 +211,52 @@ func TestPersistReplayAndCompact(t *testing.T) {
 	f.Close()
 	if _, err := Open(path); err != nil {
 		t.Fatalf("torn last line: %v", err)
+	}
+}
+
+func TestBatchesWakeOnceAndPersist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.ndjson")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pods []Object
+	for i := 0; i < 50; i++ {
+		pods = append(pods, pod("default", fmt.Sprintf("p-%d", i), nil))
+	}
+	if err := s.CreateMany(pods); err != nil {
+		t.Fatal(err)
+	}
+	if s.Generation() != 50 || len(s.List("Pod", "")) != 50 {
+		t.Fatalf("after CreateMany: gen %d, %d pods", s.Generation(), len(s.List("Pod", "")))
+	}
+	var upd []Object
+	for _, o := range s.List("Pod", "") {
+		p := o.DeepCopyObject().(*corev1.Pod)
+		p.Status.Phase = corev1.PodRunning
+		upd = append(upd, p)
+	}
+	woke := make(chan uint64, 1)
+	go func() { g, _ := s.Wait(context.Background(), 50); woke <- g }()
+	out, errs := s.UpdateStatuses(upd)
+	for i, err := range errs {
+		if err != nil || out[i].(*corev1.Pod).Status.Phase != corev1.PodRunning {
+			t.Fatalf("update %d: %v", i, err)
+		}
+	}
+	if g := <-woke; g != 100 {
+		t.Fatalf("the watcher woke at %d, want once at 100", g)
+	}
+	ch, _ := s.Changes(50)
+	if len(ch) != 50 || !ch[0].Status {
+		t.Fatalf("%d changes, status flag %v", len(ch), ch[0].Status)
+	}
+	s.Close()
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := r.Get("Pod", "default", "p-7"); o.(*corev1.Pod).Status.Phase != corev1.PodRunning || r.Generation() != 100 {
+		t.Fatalf("reloaded: %+v gen %d", o, r.Generation())
 	}
 }
