@@ -255,23 +255,11 @@ func (s *Supervisor) startHosts() {
 func (s *Supervisor) settle(ctx context.Context, gen uint64) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	for round := 0; round < 8; round++ {
-		for !component.Settled(s.components, gen) {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-		next := s.store.Generation()
-		if next == gen {
-			return
-		}
-		gen = next
-	}
+	s.waitFor(ctx, s.components, gen, 8)
 }
 
-// drained returns once every component but kubelet has programmed generation gen.
+// drained returns once every component but kubelet has programmed generation gen
+// and what they wrote in turn (the EndpointSlices must reach kube-proxy too).
 func (s *Supervisor) drained(ctx context.Context, gen uint64) {
 	var others []component.Component
 	for _, c := range s.components {
@@ -279,15 +267,20 @@ func (s *Supervisor) drained(ctx context.Context, gen uint64) {
 			others = append(others, c)
 		}
 	}
-	for round := 0; round < 4; round++ {
-		for !component.Settled(others, gen) {
+	s.waitFor(ctx, others, gen, 4)
+}
+
+// waitFor returns once cs have all programmed gen, then the generation their own
+// writes made, for at most rounds rounds, or when ctx ends.
+func (s *Supervisor) waitFor(ctx context.Context, cs []component.Component, gen uint64, rounds int) {
+	for round := 0; round < rounds; round++ {
+		for !component.Settled(cs, gen) {
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(time.Millisecond):
 			}
 		}
-		// What they wrote in turn (the EndpointSlices) must reach kube-proxy too.
 		next := s.store.Generation()
 		if next == gen {
 			return

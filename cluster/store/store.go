@@ -14,6 +14,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -225,18 +226,8 @@ func (s *Store) Changes(since uint64) (changes []Change, ok bool) {
 	if len(s.log) == 0 || s.log[0].Version > since+1 {
 		return nil, false
 	}
-	i, _ := slices.BinarySearchFunc(s.log, since+1, func(c Change, v uint64) int { return int64cmp(c.Version, v) })
+	i, _ := slices.BinarySearchFunc(s.log, since+1, func(c Change, v uint64) int { return cmp.Compare(c.Version, v) })
 	return slices.Clone(s.log[i:]), true
-}
-
-func int64cmp(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Create adds a new object. It fills uid, creationTimestamp, resourceVersion and,
