@@ -390,4 +390,3 @@ func observe(ps *podState, w *probe.Worker, now time.Time, r probe.Result) bool 
 	defer ps.mu.Unlock()
 	return w.Observe(now, r)
 }
-
