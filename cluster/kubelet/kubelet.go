@@ -207,6 +207,12 @@ func (k *Kubelet) sync(ctx context.Context, r store.Reader) {
 	var work []func()
 	for _, o := range objs {
 		p := o.(*corev1.Pod)
+		if p.Spec.NodeName != "" && k.nodes[p.Spec.NodeName] == nil && p.DeletionTimestamp != nil {
+			// Bound to a node this lab does not have: nothing ever ran, nothing to tear
+			// down (the API server's pod GC removes such pods on a cluster).
+			k.cfg.Writer.Delete("Pod", p.Namespace, p.Name)
+			continue
+		}
 		if p.Spec.NodeName == "" || k.nodes[p.Spec.NodeName] == nil {
 			continue // not scheduled, or to a node this lab does not have: stays Pending
 		}

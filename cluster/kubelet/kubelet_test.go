@@ -145,6 +145,12 @@ func TestKubeletRunsAndDeletesPods(t *testing.T) {
 	if lost := h.get(t, "lost"); lost.Status.PodIP != "" || len(h.rt.created) != 2 {
 		t.Fatalf("a pod of a missing node was run: %+v", lost.Status)
 	}
+	// Deleting it needs no teardown: it goes at once.
+	h.s.MarkDeleted("Pod", "default", "lost")
+	h.k.sync(ctx, h.s)
+	if h.get(t, "lost") != nil {
+		t.Fatal("a deleted pod of a missing node stays")
+	}
 }
 
 func TestKubeletRestartsWithBackOff(t *testing.T) {
