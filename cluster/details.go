@@ -8,6 +8,7 @@ import (
 	"podlab.dev/podlab/cluster/api"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -25,15 +26,22 @@ func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) 
 	var nsName string
 	var pod *plan.Pod
 	var node *plan.Node
+	var status []api.Section
 	switch strings.ToLower(kind) {
 	case "pod":
-		if o, ok := s.store.Get("Pod", namespace, name); ok && o.(*corev1.Pod).Spec.NodeName != "" {
+		o, ok := s.store.Get("Pod", namespace, name)
+		if !ok {
+			break
+		}
+		kind = "Pod"
+		status = []api.Section{podStatus(o.(*corev1.Pod)), s.objectEvents("Pod", namespace, name)}
+		if n, ok := s.plan.Node(o.(*corev1.Pod).Spec.NodeName); ok && o.(*corev1.Pod).Status.PodIP != "" {
 			cp := s.planPod(o.(*corev1.Pod))
-			pod, nsName, kind = &cp, cp.Netns, "Pod"
-			if n, ok := s.plan.Node(cp.Node); ok {
-				cn := *n
-				node = &cn
-			}
+			pod, nsName = &cp, cp.Netns
+			cn := *n
+			node = &cn
+		} else { // Pending: nothing in the kernel yet, the status says why
+			return &api.Details{Kind: kind, Namespace: namespace, Name: name, Sections: status}, nil
 		}
 	case "node":
 		if n, ok := s.plan.Node(name); ok {
@@ -54,7 +62,7 @@ func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) 
 	if nsName == "" {
 		return nil, fmt.Errorf("%s %s: %w", kind, strings.TrimPrefix(namespace+"/"+name, "/"), api.ErrNotFound)
 	}
-	d := &api.Details{Kind: kind, Namespace: namespace, Name: name}
+	d := &api.Details{Kind: kind, Namespace: namespace, Name: name, Sections: status}
 	h, done, err := handleIn(nsName)
 	if err != nil {
 		return nil, err
@@ -200,4 +208,96 @@ func (s *Supervisor) cniResult(pod *plan.Pod, node *plan.Node) api.Section {
 		return api.Section{Title: "CNI result", Body: err.Error()}
 	}
 	return api.Section{Title: "CNI result (libcni cache)", Body: string(res.Raw) + "\n"}
+}
+
+// podStatus is what kubectl describe says of a pod's state: phase, node, address,
+// conditions with their reasons, and each container's state and restarts.
+func podStatus(p *corev1.Pod) api.Section {
+	var b strings.Builder
+	fmt.Fprintf(&b, "phase      %s\n", p.Status.Phase)
+	if p.DeletionTimestamp != nil {
+		fmt.Fprintf(&b, "deleting   since %s\n", p.DeletionTimestamp.Format(time.RFC3339))
+	}
+	node := p.Spec.NodeName
+	if node == "" {
+		node = "<none> (not scheduled)"
+	}
+	fmt.Fprintf(&b, "node       %s\nip         %s\n", node, orNone(p.Status.PodIP))
+	for _, r := range p.OwnerReferences {
+		fmt.Fprintf(&b, "owner      %s/%s\n", r.Kind, r.Name)
+	}
+	b.WriteString("conditions\n")
+	for _, c := range p.Status.Conditions {
+		fmt.Fprintf(&b, "  %-26s %-5s %s %s\n", c.Type, c.Status, c.Reason, c.Message)
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		fmt.Fprintf(&b, "container %s (%s): ready %v, restarts %d\n", cs.Name, cs.Image, cs.Ready, cs.RestartCount)
+		fmt.Fprintf(&b, "  state       %s\n", containerState(cs.State))
+		if t := cs.LastTerminationState.Terminated; t != nil {
+			fmt.Fprintf(&b, "  last state  %s\n", containerState(cs.LastTerminationState))
+		}
+	}
+	for _, c := range p.Spec.Containers {
+		for _, pr := range []struct {
+			kind string
+			p    *corev1.Probe
+		}{{"readiness", c.ReadinessProbe}, {"liveness", c.LivenessProbe}, {"startup", c.StartupProbe}} {
+			if pr.p != nil {
+				fmt.Fprintf(&b, "  %s probe: %s delay=%ds timeout=%ds period=%ds #success=%d #failure=%d\n", pr.kind, probeAction(pr.p),
+					pr.p.InitialDelaySeconds, max(pr.p.TimeoutSeconds, 1), max(pr.p.PeriodSeconds, 10), max(pr.p.SuccessThreshold, 1), max(pr.p.FailureThreshold, 3))
+			}
+		}
+	}
+	return api.Section{Title: "status", Body: b.String()}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}
+
+func containerState(st corev1.ContainerState) string {
+	switch {
+	case st.Running != nil:
+		return "Running since " + st.Running.StartedAt.Format(time.RFC3339)
+	case st.Waiting != nil:
+		return strings.TrimSpace("Waiting: " + st.Waiting.Reason + " " + st.Waiting.Message)
+	case st.Terminated != nil:
+		return fmt.Sprintf("Terminated: %s, exit code %d", st.Terminated.Reason, st.Terminated.ExitCode)
+	}
+	return "unknown"
+}
+
+func probeAction(p *corev1.Probe) string {
+	switch {
+	case p.HTTPGet != nil:
+		return fmt.Sprintf("http-get :%s%s", p.HTTPGet.Port.String(), p.HTTPGet.Path)
+	case p.TCPSocket != nil:
+		return "tcp-socket :" + p.TCPSocket.Port.String()
+	case p.Exec != nil:
+		return "exec " + strings.Join(p.Exec.Command, " ")
+	case p.GRPC != nil:
+		return fmt.Sprintf("grpc :%d", p.GRPC.Port)
+	}
+	return "?"
+}
+
+// objectEvents lists the lab's events about one object, as describe's Events.
+func (s *Supervisor) objectEvents(kind, namespace, name string) api.Section {
+	past, ch := s.events.subscribe()
+	s.events.unsubscribe(ch)
+	var b strings.Builder
+	n := 0
+	for _, e := range past {
+		if e.Kind == kind && e.Namespace == namespace && e.Name == name {
+			fmt.Fprintf(&b, "%s  %-18s %s\n", e.Time.Format("15:04:05.000"), e.Type, e.Message)
+			n++
+		}
+	}
+	if n == 0 {
+		b.WriteString("<none>\n")
+	}
+	return api.Section{Title: "events", Body: b.String()}
 }
