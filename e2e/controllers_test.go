@@ -468,6 +468,9 @@ func TestPendingProbesAndRestarts(t *testing.T) {
 		if evs := e.must("events", "--name", name); !strings.Contains(evs, "FailedScheduling") {
 			t.Errorf("no FailedScheduling event:\n%s", evs)
 		}
+		if d := e.must("describe", "--name", name, "pod", "ssd-pod"); !strings.Contains(d, "Unschedulable") || !strings.Contains(d, "FailedScheduling") {
+			t.Errorf("describe of a Pending pod does not say why:\n%s", d)
+		}
 		e.must("label", "--name", name, "node", "worker-2", "disktype=ssd")
 		eventually(t, 3*time.Second, func() string {
 			ps := e.pods(name)
