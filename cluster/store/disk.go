@@ -118,7 +118,11 @@ func (s *Store) load(path string) (int, error) {
 			continue
 		}
 		var r record
-		if err := json.Unmarshal(line, &r); err != nil {
+		err := decodeRecord(line, &r)
+		if err == nil && !bytes.HasSuffix(data, []byte("\n")) && bytes.HasSuffix(data, line) && !json.Valid(r.Object) {
+			err = errors.New("torn object") // only the last line can be cut short: check it whole
+		}
+		if err != nil {
 			// A line cut short by a crash mid-write can only be the last one.
 			if !bytes.HasSuffix(data, []byte("\n")) && bytes.HasSuffix(data, line) {
 				break
@@ -220,6 +224,27 @@ func (d *disk) write(r record) {
 	if d.lines > 2*len(d.store.objs)+1024 {
 		d.fail(d.compact())
 	}
+}
+
+// objectMarker is where encode puts a record's object: last, after its header.
+var objectMarker = []byte(`,"object":`)
+
+// decodeRecord reads a line written by encode, parsing only its header: the object
+// is taken as it stands (decoded later, and only for each object's last version).
+func decodeRecord(line []byte, r *record) error {
+	i := bytes.Index(line, objectMarker)
+	if i < 0 || line[len(line)-1] != '}' {
+		return json.Unmarshal(line, r) // no object, or written otherwise
+	}
+	head := append(line[:i:i], '}')
+	if err := json.Unmarshal(head, r); err != nil {
+		return err
+	}
+	r.Object = line[i+len(objectMarker) : len(line)-1]
+	if len(r.Object) == 0 || r.Object[0] != '{' {
+		return fmt.Errorf("object is not a JSON object")
+	}
+	return nil
 }
 
 // encode renders a record as one line. The object is spliced in as it is:

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -258,5 +259,27 @@ func TestBatchesWakeOnceAndPersist(t *testing.T) {
 	}
 	if o, _ := r.Get("Pod", "default", "p-7"); o.(*corev1.Pod).Status.Phase != corev1.PodRunning || r.Generation() != 100 {
 		t.Fatalf("reloaded: %+v gen %d", o, r.Generation())
+	}
+}
+
+// A last line cut inside its object, right after a closing brace, is still a torn
+// line: the store opens without it.
+func TestTornLineEndingInABrace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.ndjson")
+	s, _ := Open(path)
+	s.Create(pod("default", "a", map[string]string{"x": "y"}))
+	s.Close()
+	data, _ := os.ReadFile(path)
+	line := data[:len(data)-1] // without its newline
+	cut := bytes.Index(line, []byte(`"labels":{"x":"y"}`)) + len(`"labels":{"x":"y"}`)
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(bytes.Replace(line[:cut], []byte(`"name":"a"`), []byte(`"name":"b"`), 2))
+	f.Close()
+	r, err := Open(path)
+	if err != nil {
+		t.Fatalf("torn line ending in a brace: %v", err)
+	}
+	if _, ok := r.Get("Pod", "default", "b"); ok || len(r.List("Pod", "")) != 1 {
+		t.Fatal("the torn record was loaded")
 	}
 }
