@@ -279,7 +279,14 @@ func (k *Kubelet) implicitCheck(ctx context.Context, ps *podState) (bool, string
 	if k.cfg.OwnImage == nil || !k.cfg.OwnImage(c.Image) {
 		ports = workload.EmulatedPorts(c.Image, c.Command, c.Args, ports)
 	}
-	const timeout = time.Second
+	// Until it first answers, a short timeout: a connection attempt lost while the
+	// pod's interface comes up is tried again at once rather than after a second.
+	timeout := time.Second
+	ps.mu.Lock()
+	if !ps.ready {
+		timeout = 200 * time.Millisecond
+	}
+	ps.mu.Unlock()
 	env := &probeEnv{k: k, ps: ps}
 	for _, pt := range ports {
 		if pt.Protocol != "TCP" && pt.Protocol != "" {
