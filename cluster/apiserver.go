@@ -167,6 +167,9 @@ var appliedKinds = map[string]bool{
 // Objects lists stored objects of kind (all but Pods and Nodes when empty) in
 // namespace (all when empty).
 func (s *Supervisor) Objects(kind, namespace string) []*api.StoredObject {
+	if kind == "Event" {
+		return s.kubeEvents(namespace)
+	}
 	kinds := []string{kind}
 	if kind == "" {
 		kinds = nil

@@ -468,6 +468,9 @@ func TestPendingProbesAndRestarts(t *testing.T) {
 		if evs := e.must("events", "--name", name); !strings.Contains(evs, "FailedScheduling") {
 			t.Errorf("no FailedScheduling event:\n%s", evs)
 		}
+		if ev := e.must("get", "--name", name, "events"); !strings.Contains(ev, "Warning   FailedScheduling   pod/ssd-pod") {
+			t.Errorf("get events lacks the Warning:\n%s", ev)
+		}
 		if d := e.must("describe", "--name", name, "pod", "ssd-pod"); !strings.Contains(d, "Unschedulable") || !strings.Contains(d, "FailedScheduling") {
 			t.Errorf("describe of a Pending pod does not say why:\n%s", d)
 		}

@@ -36,6 +36,7 @@ var resources = map[string]string{
 	"sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
 	"ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
 	"rs": "ReplicaSet", "replicaset": "ReplicaSet", "replicasets": "ReplicaSet",
+	"ev": "Event", "event": "Event", "events": "Event",
 	"job": "Job", "jobs": "Job", "cj": "CronJob", "cronjob": "CronJob", "cronjobs": "CronJob",
 }
 
