@@ -595,3 +595,36 @@ func TestSupervisorKilled(t *testing.T) {
 		t.Errorf("the restart is not an event:\n%s", evs)
 	}
 }
+
+// A lab whose manifest pods no node fits deploys: those pods stay Pending, deploy
+// waits only for the others.
+func TestDeployWithPendingPods(t *testing.T) {
+	e := newEnv(t)
+	name := uniq("pendlab")
+	st := e.deploy(name, fmt.Sprintf(pendingLab, name)+`pods:
+  - {name: web, node: worker-1, ports: [80]}
+manifests:
+  - apiVersion: v1
+    kind: Pod
+    metadata: {name: ssd}
+    spec:
+      nodeSelector: {disktype: ssd}
+      containers: [{name: nginx, image: nginx}]
+  - apiVersion: v1
+    kind: Pod
+    metadata: {name: lost}
+    spec:
+      nodeName: worker-9
+      containers: [{name: nginx, image: nginx}]
+`)
+	phase := map[string]corev1.PodPhase{}
+	for _, p := range e.pods(name) {
+		phase[p.Name] = p.Status.Phase
+	}
+	if phase["web"] != corev1.PodRunning || phase["ssd"] != corev1.PodPending || phase["lost"] != corev1.PodPending {
+		t.Fatalf("phases %v", phase)
+	}
+	if st.ReadyCount() != 1 {
+		t.Errorf("%d pods ready after deploy, want web", st.ReadyCount())
+	}
+}

@@ -288,11 +288,27 @@ func (k *Kubelet) sandboxExists(p *corev1.Pod) bool {
 	return err == nil
 }
 
-// Ready counts the lab's pods and those ready, for deploy's wait.
+// Ready counts the lab's pods and those ready, for deploy's wait. A pod the
+// scheduler found no node for, or bound to a node the lab does not have, is Pending
+// by design (the lesson is why): it is not counted.
 func Ready(r store.Reader) (ready, total int) {
 	for _, o := range r.List("Pod", "") {
 		p := o.(*corev1.Pod)
 		if p.DeletionTimestamp != nil {
+			continue
+		}
+		if p.Spec.NodeName != "" {
+			if _, ok := r.Get("Node", "", p.Spec.NodeName); !ok {
+				continue
+			}
+		}
+		unschedulable := false
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				unschedulable = true
+			}
+		}
+		if unschedulable && p.Spec.NodeName == "" {
 			continue
 		}
 		total++

@@ -124,10 +124,17 @@ func printTable(w io.Writer, s *api.LabState) {
 		fmt.Fprintln(tw, "NAMESPACE\tPOD\tNODE\tIP\tREADY\tPORTS\tLABELS")
 		for _, p := range s.Pods {
 			ready := "yes"
-			if !p.Ready {
+			switch {
+			case strings.HasPrefix(p.Reason, "Pending"):
+				ready = "Pending"
+			case !p.Ready:
 				ready = "no"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Namespace, p.Name, p.Node, p.IP, ready, dash(p.Ports), labelString(p.Labels))
+			ip := "-"
+			if p.IP.IsValid() {
+				ip = p.IP.String()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Namespace, p.Name, dash(p.Node), ip, ready, dash(p.Ports), labelString(p.Labels))
 		}
 		tw.Flush()
 	}
