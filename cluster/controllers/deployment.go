@@ -161,13 +161,13 @@ func (c *Deployments) syncOne(r store.Reader, d *appsv1.Deployment) {
 	case d.Spec.Paused:
 	case len(old) == 0 || allZero(old) && oldPods == 0:
 		// Not a rollout: a scaling event, or one finished.
-		c.scale(d, newRS, want)
+		newRS = c.scale(d, newRS, want)
 	case d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType:
-		for _, rs := range old {
-			c.scale(d, rs, 0)
+		for i, rs := range old {
+			old[i] = c.scale(d, rs, 0)
 		}
 		if oldPods == 0 {
-			c.scale(d, newRS, want)
+			newRS = c.scale(d, newRS, want)
 		}
 	default:
 		c.rollingUpdate(d, newRS, old, want, surge, unavailable)
@@ -246,13 +246,15 @@ func (c *Deployments) createRS(d *appsv1.Deployment, hash string, rev int64, old
 	return o.(*appsv1.ReplicaSet)
 }
 
-// scale sets a ReplicaSet's replicas and the annotations that go with them.
-func (c *Deployments) scale(d *appsv1.Deployment, rs *appsv1.ReplicaSet, n int32) {
+// scale sets a ReplicaSet's replicas and the annotations that go with them, and
+// returns the ReplicaSet as stored (objects read from the store are never changed in
+// place: other components share them).
+func (c *Deployments) scale(d *appsv1.Deployment, rs *appsv1.ReplicaSet, n int32) *appsv1.ReplicaSet {
 	cur := replicasOf(rs.Spec.Replicas)
 	surge, _ := budgets(d)
 	want := replicasOf(d.Spec.Replicas)
 	if cur == n && rs.Annotations[AnnotationDesiredReplicas] == strconv.Itoa(int(want)) {
-		return
+		return rs
 	}
 	u := rs.DeepCopy()
 	u.Spec.Replicas = &n
@@ -261,10 +263,10 @@ func (c *Deployments) scale(d *appsv1.Deployment, rs *appsv1.ReplicaSet, n int32
 	}
 	u.Annotations[AnnotationDesiredReplicas] = strconv.Itoa(int(want))
 	u.Annotations[AnnotationMaxReplicas] = strconv.Itoa(int(want + surge))
-	if _, err := c.w.Update(u); err != nil {
-		return
+	o, err := c.w.Update(u)
+	if err != nil {
+		return rs
 	}
-	*rs = *u
 	if cur != n {
 		dir := "up"
 		if n < cur {
@@ -272,6 +274,7 @@ func (c *Deployments) scale(d *appsv1.Deployment, rs *appsv1.ReplicaSet, n int32
 		}
 		c.ev.event(ReasonScalingReplicaSet, "Deployment", d, "Scaled %s replica set %s from %d to %d", dir, rs.Name, cur, n)
 	}
+	return o.(*appsv1.ReplicaSet)
 }
 
 // rollingUpdate makes one step of a rolling update, as the Deployment controller's
@@ -285,11 +288,11 @@ func (c *Deployments) rollingUpdate(d *appsv1.Deployment, newRS *appsv1.ReplicaS
 	if cur := replicasOf(newRS.Spec.Replicas); cur < want {
 		if room := want + surge - total; room > 0 {
 			n := min(want, cur+room)
-			c.scale(d, newRS, n)
+			newRS = c.scale(d, newRS, n)
 			total += n - cur
 		}
 	} else if cur > want {
-		c.scale(d, newRS, want)
+		newRS = c.scale(d, newRS, want)
 	}
 	// Scale old ones down, never below the availability floor.
 	minAvailable := want - unavailable
@@ -304,7 +307,7 @@ func (c *Deployments) rollingUpdate(d *appsv1.Deployment, newRS *appsv1.ReplicaS
 	}
 	sort.Slice(old, func(i, j int) bool { return revision(old[i]) < revision(old[j]) })
 	// First, old replicas that are not available cost no availability.
-	for _, rs := range old {
+	for i, rs := range old {
 		if budget <= 0 {
 			break
 		}
@@ -314,11 +317,11 @@ func (c *Deployments) rollingUpdate(d *appsv1.Deployment, newRS *appsv1.ReplicaS
 			continue
 		}
 		n := min(unhealthy, budget)
-		c.scale(d, rs, cur-n)
+		old[i] = c.scale(d, rs, cur-n)
 		budget -= n
 	}
 	canDrop := min(budget, available-minAvailable)
-	for _, rs := range old {
+	for i, rs := range old {
 		if canDrop <= 0 {
 			break
 		}
@@ -327,7 +330,7 @@ func (c *Deployments) rollingUpdate(d *appsv1.Deployment, newRS *appsv1.ReplicaS
 			continue
 		}
 		n := min(cur, canDrop)
-		c.scale(d, rs, cur-n)
+		old[i] = c.scale(d, rs, cur-n)
 		canDrop -= n
 	}
 }

@@ -270,7 +270,9 @@ func (k *Kubelet) probeOnce(ctx context.Context, ps *podState) {
 // checked from its node. A pod that serves nothing, or runs its own image without
 // ports, is ready once its container runs.
 func (k *Kubelet) implicitCheck(ctx context.Context, ps *podState) (bool, string) {
+	ps.mu.Lock()
 	p := ps.pod
+	ps.mu.Unlock()
 	var c corev1.Container
 	if len(p.Spec.Containers) > 0 {
 		c = p.Spec.Containers[0]

@@ -83,7 +83,9 @@ func (k *Kubelet) start(ctx context.Context, p *corev1.Pod) {
 		k.writeStatus(ps)
 	}
 	if adopt {
+		k.mu.Lock()
 		ps.ip = podIP(p)
+		k.mu.Unlock()
 		ps.started = time.Now()
 		if p.Status.StartTime != nil {
 			ps.started = p.Status.StartTime.Time
@@ -154,7 +156,9 @@ func (k *Kubelet) createSandbox(ctx context.Context, ps *podState) error {
 		k.cfg.Runtime.Delete(context.WithoutCancel(ctx), ps.netns)
 		return fmt.Errorf("CNI ADD: %w", err)
 	}
+	k.mu.Lock() // nextIP reads every pod's address under k.mu
 	ps.ip = res.IP.Addr()
+	k.mu.Unlock()
 	ps.started = time.Now()
 	k.emit(events.PodNetworkReady, p, "%s on eth0", res.IP)
 	return nil
@@ -169,11 +173,11 @@ func (k *Kubelet) teardown(ctx context.Context, p *corev1.Pod, ps *podState) {
 		ps.mu.Lock()
 		ps.generation++ // no restart of a pod going away
 		ps.stopServer()
-		ps.running = false
-		ps.mu.Unlock()
 		if p == nil {
 			p = ps.pod
 		}
+		ps.running = false
+		ps.mu.Unlock()
 		var errs []error
 		if ps.node != nil {
 			errs = append(errs, ps.node.Network.Del(ctx, cni.Attachment{ContainerID: ps.cid, Netns: ps.path, IfName: "eth0", IP: ps.ip, PodNamespace: p.Namespace, PodName: p.Name}))
@@ -203,8 +207,8 @@ func (k *Kubelet) teardown(ctx context.Context, p *corev1.Pod, ps *podState) {
 
 // startContainers opens the pod's servers: the container is running.
 func (k *Kubelet) startContainers(ps *podState) {
-	p := ps.pod
 	ps.mu.Lock()
+	p := ps.pod
 	ps.generation++
 	gen := ps.generation
 	ps.mu.Unlock()
@@ -326,7 +330,10 @@ func (k *Kubelet) exited(ps *podState, gen int, code int32, reason string) {
 		return
 	}
 	if delay > 0 {
-		k.emit(events.BackOff, ps.pod, "Back-off restarting failed container %s in pod %s", containerName(ps.pod), ps.key())
+		ps.mu.Lock()
+		p := ps.pod
+		ps.mu.Unlock()
+		k.emit(events.BackOff, p, "Back-off restarting failed container %s in pod %s/%s", containerName(p), p.Namespace, p.Name)
 	}
 	time.AfterFunc(delay, func() {
 		ps.mu.Lock()
