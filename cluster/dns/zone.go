@@ -1,0 +1,214 @@
+// Package dns is what the cluster DNS answers, as the CoreDNS `kubernetes` plugin does
+// with kubeadm's Corefile (`kubernetes cluster.local in-addr.arpa ip6.arpa { pods
+// insecure; fallthrough in-addr.arpa ip6.arpa; ttl 30 }`): A, AAAA, SRV for named ports,
+// PTR, ExternalName as CNAME, headless Services by their ready endpoints and endpoint
+// hostnames, pod records, the schema's dns-version TXT, NXDOMAIN and NODATA with the
+// zone's SOA. A Zone is built from the object store's Services, EndpointSlices and
+// Namespaces, whoever wrote them.
+//
+// It owns the answers only: serving them on sockets, forwarding names outside the
+// cluster and logging queries are its callers' (the DNS component, not yet wired).
+package dns
+
+import (
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"podlab.dev/podlab/cluster/store"
+)
+
+// SchemaVersion is the DNS-based service discovery spec the answers follow.
+const SchemaVersion = "1.1.0"
+
+// Zone is a snapshot of what the cluster DNS knows.
+type Zone struct {
+	domain     string // e.g. cluster.local (lower case, no trailing dot)
+	ttl        uint32
+	namespaces map[string]bool
+	services   map[string]*service // "name.namespace", lower case
+	ptr        map[netip.Addr]string
+}
+
+type service struct {
+	ns, name  string
+	headless  bool
+	external  string
+	ips       []netip.Addr
+	ports     []port
+	endpoints []endpoint
+}
+
+type port struct {
+	name, proto string // lower case
+	port        int32
+}
+
+type endpoint struct {
+	ip       netip.Addr
+	hostname string // the endpoint's hostname, else the dashed address
+	ready    bool
+	ports    []port // the slice's ports (headless SRV)
+}
+
+// Build makes the zone of domain from the store.
+func Build(r store.Reader, domain string, ttl uint32) *Zone {
+	z := &Zone{domain: strings.ToLower(strings.TrimSuffix(domain, ".")), ttl: ttl,
+		namespaces: map[string]bool{}, services: map[string]*service{}, ptr: map[netip.Addr]string{}}
+	for _, o := range r.List("Namespace", "") {
+		z.namespaces[strings.ToLower(o.GetName())] = true
+	}
+	for _, o := range r.List("Service", "") {
+		svc := o.(*corev1.Service)
+		s := &service{ns: strings.ToLower(svc.Namespace), name: strings.ToLower(svc.Name)}
+		z.namespaces[s.ns] = true
+		switch {
+		case svc.Spec.Type == corev1.ServiceTypeExternalName:
+			s.external = strings.TrimSuffix(svc.Spec.ExternalName, ".")
+		case svc.Spec.ClusterIP == corev1.ClusterIPNone:
+			s.headless = true
+		default:
+			ips := svc.Spec.ClusterIPs
+			if len(ips) == 0 && svc.Spec.ClusterIP != "" {
+				ips = []string{svc.Spec.ClusterIP}
+			}
+			for _, ip := range ips {
+				if a, err := netip.ParseAddr(ip); err == nil {
+					s.ips = append(s.ips, a)
+					z.ptr[a] = s.fqdn(z.domain)
+				}
+			}
+		}
+		for _, p := range svc.Spec.Ports {
+			if p.Name != "" {
+				s.ports = append(s.ports, port{strings.ToLower(p.Name), protoName(p.Protocol), p.Port})
+			}
+		}
+		z.services[s.name+"."+s.ns] = s
+	}
+	for _, o := range r.List("EndpointSlice", "") {
+		sl := o.(*discoveryv1.EndpointSlice)
+		s := z.services[strings.ToLower(sl.Labels[discoveryv1.LabelServiceName]+"."+sl.Namespace)]
+		if s == nil || s.external != "" {
+			continue
+		}
+		var ports []port
+		for _, p := range sl.Ports {
+			if p.Name != nil && *p.Name != "" && p.Port != nil {
+				proto := corev1.ProtocolTCP
+				if p.Protocol != nil {
+					proto = *p.Protocol
+				}
+				ports = append(ports, port{strings.ToLower(*p.Name), protoName(proto), *p.Port})
+			}
+		}
+		for _, e := range sl.Endpoints {
+			ready := e.Conditions.Ready == nil || *e.Conditions.Ready
+			for _, a := range e.Addresses {
+				ip, err := netip.ParseAddr(a)
+				if err != nil {
+					continue
+				}
+				h := dashed(ip)
+				if e.Hostname != nil && *e.Hostname != "" {
+					h = strings.ToLower(*e.Hostname)
+				}
+				ep := endpoint{ip: ip, hostname: h, ready: ready, ports: ports}
+				s.endpoints = append(s.endpoints, ep)
+				if s.headless && ready {
+					z.ptr[ip] = h + "." + s.fqdn(z.domain)
+				}
+			}
+		}
+	}
+	for _, s := range z.services {
+		sort.SliceStable(s.endpoints, func(i, j int) bool { return s.endpoints[i].ip.Less(s.endpoints[j].ip) })
+	}
+	return z
+}
+
+func (s *service) fqdn(domain string) string { return s.name + "." + s.ns + ".svc." + domain + "." }
+
+func protoName(p corev1.Protocol) string {
+	if p == "" {
+		return "tcp"
+	}
+	return strings.ToLower(string(p))
+}
+
+// dashed is CoreDNS's name for an endpoint without a hostname: its address with dashes.
+func dashed(ip netip.Addr) string {
+	if ip.Is4() {
+		return strings.ReplaceAll(ip.String(), ".", "-")
+	}
+	return strings.ReplaceAll(ip.StringExpanded(), ":", "-")
+}
+
+// ready lists the endpoints DNS publishes: the ready ones (the endpoints controller
+// already marks not-ready ones ready when the Service publishes them).
+func (s *service) ready() []endpoint {
+	var out []endpoint
+	for _, e := range s.endpoints {
+		if e.ready {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// podIP reads a pod record's "a-b-c-d" label.
+func podIP(label string) (netip.Addr, bool) {
+	if strings.Count(label, "-") == 3 {
+		if a, err := netip.ParseAddr(strings.ReplaceAll(label, "-", ".")); err == nil && a.Is4() {
+			return a, true
+		}
+	}
+	if a, err := netip.ParseAddr(strings.ReplaceAll(label, "-", ":")); err == nil && a.Is6() {
+		return a, true
+	}
+	return netip.Addr{}, false
+}
+
+// reverse reads an in-addr.arpa or ip6.arpa name (without the trailing dot).
+func reverse(name string) (netip.Addr, bool) {
+	switch {
+	case strings.HasSuffix(name, ".in-addr.arpa"):
+		parts := strings.Split(strings.TrimSuffix(name, ".in-addr.arpa"), ".")
+		if len(parts) != 4 {
+			return netip.Addr{}, false
+		}
+		var b [4]byte
+		for i, p := range parts {
+			v, err := strconv.Atoi(p)
+			if err != nil || v < 0 || v > 255 {
+				return netip.Addr{}, false
+			}
+			b[3-i] = byte(v)
+		}
+		return netip.AddrFrom4(b), true
+	case strings.HasSuffix(name, ".ip6.arpa"):
+		nibbles := strings.Split(strings.TrimSuffix(name, ".ip6.arpa"), ".")
+		if len(nibbles) != 32 {
+			return netip.Addr{}, false
+		}
+		var b [16]byte
+		for i, n := range nibbles {
+			v, err := strconv.ParseUint(n, 16, 8)
+			if err != nil || len(n) != 1 {
+				return netip.Addr{}, false
+			}
+			pos := 31 - i
+			if pos%2 == 0 {
+				b[pos/2] |= byte(v) << 4
+			} else {
+				b[pos/2] |= byte(v)
+			}
+		}
+		return netip.AddrFrom16(b), true
+	}
+	return netip.Addr{}, false
+}
