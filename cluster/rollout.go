@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,8 +49,11 @@ func (s *Supervisor) Scale(ctx context.Context, req api.ScaleRequest) (api.Apply
 
 // Rollout runs `kubectl rollout` actions on a Deployment.
 func (s *Supervisor) Rollout(ctx context.Context, req api.RolloutRequest) (*api.RolloutReply, error) {
+	if req.Kind == "StatefulSet" || req.Kind == "DaemonSet" {
+		return s.rolloutSet(ctx, req)
+	}
 	if req.Kind != "Deployment" {
-		return nil, fmt.Errorf("rollout %s: podlab rolls out deployments only, not %s", req.Action, strings.ToLower(req.Kind))
+		return nil, fmt.Errorf("rollout %s: no rollout for %s: expected a deployment, statefulset or daemonset", req.Action, strings.ToLower(req.Kind))
 	}
 	o, ok := s.store.Get("Deployment", req.Namespace, req.Name)
 	if !ok {
@@ -166,4 +170,86 @@ func (s *Supervisor) revision(d *appsv1.Deployment, rev int64) (*appsv1.ReplicaS
 		}
 	}
 	return nil, fmt.Errorf("unable to find specified revision %d in history", rev)
+}
+
+// rolloutSet runs rollout status and restart on a StatefulSet or DaemonSet, as kubectl
+// does (their history and undo are not kept by podlab).
+func (s *Supervisor) rolloutSet(ctx context.Context, req api.RolloutRequest) (*api.RolloutReply, error) {
+	o, ok := s.store.Get(req.Kind, req.Namespace, req.Name)
+	if !ok {
+		return nil, fmt.Errorf(`%ss.apps %q: %w`, strings.ToLower(req.Kind), req.Name, api.ErrNotFound)
+	}
+	switch req.Action {
+	case "status":
+		var msg string
+		var done bool
+		switch x := o.(type) {
+		case *appsv1.StatefulSet:
+			msg, done = statefulSetStatus(x)
+		case *appsv1.DaemonSet:
+			msg, done = daemonSetStatus(x)
+		}
+		return &api.RolloutReply{Message: msg, Done: done}, nil
+	case "restart":
+		n := o.DeepCopyObject().(store.Object)
+		n.SetResourceVersion("")
+		var tmpl *corev1.PodTemplateSpec
+		switch x := n.(type) {
+		case *appsv1.StatefulSet:
+			tmpl = &x.Spec.Template
+		case *appsv1.DaemonSet:
+			tmpl = &x.Spec.Template
+		}
+		if tmpl.Annotations == nil {
+			tmpl.Annotations = map[string]string{}
+		}
+		tmpl.Annotations[controllers.AnnotationRestartedAt] = time.Now().Format(time.RFC3339)
+		if _, err := s.store.Update(n); err != nil {
+			return nil, err
+		}
+		s.settle(ctx, s.store.Generation())
+		return &api.RolloutReply{Message: strings.ToLower(req.Kind) + ".apps/" + req.Name + " restarted"}, nil
+	}
+	return nil, fmt.Errorf("rollout %s: podlab keeps no rollout history for %s; status and restart work", req.Action, strings.ToLower(req.Kind))
+}
+
+// statefulSetStatus is kubectl rollout status's message for a StatefulSet.
+func statefulSetStatus(sts *appsv1.StatefulSet) (string, bool) {
+	want := int32(1)
+	if sts.Spec.Replicas != nil {
+		want = *sts.Spec.Replicas
+	}
+	st := sts.Status
+	switch {
+	case sts.Generation > st.ObservedGeneration:
+		return "Waiting for statefulset spec update to be observed...", false
+	case st.ReadyReplicas < want:
+		return fmt.Sprintf("Waiting for %d pods to be ready...", want-st.ReadyReplicas), false
+	case sts.Spec.UpdateStrategy.Type == appsv1.RollingUpdateStatefulSetStrategyType || sts.Spec.UpdateStrategy.Type == "":
+		if p := sts.Spec.UpdateStrategy.RollingUpdate; p != nil && p.Partition != nil && *p.Partition > 0 {
+			if st.UpdatedReplicas < want-*p.Partition {
+				return fmt.Sprintf("Waiting for partitioned roll out to finish: %d out of %d new pods have been updated...", st.UpdatedReplicas, want-*p.Partition), false
+			}
+			return fmt.Sprintf("partitioned roll out complete: %d new pods have been updated...", st.UpdatedReplicas), true
+		}
+		if st.UpdateRevision != st.CurrentRevision {
+			return fmt.Sprintf("waiting for statefulset rolling update to complete %d pods at revision %s...", st.UpdatedReplicas, st.UpdateRevision), false
+		}
+	}
+	return fmt.Sprintf("statefulset rolling update complete %d pods at revision %s...", st.CurrentReplicas, st.CurrentRevision), true
+}
+
+// daemonSetStatus is kubectl rollout status's message for a DaemonSet.
+func daemonSetStatus(ds *appsv1.DaemonSet) (string, bool) {
+	st := ds.Status
+	name := fmt.Sprintf("daemon set %q", ds.Name)
+	switch {
+	case ds.Generation > st.ObservedGeneration:
+		return "Waiting for daemon set spec update to be observed...", false
+	case st.UpdatedNumberScheduled < st.DesiredNumberScheduled:
+		return fmt.Sprintf("Waiting for %s rollout to finish: %d out of %d new pods have been updated...", name, st.UpdatedNumberScheduled, st.DesiredNumberScheduled), false
+	case st.NumberAvailable < st.DesiredNumberScheduled:
+		return fmt.Sprintf("Waiting for %s rollout to finish: %d of %d updated pods are available...", name, st.NumberAvailable, st.DesiredNumberScheduled), false
+	}
+	return name + " successfully rolled out", true
 }

@@ -381,6 +381,14 @@ func TestStatefulSetAndDaemonSet(t *testing.T) {
 		}
 		return "web-1 not back"
 	})
+	// kubectl's rollout status and restart for both kinds.
+	if out := e.must("rollout", "--name", name, "status", "statefulset/web", "--timeout", "30s"); !strings.Contains(out, "statefulset rolling update complete 3 pods") {
+		t.Errorf("rollout status sts:\n%s", out)
+	}
+	e.must("rollout", "--name", name, "restart", "daemonset/agent")
+	if out := e.must("rollout", "--name", name, "status", "daemonset/agent", "--timeout", "30s"); !strings.Contains(out, `daemon set "agent" successfully rolled out`) {
+		t.Errorf("rollout status ds:\n%s", out)
+	}
 	// The DaemonSet runs one pod on each worker, none on the tainted control plane.
 	per := map[string]int{}
 	for _, p := range named(e.pods(name), "agent-") {

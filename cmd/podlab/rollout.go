@@ -77,8 +77,8 @@ func qualified(kind string) string {
 
 func newRollout() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "rollout status|history|restart|undo|pause|resume deployment/NAME",
-		Short: "Manage a Deployment's rollout, as kubectl rollout does",
+		Use:   "rollout status|history|restart|undo|pause|resume KIND/NAME",
+		Short: "Manage the rollout of a Deployment (status, restart: also StatefulSets and DaemonSets), as kubectl rollout does",
 	}
 	for _, action := range []string{"status", "history", "restart", "undo", "pause", "resume"} {
 		var namespace, output string
