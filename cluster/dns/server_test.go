@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -112,5 +114,35 @@ func TestServerFollowsTheStoreTruncatesAndForwards(t *testing.T) {
 	srv.SetUpstream(up)
 	if m := query(t, addr, "udp", "example.com.", mdns.TypeA, 0); len(m.Answer) != 1 || m.Answer[0].(*mdns.A).A.String() != "192.0.2.1" {
 		t.Errorf("forwarded: %v", m)
+	}
+}
+
+// ServePod opens a CoreDNS pod's ports in a namespace; here the test's own (root only:
+// port 53).
+func TestServePodInThisNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to bind port 53")
+	}
+	s := store.New()
+	s.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
+	s.Create(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"}, Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.20"}})
+	srv := NewServer("cluster.local", 30)
+	srv.zone.Store(Build(s, "cluster.local", 30))
+	ps, err := srv.ServePod("/proc/self/ns/net")
+	if err != nil {
+		t.Skip("ports in use here:", err)
+	}
+	defer ps.Close()
+	time.Sleep(50 * time.Millisecond)
+	if m := query(t, "127.0.0.1:53", "udp", "web.default.svc.cluster.local.", mdns.TypeA, 0); len(m.Answer) != 1 {
+		t.Errorf("DNS from the pod's socket: %v", m)
+	}
+	for _, u := range []string{"http://127.0.0.1:8181/ready", "http://127.0.0.1:8080/health"} {
+		resp, err := http.Get(u)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("%s: %v %v", u, resp, err)
+		} else {
+			resp.Body.Close()
+		}
 	}
 }

@@ -63,6 +63,11 @@ type Config struct {
 	NetnsPath func(name string) string
 	// ContainerID is the CNI container ID of a pod's sandbox.
 	ContainerID func(namespace, name string) string
+	// Serves and ServedBy hand a pod's containers to another component that serves
+	// them in-process (the cluster DNS serves the CoreDNS pods): Serves says which pods,
+	// ServedBy opens their ports in the pod's namespace.
+	Serves   func(p *corev1.Pod) bool
+	ServedBy func(p *corev1.Pod, netnsPath string) (Closer, error)
 	// OwnImage says whether a pod's image runs itself (Docker runtime), serving its own
 	// ports, instead of podlab's emulation.
 	OwnImage func(image string) bool
@@ -287,6 +292,11 @@ func (k *Kubelet) sandboxExists(p *corev1.Pod) bool {
 	_, err := os.Stat(k.cfg.NetnsPath(k.cfg.NetnsName(p.Namespace, p.Name)))
 	return err == nil
 }
+
+// Closer is a pod's running servers.
+type Closer interface{ Close() }
+
+func (k *Kubelet) served(p *corev1.Pod) bool { return k.cfg.Serves != nil && k.cfg.Serves(p) }
 
 // Ready counts the lab's pods and those ready, for deploy's wait. A pod the
 // scheduler found no node for, or bound to a node the lab does not have, is Pending

@@ -219,3 +219,38 @@ func TestKubeletReportsSandboxFailures(t *testing.T) {
 		t.Fatalf("a failed sandbox is reported and removed: events %v, deleted %v", h.evs, h.rt.deleted)
 	}
 }
+
+type fakeServed struct{ closed int }
+
+func (f *fakeServed) Close() { f.closed++ }
+
+// A pod another component serves in-process gets no emulated servers and no image of
+// its own: the component's servers run it, and stop with it.
+func TestServedPods(t *testing.T) {
+	h := newHarness(t)
+	served := &fakeServed{}
+	var paths []string
+	h.k.cfg.Serves = func(p *corev1.Pod) bool { return p.Labels["k8s-app"] == "kube-dns" }
+	h.k.cfg.ServedBy = func(p *corev1.Pod, path string) (Closer, error) {
+		paths = append(paths, path)
+		return served, nil
+	}
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "coredns-x", Labels: map[string]string{"k8s-app": "kube-dns"}},
+		Spec: corev1.PodSpec{NodeName: "n1", Containers: []corev1.Container{{Name: "coredns", Image: "registry.k8s.io/coredns/coredns:v1.11.3",
+			Ports: []corev1.ContainerPort{{ContainerPort: 53, Protocol: corev1.ProtocolUDP}}}}}}
+	h.s.Create(p)
+	ctx := context.Background()
+	h.k.sync(ctx, h.s)
+	if len(paths) != 1 {
+		t.Fatalf("ServedBy called %d times", len(paths))
+	}
+	o, _ := h.s.Get("Pod", "kube-system", "coredns-x")
+	if cs := o.(*corev1.Pod).Status.ContainerStatuses; len(cs) != 1 || cs[0].State.Running == nil {
+		t.Fatalf("served pod not running: %+v", cs)
+	}
+	h.s.MarkDeleted("Pod", "kube-system", "coredns-x")
+	h.k.sync(ctx, h.s)
+	if served.closed != 1 {
+		t.Fatalf("the served pod's servers closed %d times on delete", served.closed)
+	}
+}

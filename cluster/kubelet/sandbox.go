@@ -36,7 +36,7 @@ type podState struct {
 
 	// The pod's "containers": podlab runs one server for all of a pod's containers,
 	// so they share one state.
-	server      *workload.Server
+	server      Closer
 	running     bool
 	startedAt   time.Time
 	restarts    int32
@@ -218,7 +218,20 @@ func (k *Kubelet) startContainers(ps *podState) {
 	}
 	own := k.cfg.OwnImage != nil && k.cfg.OwnImage(c.Image)
 	exitCode := -1
-	if !own {
+	if k.cfg.ServedBy != nil && k.served(p) {
+		srv, err := k.cfg.ServedBy(p, ps.path)
+		for try := 0; try < 20 && err != nil && strings.Contains(err.Error(), "address already in use"); try++ {
+			time.Sleep(50 * time.Millisecond)
+			srv, err = k.cfg.ServedBy(p, ps.path)
+		}
+		if err != nil {
+			k.emit(events.Warning, p, "%v", err)
+		} else {
+			ps.mu.Lock()
+			ps.server = srv
+			ps.mu.Unlock()
+		}
+	} else if !own {
 		hostname := p.Name
 		if p.Spec.Hostname != "" {
 			hostname = p.Spec.Hostname
