@@ -1,11 +1,14 @@
 package dns
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"podlab.dev/podlab/nsutil"
 	"testing"
 	"time"
 
@@ -117,32 +120,57 @@ func TestServerFollowsTheStoreTruncatesAndForwards(t *testing.T) {
 	}
 }
 
-// ServePod opens a CoreDNS pod's ports in a namespace; here the test's own (root only:
-// port 53).
-func TestServePodInThisNamespace(t *testing.T) {
+// ServePod opens a CoreDNS pod's ports in a pod's namespace: here one the test makes
+// (root only), queried from inside it.
+func TestServePodInANamespace(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to bind port 53")
+		t.Skip("needs root to make a network namespace")
 	}
+	name := fmt.Sprintf("podlab-test-dns-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Skipf("ip netns add: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	if out, err := exec.Command("ip", "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up: %v %s", err, out)
+	}
+	path := "/run/netns/" + name
 	s := store.New()
 	s.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
 	s.Create(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"}, Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.20"}})
 	srv := NewServer("cluster.local", 30)
 	srv.zone.Store(Build(s, "cluster.local", 30))
-	ps, err := srv.ServePod("/proc/self/ns/net")
+	ps, err := srv.ServePod(path)
 	if err != nil {
-		t.Skip("ports in use here:", err)
+		t.Fatal(err)
 	}
 	defer ps.Close()
 	time.Sleep(50 * time.Millisecond)
-	if m := query(t, "127.0.0.1:53", "udp", "web.default.svc.cluster.local.", mdns.TypeA, 0); len(m.Answer) != 1 {
-		t.Errorf("DNS from the pod's socket: %v", m)
-	}
-	for _, u := range []string{"http://127.0.0.1:8181/ready", "http://127.0.0.1:8080/health"} {
-		resp, err := http.Get(u)
-		if err != nil || resp.StatusCode != 200 {
-			t.Errorf("%s: %v %v", u, resp, err)
-		} else {
-			resp.Body.Close()
+	var udp, ready net.Conn
+	err = nsutil.Do(path, func() error {
+		var err error
+		if udp, err = net.Dial("udp", "127.0.0.1:53"); err != nil {
+			return err
 		}
+		ready, err = net.Dial("tcp", "127.0.0.1:8181")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	defer ready.Close()
+	req := new(mdns.Msg)
+	req.SetQuestion("web.default.svc.cluster.local.", mdns.TypeA)
+	c := &mdns.Client{Timeout: 2 * time.Second}
+	m, _, err := c.ExchangeWithConn(req, &mdns.Conn{Conn: udp})
+	if err != nil || len(m.Answer) != 1 {
+		t.Errorf("DNS from the pod's socket: %v %v", m, err)
+	}
+	fmt.Fprint(ready, "GET /ready HTTP/1.0\r\n\r\n")
+	ready.SetDeadline(time.Now().Add(2 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(ready), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Errorf("/ready: %v %v", resp, err)
 	}
 }
