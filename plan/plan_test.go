@@ -167,25 +167,6 @@ func TestPoolSkipped(t *testing.T) {
 }
 
 // Place adds a pod the way deploy placed the others.
-func TestPlace(t *testing.T) {
-	p, err := Build(testLab())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := p.Place(topology.Pod{Namespace: "default", Name: "g"})
-	if err != nil || got.Node != "w1" || got.IP.String() != "10.244.1.4" {
-		t.Errorf("Place = %+v, %v; want w1 (3 pods, as w2) at its lowest free address 10.244.1.4", got, err)
-	}
-	if _, err := p.Place(topology.Pod{Namespace: "default", Name: "a"}); err == nil || !strings.Contains(err.Error(), "already exists") {
-		t.Errorf("duplicate: %v", err)
-	}
-	if _, err := p.Place(topology.Pod{Namespace: "default", Name: "h", IP: netip.MustParseAddr("10.244.1.50")}); err == nil || !strings.Contains(err.Error(), "already taken") {
-		t.Errorf("taken IP: %v", err)
-	}
-	if _, err := p.Place(topology.Pod{Namespace: "default", Name: "i", NodeSelector: map[string]string{"zone": "nowhere"}}); err == nil {
-		t.Error("a selector no node matches was placed")
-	}
-}
 
 // A manifest pod's securityContext (the pod's and its first container's) reaches its
 // planned pod, so deploy gives the runtime what kubelet would; plan.json says nothing

@@ -106,9 +106,9 @@ func (c *Client) Objects(ctx context.Context, kind, namespace string) ([]*Stored
 
 // Apply creates or replaces objects; pods are those the Pod and Deployment objects
 // make, as topology.LoadManifests returns them.
-func (c *Client) Apply(ctx context.Context, objs []topology.Object, pods []topology.Pod) ([]ApplyResult, error) {
+func (c *Client) Apply(ctx context.Context, objs []topology.Object) ([]ApplyResult, error) {
 	var out []ApplyResult
-	err := c.do(ctx, http.MethodPost, PathApply, ApplyRequest{Objects: objs, Pods: pods}, &out)
+	err := c.do(ctx, http.MethodPost, PathApply, ApplyRequest{Objects: objs}, &out)
 	return out, err
 }
 

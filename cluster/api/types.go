@@ -59,11 +59,10 @@ type ObjectRef struct {
 	Name      string `json:"name"`
 }
 
-// ApplyRequest is what `podlab apply` sends: the objects as topology decoded them.
-// Pods is what older clients sent; the controllers make pods now.
+// ApplyRequest is what `podlab apply` sends: the objects as topology decoded them
+// (the controllers make the pods of Deployments and the like).
 type ApplyRequest struct {
 	Objects []topology.Object `json:"objects"`
-	Pods    []topology.Pod    `json:"pods,omitempty"`
 }
 
 // ScaleRequest sets the replicas of a Deployment, ReplicaSet or StatefulSet.

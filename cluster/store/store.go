@@ -16,7 +16,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -82,11 +81,6 @@ func (s *Store) Count(kind string) int {
 	return len(s.byKind[kind])
 }
 
-// Errors a writer can get; test them with the apimachinery helpers
-// (apierrors.IsNotFound, IsAlreadyExists, IsConflict) as a client of an API server would.
-var (
-	ErrClosed = errors.New("store closed")
-)
 
 type entry struct {
 	obj Object

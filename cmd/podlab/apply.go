@@ -61,7 +61,7 @@ func newApply() *cobra.Command {
 			if file == "" {
 				return invalid("apply needs a file: podlab apply -f FILE")
 			}
-			objs, pods, err := readManifests(file)
+			objs, _, err := readManifests(file)
 			if err != nil {
 				return err
 			}
@@ -69,7 +69,7 @@ func newApply() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rs, err := c.Apply(cmd.Context(), objs, pods)
+			rs, err := c.Apply(cmd.Context(), objs)
 			if err != nil {
 				return err
 			}

@@ -79,13 +79,13 @@ func applyBench(c *api.Client, n int) error {
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("bench-new-%d-%d", os.Getpid(), i)
 		start := time.Now()
-		rs, err := c.Apply(ctx, []topology.Object{service(name, 80)}, nil)
+		rs, err := c.Apply(ctx, []topology.Object{service(name, 80)})
 		if err != nil || len(rs) != 1 || rs[0].Error != "" {
 			return fmt.Errorf("apply %s: %v %+v", name, err, rs)
 		}
 		create = append(create, time.Since(start))
 		start = time.Now()
-		rs, err = c.Apply(ctx, []topology.Object{service(name, 81)}, nil)
+		rs, err = c.Apply(ctx, []topology.Object{service(name, 81)})
 		if err != nil || len(rs) != 1 || rs[0].Action != "configured" {
 			return fmt.Errorf("change %s: %v %+v", name, err, rs)
 		}
