@@ -188,7 +188,7 @@ func (s *Supervisor) Objects(kind, namespace string) []*api.StoredObject {
 	var out []*api.StoredObject
 	for _, k := range kinds {
 		for _, o := range s.store.List(k, namespace) {
-			raw, _ := json.Marshal(o)
+			raw, _ := s.store.JSON(o)
 			gvk := o.GetObjectKind().GroupVersionKind()
 			out = append(out, &api.StoredObject{APIVersion: gvk.GroupVersion().String(), Kind: k, Namespace: o.GetNamespace(), Name: o.GetName(),
 				Applied: appliedKinds[k], Created: o.GetCreationTimestamp().Time, Object: raw})

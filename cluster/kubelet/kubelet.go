@@ -302,15 +302,14 @@ func (k *Kubelet) served(p *corev1.Pod) bool { return k.cfg.Serves != nil && k.c
 // scheduler found no node for, or bound to a node the lab does not have, is Pending
 // by design (the lesson is why): it is not counted.
 func Ready(r store.Reader) (ready, total int) {
+	nodes := map[string]bool{}
+	for _, n := range r.List("Node", "") {
+		nodes[n.GetName()] = true
+	}
 	for _, o := range r.List("Pod", "") {
 		p := o.(*corev1.Pod)
-		if p.DeletionTimestamp != nil {
+		if p.DeletionTimestamp != nil || p.Spec.NodeName != "" && !nodes[p.Spec.NodeName] {
 			continue
-		}
-		if p.Spec.NodeName != "" {
-			if _, ok := r.Get("Node", "", p.Spec.NodeName); !ok {
-				continue
-			}
 		}
 		unschedulable := false
 		for _, c := range p.Status.Conditions {

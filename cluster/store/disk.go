@@ -181,7 +181,7 @@ func (s *Store) load(path string) (int, error) {
 		if errs[i] != nil {
 			return 0, errs[i]
 		}
-		e := &entry{obj: objs[i], rv: final[k].r.Version}
+		e := &entry{obj: objs[i], rv: final[k].r.Version, raw: final[k].r.Object}
 		s.objs[k] = e
 		if s.byKind[k.Kind] == nil {
 			s.byKind[k.Kind] = map[Key]*entry{}
@@ -192,14 +192,16 @@ func (s *Store) load(path string) (int, error) {
 	return lines, nil
 }
 
-func (d *disk) put(o Object, v uint64) {
+// put persists o and returns its JSON.
+func (d *disk) put(o Object, v uint64) []byte {
 	raw, err := json.Marshal(o)
 	if err != nil {
 		d.fail(err)
-		return
+		return nil
 	}
 	gvk := o.GetObjectKind().GroupVersionKind()
 	d.write(record{Version: v, Op: "put", APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: o.GetNamespace(), Name: o.GetName(), Object: raw})
+	return raw
 }
 
 func (d *disk) del(k Key, v uint64) {
@@ -279,10 +281,13 @@ func (d *disk) compact() error {
 	w := bufio.NewWriterSize(f, 1<<20)
 	n := 0
 	for _, e := range d.store.objs {
-		raw, err := json.Marshal(e.obj)
-		if err != nil {
-			f.Close()
-			return err
+		raw := e.raw
+		if raw == nil {
+			var err error
+			if raw, err = json.Marshal(e.obj); err != nil {
+				f.Close()
+				return err
+			}
 		}
 		gvk := e.obj.GetObjectKind().GroupVersionKind()
 		line, _ := encode(record{Version: e.rv, Op: "put", APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: e.obj.GetNamespace(), Name: e.obj.GetName(), Object: raw})

@@ -16,6 +16,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -81,10 +82,10 @@ func (s *Store) Count(kind string) int {
 	return len(s.byKind[kind])
 }
 
-
 type entry struct {
 	obj Object
 	rv  uint64
+	raw []byte // obj as JSON, once marshalled (to persist it, or for a reader)
 }
 
 // Store holds a lab's objects.
@@ -192,6 +193,19 @@ func (s *Store) sortKind(kind string) *sortedKind {
 	}
 	s.sorted[kind] = sk
 	return sk
+}
+
+// JSON is o, an object this store returned, as JSON: the encoding it persisted
+// when it still holds that version, so that serving a list does not marshal every
+// object again.
+func (s *Store) JSON(o Object) ([]byte, error) {
+	s.mu.RLock()
+	e := s.objs[KeyOf(o)]
+	s.mu.RUnlock()
+	if e != nil && e.obj == o && e.raw != nil {
+		return e.raw, nil
+	}
+	return json.Marshal(o)
 }
 
 // Kinds lists the kinds the store holds objects of.
@@ -434,7 +448,7 @@ func (s *Store) put(k Key, o Object, typ string) (Object, error) {
 	}
 	s.record(Change{Type: typ, Key: k, Version: s.gen, Object: o, Status: status})
 	if s.disk != nil {
-		s.disk.put(o, s.gen)
+		e.raw = s.disk.put(o, s.gen)
 	}
 	if !s.batching {
 		s.wake()

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -281,5 +282,25 @@ func TestTornLineEndingInABrace(t *testing.T) {
 	}
 	if _, ok := r.Get("Pod", "default", "b"); ok || len(r.List("Pod", "")) != 1 {
 		t.Fatal("the torn record was loaded")
+	}
+}
+
+// JSON serves the encoding the store persisted, for the version it holds, also after
+// a reload, and marshals anything else.
+func TestJSONReusesThePersistedEncoding(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.ndjson")
+	s, _ := Open(path)
+	o, _ := s.Create(pod("default", "a", map[string]string{"x": "y"}))
+	want, _ := json.Marshal(o)
+	for _, st := range []*Store{s, func() *Store { s.Close(); r, _ := Open(path); return r }()} {
+		cur, _ := st.Get("Pod", "default", "a")
+		got, err := st.JSON(cur)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("JSON = %s, %v; want %s", got, err, want)
+		}
+	}
+	other := pod("default", "b", nil) // not stored: marshalled
+	if got, _ := s.JSON(other); !bytes.Contains(got, []byte(`"name":"b"`)) {
+		t.Fatalf("JSON of an object not stored: %s", got)
 	}
 }
