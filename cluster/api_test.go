@@ -8,9 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"net/netip"
 	"os"
 	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/internal/labtest"
 	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/cluster/store"
 	"podlab.dev/podlab/plan"
@@ -198,48 +198,18 @@ func newSupervisor(t *testing.T) *Supervisor {
 }
 
 // testPlan is a small lab: three nodes (pods on two), a host with ports, three pods
-// and two objects, one of which this version does not apply.
+// and three objects (a Pod manifest, a Service, a NetworkPolicy not applied yet).
 func testPlan(lab string) *plan.Plan {
-	node := func(name, role, ip, cidr string) plan.Node {
-		return plan.Node{
-			Name: name, Role: role, Netns: plan.NodeNetns(lab, name), IP: netip.MustParsePrefix(ip),
-			PodCIDR: netip.MustParsePrefix(cidr), Labels: map[string]string{"kubernetes.io/hostname": name},
-		}
+	p := labtest.Plan(lab)
+	p.Objects = []topology.Object{
+		{APIVersion: "v1", Kind: "Pod", Namespace: "default", Name: "web-1", Applied: true,
+			Raw: []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-1"},"spec":{"containers":[{"name":"web","image":"nginx","ports":[{"containerPort":80}]}]}}`)},
+		{APIVersion: "v1", Kind: "Service", Namespace: "default", Name: "web", Applied: true,
+			Raw: []byte(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"web"},"spec":{"selector":{"app":"web-1"},"ports":[{"port":80}]}}`)},
+		{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Namespace: "default", Name: "deny", Applied: false,
+			Raw: []byte(`{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"deny"},"spec":{"podSelector":{}}}`)},
 	}
-	pod := func(ns, name, node, ip string, ports ...topology.Port) plan.Pod {
-		return plan.Pod{
-			Namespace: ns, Name: name, Node: node, Netns: plan.PodNetns(lab, ns, name),
-			IP: netip.MustParseAddr(ip), Labels: map[string]string{"app": name}, Ports: ports,
-		}
-	}
-	return &plan.Plan{
-		Lab: lab, File: "/labs/" + lab + ".yaml", Runtime: "netns",
-		Cluster: topology.Cluster{
-			PodCIDR: netip.MustParsePrefix("10.244.0.0/16"), ServiceCIDR: netip.MustParsePrefix("10.96.0.0/12"),
-			Underlay: netip.MustParsePrefix("172.30.0.0/24"), Domain: "cluster.local", Overlay: "vxlan", CNI: "podlab", MTU: 1500,
-			NodeCIDRMaskSize: 24,
-		},
-		Nodes: []plan.Node{
-			node("cp", "control-plane", "172.30.0.10/24", "10.244.0.0/24"),
-			node("w1", "worker", "172.30.0.11/24", "10.244.1.0/24"),
-			node("w2", "worker", "172.30.0.12/24", "10.244.2.0/24"),
-		},
-		Hosts: []plan.Host{{Name: "client", Netns: plan.HostNetns(lab, "client"), IP: netip.MustParsePrefix("172.30.0.100/24"),
-			Ports: []topology.Port{{Port: 8080, Protocol: "TCP"}, {Port: 53, Protocol: "UDP"}}}},
-		Pods: []plan.Pod{
-			pod("default", "web-1", "w1", "10.244.1.2", topology.Port{Port: 80, Protocol: "TCP"}, topology.Port{Port: 81, Protocol: "UDP"}),
-			pod("default", "web-2", "w2", "10.244.2.2", topology.Port{Name: "http", Port: 8080, Protocol: "TCP"}),
-			pod("shop", "api", "w1", "10.244.1.3"),
-		},
-		Objects: []topology.Object{
-			{APIVersion: "v1", Kind: "Pod", Namespace: "default", Name: "web-1", Applied: true,
-				Raw: []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-1"},"spec":{"containers":[{"name":"web","image":"nginx","ports":[{"containerPort":80}]}]}}`)},
-			{APIVersion: "v1", Kind: "Service", Namespace: "default", Name: "web", Applied: true,
-				Raw: []byte(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"web"},"spec":{"selector":{"app":"web-1"},"ports":[{"port":80}]}}`)},
-			{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Namespace: "default", Name: "deny", Applied: false,
-				Raw: []byte(`{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"deny"},"spec":{"podSelector":{}}}`)},
-		},
-	}
+	return p
 }
 
 func TestAPIState(t *testing.T) {
