@@ -171,7 +171,6 @@ func (e emitter) event(reason, kind string, o metav1.Object, format string, args
 	e.emit(events.Event{Type: reason, Kind: kind, Namespace: o.GetNamespace(), Name: o.GetName(), Message: fmt.Sprintf(format, args...)})
 }
 
-
 // kindIs is a Loop interest in writes to objects of the given kinds.
 func kindIs(c store.Change, kinds ...string) bool {
 	for _, k := range kinds {
