@@ -36,6 +36,7 @@ type labBuilder struct {
 	pins    map[netip.Addr]string     // pinned underlay address -> field that pinned it
 	podPins map[netip.Addr]*podSource // pinned pod address -> pod
 	files   []string                  // manifest files, in the order the lab lists them
+	src     []byte                    // the lab file, for positions inside block scalars
 }
 
 func (b *labBuilder) build(readFile func(string) ([]byte, error)) {
@@ -43,6 +44,7 @@ func (b *labBuilder) build(readFile func(string) ([]byte, error)) {
 	b.cluster()
 	b.nodes()
 	b.hosts()
+	b.dns()
 	b.shorthandPods()
 	b.loadManifests(readFile)
 	b.man.checkDuplicates(b.d.e)

@@ -77,7 +77,7 @@ func parseLab(file string, data []byte, readFile func(string) ([]byte, error), e
 		e.add(pos(file, root), "", "", "cannot decode: %v", err)
 		return nil, nil
 	}
-	b := &labBuilder{d: &doc{file: file, root: root, idx: w.index, e: e}, raw: &raw, lab: &Lab{File: file}}
+	b := &labBuilder{d: &doc{file: file, root: root, idx: w.index, e: e}, raw: &raw, lab: &Lab{File: file}, src: data}
 	b.build(readFile)
 	return b.lab, b.files
 }

@@ -22,6 +22,9 @@ type clusterFile struct {
 	CNI              string   `json:"cni"`
 	MTU              *int     `json:"mtu"`
 	LoadBalancerPool []string `json:"loadBalancerPool"`
+	DNS              struct {
+		Upstream string `json:"upstream"`
+	} `json:"dns"`
 }
 
 type nodeFile struct {
@@ -36,7 +39,13 @@ type hostFile struct {
 	Labels map[string]string `json:"labels"`
 	IP     string            `json:"ip"`
 	Ports  []portSpec        `json:"ports"`
+	DNS    struct {
+		Zones zoneTexts `json:"zones"`
+	} `json:"dns"`
 }
+
+// zoneTexts is a host's zones: name -> master-file text.
+type zoneTexts map[string]string
 
 type podFile struct {
 	Name         string            `json:"name"`

@@ -74,6 +74,16 @@ type Cluster struct {
 	// LoadBalancerPool is where LoadBalancer Services get their IPs (MetalLB-style):
 	// ranges inside the underlay, answered from a node. Empty: they stay pending.
 	LoadBalancerPool []netip.Prefix `json:"loadBalancerPool,omitempty"`
+	DNS              ClusterDNS     `json:"dns,omitzero"`
+}
+
+// ClusterDNS is where the cluster DNS sends names outside the cluster domain: at most
+// one of a host of the lab (its DNS server, on 53) and an address inside the underlay.
+// Neither: such names get SERVFAIL at once.
+type ClusterDNS struct {
+	UpstreamHost string         `json:"upstreamHost,omitempty"`
+	UpstreamAddr netip.AddrPort `json:"upstreamAddr,omitzero"`
+	Pos          Pos            `json:"pos,omitzero"` // of cluster.dns.upstream
 }
 
 // Node is a Kubernetes node: a namespace with an underlay address and a pod subnet.
@@ -94,7 +104,10 @@ type Host struct {
 	Labels map[string]string `json:"labels,omitempty"`
 	IP     netip.Addr        `json:"ip,omitzero"` // pinned underlay address; zero = assigned
 	Ports  []Port            `json:"ports,omitempty"`
-	Pos    Pos               `json:"pos"`
+	// Zones are what the host's authoritative DNS server (53/udp and tcp) serves: zone
+	// name (lower case, no final dot) -> RFC 1035 master-file text, checked by ParseZone.
+	Zones map[string]string `json:"zones,omitempty"`
+	Pos   Pos               `json:"pos"`
 }
 
 // Pod is one pod, whichever way it was declared.

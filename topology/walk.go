@@ -154,7 +154,10 @@ func (w *walker) object(n *yaml.Node, t reflect.Type, path string, depth int) {
 func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, depth int) {
 	if n.Kind != yaml.MappingNode {
 		hint := ""
-		if t.Elem().Kind() == reflect.String && path != "" {
+		switch {
+		case t == reflect.TypeFor[zoneTexts]():
+			hint = "write each zone as its name and its records, e.g.\nzones:\n  example.com: |\n    api A 172.30.0.100"
+		case t.Elem().Kind() == reflect.String && path != "":
 			hint = "write it as a map, e.g. " + lastSegment(path) + ": {app: web}"
 		}
 		w.errorf(n, path, hint, "expected a map, got %s", shape(n))
