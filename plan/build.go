@@ -107,7 +107,12 @@ func Build(lab *topology.Lab) (*Plan, error) {
 				continue
 			}
 		}
-		p.Hosts = append(p.Hosts, Host{Name: h.Name, Labels: h.Labels, Netns: HostNetns(lab.Name, h.Name), IP: netip.PrefixFrom(ip, c.Underlay.Bits()), Ports: h.Ports})
+		p.Hosts = append(p.Hosts, Host{Name: h.Name, Labels: h.Labels, Netns: HostNetns(lab.Name, h.Name), IP: netip.PrefixFrom(ip, c.Underlay.Bits()), Ports: h.Ports, Zones: h.Zones})
+	}
+	if len(errs) == 0 {
+		if err := p.resolveUpstream(c.DNS); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errs

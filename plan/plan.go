@@ -45,6 +45,10 @@ type Plan struct {
 	// Neighbours is how many ARP entries the lab may hold at once, machine-wide: the
 	// kernel's neighbour table limits (gc_thresh) are global.
 	Neighbours int `json:"neighbours"`
+	// DNSUpstream is where the cluster DNS forwards names outside the cluster domain:
+	// the named host's underlay address on 53, or the address the lab wrote. Zero: the
+	// lab names none, and such names get SERVFAIL at once.
+	DNSUpstream netip.AddrPort `json:"dnsUpstream,omitzero"`
 }
 
 // Underlay is the L2 segment nodes and hosts share, a bridge in its own namespace.
@@ -74,6 +78,9 @@ type Host struct {
 	Netns  string            `json:"netns"`
 	IP     netip.Prefix      `json:"ip"`
 	Ports  []topology.Port   `json:"ports,omitempty"`
+	// Zones are what the host's authoritative DNS server serves on 53/udp and tcp: zone
+	// name -> RFC 1035 master-file text (dns.NewAuthority reads it). Empty: no server.
+	Zones map[string]string `json:"zones,omitempty"`
 }
 
 // Pod is one pod placed on a node with its address.

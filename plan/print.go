@@ -3,6 +3,8 @@ package plan
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"podlab.dev/podlab/topology"
@@ -13,7 +15,11 @@ import (
 func (p *Plan) Print(w io.Writer) {
 	c := p.Cluster
 	fmt.Fprintf(w, "lab %s (runtime %s, overlay %s, cni %s)\n", p.Lab, p.Runtime, c.Overlay, c.CNI)
-	fmt.Fprintf(w, "  podCIDR %s (/%d per node)  serviceCIDR %s  domain %s  underlay %s  mtu %d\n\n", c.PodCIDR, c.NodeCIDRMaskSize, c.ServiceCIDR, c.Domain, c.Underlay, c.MTU)
+	fmt.Fprintf(w, "  podCIDR %s (/%d per node)  serviceCIDR %s  domain %s  underlay %s  mtu %d\n", c.PodCIDR, c.NodeCIDRMaskSize, c.ServiceCIDR, c.Domain, c.Underlay, c.MTU)
+	if up := p.DNSUpstreamAddr(); up != "" {
+		fmt.Fprintf(w, "  dns upstream %s\n", up)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "namespace %s\n  link %s bridge, up\n\n", p.Underlay.Netns, p.Underlay.Bridge)
 	for i := range p.Nodes {
 		n := &p.Nodes[i]
@@ -50,6 +56,9 @@ func (p *Plan) Print(w io.Writer) {
 		}
 		if len(h.Ports) > 0 {
 			fmt.Fprintf(w, "  serves %s\n", PortsString(h.Ports))
+		}
+		if len(h.Zones) > 0 {
+			fmt.Fprintf(w, "  serves dns 53,53/udp: zones %s\n", strings.Join(slices.Sorted(maps.Keys(h.Zones)), ", "))
 		}
 		fmt.Fprintln(w)
 	}
