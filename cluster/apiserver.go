@@ -40,6 +40,10 @@ func (s *Supervisor) routes() http.Handler {
 		d, err := s.Details(r.Context(), r.PathValue("kind"), r.URL.Query().Get("namespace"), r.PathValue("name"))
 		reply(w, d, err)
 	})
+	mux.HandleFunc("GET "+api.PathPodEtc+"{namespace}/{name}", func(w http.ResponseWriter, r *http.Request) {
+		e, err := s.PodEtc(r.PathValue("namespace"), r.PathValue("name"))
+		reply(w, e, err)
+	})
 	mux.HandleFunc("DELETE "+api.PathPods+"{namespace}/{name}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, s.DeletePod(r.Context(), r.PathValue("namespace"), r.PathValue("name")))
 	})

@@ -23,7 +23,7 @@ import (
 // addresses, routes, neighbours, and per kind the VXLAN forwarding table and nft
 // ruleset (node), resolv.conf and CNI result (pod).
 func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) (*api.Details, error) {
-	var nsName string
+	var nsName, resolv string
 	var pod *plan.Pod
 	var node *plan.Node
 	var status []api.Section
@@ -38,6 +38,10 @@ func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) 
 		if n, ok := s.plan.Node(o.(*corev1.Pod).Spec.NodeName); ok && o.(*corev1.Pod).Status.PodIP != "" {
 			cp := s.planPod(o.(*corev1.Pod))
 			pod, nsName = &cp, cp.Netns
+			var err error
+			if resolv, err = s.resolvConf(o.(*corev1.Pod)); err != nil {
+				resolv = err.Error() + "\n"
+			}
 			cn := *n
 			node = &cn
 		} else { // Pending: nothing in the kernel yet, the status says why
@@ -54,10 +58,6 @@ func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) 
 		}
 	default:
 		return nil, fmt.Errorf("kind %q: expected pod, node or host", kind)
-	}
-	var resolv string
-	if pod != nil {
-		resolv = s.plan.ResolvConf(pod)
 	}
 	if nsName == "" {
 		return nil, fmt.Errorf("%s %s: %w", kind, strings.TrimPrefix(namespace+"/"+name, "/"), api.ErrNotFound)

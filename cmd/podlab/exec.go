@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/dns"
 	"podlab.dev/podlab/plan"
 	"podlab.dev/podlab/runtime/docker"
 	"podlab.dev/podlab/runtime/netns"
@@ -44,9 +49,16 @@ func newExec() *cobra.Command {
 			target := args[0]
 			var nsName, etc string
 			var etcFiles map[string]string
-			if pod, ok := p.Pod(namespace, target); ok {
+			pod, err := podEtc(cmd.Context(), dir, p, namespace, target)
+			if err != nil && !errors.Is(err, api.ErrNotFound) {
+				return err
+			}
+			if pod != nil {
+				if !pod.IP.IsValid() {
+					return fmt.Errorf("pod %s/%s is Pending (no node or address yet): nothing to run in; see `podlab describe pod %s -n %s`", namespace, target, target, namespace)
+				}
 				nsName = pod.Netns
-				etcFiles = map[string]string{"resolv.conf": p.ResolvConf(pod), "hosts": plan.HostsFile(pod)}
+				etcFiles = map[string]string{"resolv.conf": pod.ResolvConf, "hosts": pod.Hosts}
 			} else if n, ok := p.Node(target); ok {
 				nsName = n.Netns
 			} else if h, ok := p.Host(target); ok {
@@ -72,6 +84,24 @@ func newExec() *cobra.Command {
 	cmd.Flags().String("name", "", "lab name (default: the only deployed lab)")
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "Kubernetes namespace of the pod")
 	return cmd
+}
+
+// podEtc finds a pod and its /etc files through the supervisor, which knows every
+// pod (a controller's too); only without a running supervisor does it read the plan,
+// which has the lab file's pods. The error wraps api.ErrNotFound for no such pod.
+func podEtc(ctx context.Context, dir state.Dir, p *plan.Plan, namespace, name string) (*api.PodEtc, error) {
+	if dir.SupervisorAlive(dir.SupervisorPID()) {
+		return api.NewClient(dir).PodEtc(ctx, namespace, name)
+	}
+	pod, ok := p.Pod(namespace, name)
+	if !ok {
+		return nil, fmt.Errorf("pod %s/%s: %w", namespace, name, api.ErrNotFound)
+	}
+	resolv, err := dns.ResolvConf(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}, p.Cluster.Domain, p.DNSAddr(), p.NodeResolvConf())
+	if err != nil {
+		return nil, err
+	}
+	return &api.PodEtc{Namespace: namespace, Name: name, Node: pod.Node, Netns: pod.Netns, IP: pod.IP, ResolvConf: resolv, Hosts: plan.HostsFile(pod)}, nil
 }
 
 // dockerExec runs argv in the container holding namespace nsName, after writing a
