@@ -46,8 +46,8 @@ func TestAPIPodEtc(t *testing.T) {
 	if e.Node != "w2" || e.ResolvConf != "search example.com\nnameserver 1.1.1.1\n" || !strings.Contains(e.Hosts, "10.244.2.9\tweb-7d9-abcde\n") {
 		t.Errorf("a controller's pod: %+v", e)
 	}
-	if _, err := c.PodEtc(ctx, "shop", "nosuch"); !errors.Is(err, api.ErrNotFound) {
-		t.Errorf("no such pod: %v, want ErrNotFound", err)
+	if e, err := c.PodEtc(ctx, "shop", "nosuch"); !errors.Is(err, api.ErrNotFound) || e != nil {
+		t.Errorf("no such pod: %v %v, want ErrNotFound and nothing", e, err)
 	}
 	if _, err := c.PodEtc(ctx, "shop", "broken"); err == nil || !strings.Contains(err.Error(), "must provide `dnsConfig`") {
 		t.Errorf("dnsPolicy None without dnsConfig: %v", err)

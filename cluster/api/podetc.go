@@ -26,6 +26,8 @@ type PodEtc struct {
 // no such pod.
 func (c *Client) PodEtc(ctx context.Context, namespace, name string) (*PodEtc, error) {
 	var out PodEtc
-	err := c.do(ctx, http.MethodGet, PathPodEtc+url.PathEscape(namespace)+"/"+url.PathEscape(name), nil, &out)
-	return &out, err
+	if err := c.do(ctx, http.MethodGet, PathPodEtc+url.PathEscape(namespace)+"/"+url.PathEscape(name), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
