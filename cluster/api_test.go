@@ -222,8 +222,20 @@ func TestAPIState(t *testing.T) {
 	if !got.Supervisor.Running || got.Supervisor.PID != os.Getpid() || !got.Supervisor.Started.Equal(s.started) {
 		t.Errorf("supervisor %+v, want running as pid %d since %v", got.Supervisor, os.Getpid(), s.started)
 	}
-	if got.Lab != "x" || len(got.Nodes) != 3 || len(got.Pods) != 3 || len(got.Objects) != 2 || got.ReadyCount() != 1 {
+	if got.Lab != "x" || len(got.Nodes) != 3 || len(got.Pods) != 3 || got.ReadyCount() != 1 {
 		t.Errorf("state %+v", got)
+	}
+	// The lab's objects, and what kubeadm installs in every cluster.
+	objs := map[string]bool{}
+	for _, o := range got.Objects {
+		objs[o.Kind+" "+o.Namespace+"/"+o.Name] = o.Applied
+	}
+	for k, applied := range map[string]bool{"Service default/web": true, "NetworkPolicy default/deny": false,
+		"Service default/kubernetes": true, "EndpointSlice default/kubernetes": true, "Endpoints default/kubernetes": true,
+		"Service kube-system/kube-dns": true, "Deployment kube-system/coredns": true, "ConfigMap kube-system/coredns": true} {
+		if a, ok := objs[k]; !ok || a != applied {
+			t.Errorf("object %s: present %v applied %v, want applied %v", k, ok, a, applied)
+		}
 	}
 	// Pods sort by namespace and name; the manifest's container is kept.
 	if got.Pods[0].Name != "web-1" || !got.Pods[0].Ready || got.Pods[0].Image != "nginx" || got.Pods[2].Name != "api" || got.Pods[2].Reason != "not checked yet" {

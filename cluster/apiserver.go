@@ -166,6 +166,7 @@ func (s *Supervisor) ReadyCount() api.ReadyCount {
 var appliedKinds = map[string]bool{
 	"Namespace": true, "Pod": true, "Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true,
 	"Service": true, "Endpoints": true, "EndpointSlice": true, "Node": true,
+	"ConfigMap": true, "Secret": true, // data: stored is applied
 }
 
 // Objects lists stored objects of kind (all but Pods and Nodes when empty) in

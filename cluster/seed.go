@@ -59,6 +59,9 @@ func (s *Supervisor) seed() error {
 			return err
 		}
 	}
+	if err := s.seedAddons(); err != nil {
+		return err
+	}
 	manifests := map[string]topology.Object{}
 	for _, o := range p.Objects {
 		if o.Kind == "Pod" {

@@ -10,6 +10,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,10 +20,12 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/knftables"
 
 	"podlab.dev/podlab/cluster/component"
 	"podlab.dev/podlab/cluster/controllers"
+	"podlab.dev/podlab/cluster/dns"
 	"podlab.dev/podlab/cluster/kubelet"
 	"podlab.dev/podlab/cluster/kubeproxy"
 	"podlab.dev/podlab/cluster/proxy"
@@ -55,7 +58,9 @@ type Supervisor struct {
 	components []component.Component
 	kubelet    *kubelet.Kubelet
 	proxy      *kubeproxy.KubeProxy
+	dns        *dns.Server
 	hosts      []*workload.Server
+	closers    []io.Closer // the hosts' DNS servers
 
 	// ProbeInterval is how often pods without a readinessProbe are checked again once
 	// ready.
@@ -110,6 +115,8 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		nodes = append(nodes, kubelet.Node{Name: n.Name, Netns: netns.Path(n.Netns), IP: n.IP.Addr().String(), Subnet: n.PodCIDR, Network: nn})
 		names = append(names, n.Name)
 	}
+	s.dns = dns.NewServer(p.Cluster.Domain, dnsTTL)
+	s.dns.SetUpstream(p.DNSUpstreamAddr())
 	s.kubelet = kubelet.New(kubelet.Config{
 		Lab: p.Lab, Nodes: nodes, Runtime: s.runtime,
 		NetnsName:   func(ns, name string) string { return plan.PodNetns(p.Lab, ns, name) },
@@ -118,6 +125,10 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		OwnImage:    func(image string) bool { return p.RunsOwnImage(&plan.Pod{Image: image}) },
 		Sysctls:     plan.Sysctls(), Built: built, ProbeInterval: s.ProbeInterval,
 		Writer: s.store, Emit: emit, Drained: s.drained,
+		Serves: isCoreDNS,
+		ServedBy: func(p *corev1.Pod, path string) (kubelet.Closer, error) {
+			return s.dns.ServePod(p.Namespace+"/"+p.Name, path)
+		},
 		Log:  func(msg string, args ...any) { s.log.Warn(msg, args...) },
 		Info: func(msg string, args ...any) { s.log.Info(msg, args...) },
 	})
@@ -135,6 +146,7 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		s.kubelet,
 		endpoints,
 		s.proxy,
+		s.dns,
 		kubeproxy.NewSpeaker(names, s.announce, emit),
 	}
 }
@@ -196,6 +208,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	s.startHosts()
 	defer func() {
+		for _, c := range s.closers {
+			c.Close()
+		}
 		for _, h := range s.hosts {
 			h.Close()
 		}
@@ -233,6 +248,9 @@ func (s *Supervisor) objectCount() int {
 // startHosts opens the built-in servers of the lab's hosts.
 func (s *Supervisor) startHosts() {
 	for _, h := range s.plan.Hosts {
+		if len(h.Zones) > 0 {
+			s.startAuthority(h)
+		}
 		var ports []workload.Port
 		for _, pt := range h.Ports {
 			ports = append(ports, workload.Port{Port: pt.Port, Protocol: pt.Protocol})
@@ -248,6 +266,19 @@ func (s *Supervisor) startHosts() {
 			s.hosts = append(s.hosts, srv)
 		}
 	}
+}
+
+// startAuthority serves host h's zones on its port 53.
+func (s *Supervisor) startAuthority(h plan.Host) {
+	a, err := dns.NewAuthority(h.Zones)
+	if err == nil {
+		var srv *dns.AuthorityServer
+		if srv, err = a.ServeNetns(netns.Path(h.Netns)); err == nil {
+			s.closers = append(s.closers, srv)
+			return
+		}
+	}
+	s.events.emit(events.Event{Type: events.Warning, Kind: "Host", Name: h.Name, Message: err.Error()})
 }
 
 // settle returns once every component has programmed generation gen and what they

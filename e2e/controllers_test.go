@@ -15,7 +15,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/plan"
 )
 
@@ -584,8 +583,7 @@ func TestSupervisorKilled(t *testing.T) {
 	if a, b := strings.Join(names(before), "\n"), strings.Join(names(out), "\n"); a != b {
 		t.Errorf("objects before the kill:\n%s\nafter:\n%s", a, b)
 	}
-	var st2 api.LabState
-	json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &st2)
+	st2 := e.inspect(name)
 	if st2.Supervisor.PID == st.Supervisor.PID || !st2.Supervisor.Running {
 		t.Errorf("supervisor after restart: %+v", st2.Supervisor)
 	}

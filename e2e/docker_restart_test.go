@@ -88,10 +88,7 @@ func TestDockerRestart(t *testing.T) {
 	var broken, reported bool
 	var node api.NodeState
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !(broken && reported); time.Sleep(200 * time.Millisecond) {
-		var st api.LabState
-		if err := json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &st); err != nil {
-			t.Fatalf("inspect -o json: %v", err)
-		}
+		st := e.inspect(name)
 		for _, n := range st.Nodes {
 			if n.Name == "worker-1" {
 				node, broken = n, n.Broken != ""

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/events"
@@ -65,14 +66,14 @@ func TestLiveChanges(t *testing.T) {
 	e.must("label", "--name", name, "pod", a.Name, "tier=back", "--overwrite")
 	e.must("label", "--name", name, "pod", a.Name, "app-")
 	var s api.LabState
-	json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &s)
+	s = *e.inspect(name)
 	if got := s.Pods[0].Labels; len(got) != 1 || got["tier"] != "back" {
 		t.Errorf("labels after label commands: %v", got)
 	}
 
 	// Delete: gone from the state, its namespace removed, the other pod still answers.
 	e.must("delete", "--name", name, "pod", a.Name)
-	json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &s)
+	s = *e.inspect(name)
 	if len(s.Pods) != 1 || s.Pods[0].Name != b.Name {
 		t.Errorf("pods after delete: %+v", s.Pods)
 	}
@@ -167,8 +168,12 @@ spec: {nodeName: worker-2, containers: [{name: c, image: x, ports: [{containerPo
 			t.Errorf("apply output lacks %q:\n%s", want, out)
 		}
 	}
-	var s api.LabState
-	json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &s)
+	// apply returns once the pods exist and are wired, as kubectl apply returns
+	// before they are ready: they turn ready moments later.
+	s := e.inspect(name)
+	for deadline := time.Now().Add(5 * time.Second); s.ReadyCount() < 5 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		s = e.inspect(name)
+	}
 	if len(s.Pods) != 5 || s.ReadyCount() != 5 {
 		t.Fatalf("pods after apply: %d, %d ready", len(s.Pods), s.ReadyCount())
 	}

@@ -109,7 +109,30 @@ func (e *env) deploy(name, text string) *api.LabState {
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		e.t.Fatalf("deploy -o json: %v\n%s", err, out)
 	}
-	return &st
+	return labPods(&st)
+}
+
+// inspect is the lab's state with its own pods only (see labPods).
+func (e *env) inspect(name string) *api.LabState {
+	e.t.Helper()
+	var st api.LabState
+	if err := json.Unmarshal([]byte(e.must("inspect", "--name", name, "-o", "json")), &st); err != nil {
+		e.t.Fatalf("inspect -o json: %v", err)
+	}
+	return labPods(&st)
+}
+
+// labPods drops the pods of kube-system (the cluster DNS every lab runs) from st, so
+// that a test sees the pods its lab file makes.
+func labPods(st *api.LabState) *api.LabState {
+	pods := st.Pods[:0]
+	for _, p := range st.Pods {
+		if p.Namespace != "kube-system" {
+			pods = append(pods, p)
+		}
+	}
+	st.Pods = pods
+	return st
 }
 
 // uniq returns a lab name unique to this run.

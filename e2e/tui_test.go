@@ -220,10 +220,11 @@ func TestTUIServices(t *testing.T) {
 	var list struct {
 		Items []v1.Service `json:"items"`
 	}
-	if err := json.Unmarshal([]byte(e.must("get", "--name", name, "svc", "-o", "json")), &list); err != nil || len(list.Items) != 1 {
+	// default holds the lab's Service and, as in every cluster, the API server's.
+	if err := json.Unmarshal([]byte(e.must("get", "--name", name, "svc", "-o", "json")), &list); err != nil || len(list.Items) != 2 || list.Items[0].Name != "kubernetes" {
 		t.Fatalf("podlab get svc -o json: %v, %d services", err, len(list.Items))
 	}
-	cip := list.Items[0].Spec.ClusterIP
+	cip := list.Items[1].Spec.ClusterIP
 	if cip == "" || cip == "None" {
 		t.Fatalf("tuiweb has no ClusterIP: %q", cip)
 	}
@@ -245,6 +246,7 @@ func TestTUIServices(t *testing.T) {
 	if pct > 5 {
 		t.Errorf("an idle TUI on :svc uses %.1f%% of a core (goal: under 2%%)", pct)
 	}
+	tt.send(false, "Down") // the first row is default/kubernetes, the API server's
 	tt.send(false, "Enter")
 	tt.waitFor("tuiweb's endpoints", 5*time.Second, func(s string) bool {
 		return strings.Contains(s, "svc default/tuiweb") && strings.Contains(s, "endpoints (2 ready of 2") &&

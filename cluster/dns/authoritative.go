@@ -27,7 +27,7 @@ import (
 type Authority struct {
 	zones []*authZone // longest origin first, so a child zone wins over its parent
 	// Log, when set (before serving), learns every query as Server.Log does.
-	Log func(client net.Addr, name string, qtype uint16, rcode int, took time.Duration)
+	Log func(Query)
 }
 
 type authZone struct {
@@ -95,8 +95,8 @@ func (a *Authority) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 	m := a.Answer(req)
 	fitReply(w, req, m)
 	w.WriteMsg(m)
-	if a.Log != nil && len(req.Question) > 0 {
-		a.Log(w.RemoteAddr(), req.Question[0].Name, req.Question[0].Qtype, m.Rcode, time.Since(start))
+	if a.Log != nil {
+		a.Log(newQuery(w, req, m, start))
 	}
 }
 
@@ -107,7 +107,9 @@ func fitReply(w mdns.ResponseWriter, req, m *mdns.Msg) {
 	size := 512
 	if o := req.IsEdns0(); o != nil {
 		size = max(int(o.UDPSize()), size)
-		m.SetEdns0(o.UDPSize(), false)
+		if m.IsEdns0() == nil { // a forwarded reply has the upstream's already
+			m.SetEdns0(o.UDPSize(), false)
+		}
 	}
 	if _, udp := w.RemoteAddr().(*net.UDPAddr); udp {
 		m.Truncate(size)

@@ -30,9 +30,27 @@ type PodServer struct {
 	once sync.Once
 }
 
-// ServePod opens a CoreDNS pod's ports inside the network namespace at netnsPath and
-// serves them from s (one process serves every pod's sockets).
-func (s *Server) ServePod(netnsPath string) (*PodServer, error) {
+// podHandler answers the queries a pod takes: names outside the cluster are forwarded
+// from the pod's own namespace, as the pod's CoreDNS would.
+type podHandler struct {
+	s          *Server
+	pod, netns string
+}
+
+func (h *podHandler) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
+	h.s.serve(w, req, h.pod, func(network, addr string) (c net.Conn, err error) {
+		err = nsutil.Do(h.netns, func() error {
+			c, err = net.DialTimeout(network, addr, 2*time.Second)
+			return err
+		})
+		return c, err
+	})
+}
+
+// ServePod opens the ports of CoreDNS pod (namespace/name) inside the network
+// namespace at netnsPath and serves them from s (one process serves every pod's
+// sockets).
+func (s *Server) ServePod(pod, netnsPath string) (*PodServer, error) {
 	var pc net.PacketConn
 	var ls [4]net.Listener // dns-tcp, health, ready, metrics
 	err := nsutil.Do(netnsPath, func() error {
@@ -58,7 +76,8 @@ func (s *Server) ServePod(netnsPath string) (*PodServer, error) {
 		}
 		return nil, fmt.Errorf("coredns pod: %w", err)
 	}
-	ps := &PodServer{dns: []*mdns.Server{{PacketConn: pc, Handler: s}, {Listener: ls[0], Handler: s}}}
+	h := &podHandler{s: s, pod: pod, netns: netnsPath}
+	ps := &PodServer{dns: []*mdns.Server{{PacketConn: pc, Handler: h}, {Listener: ls[0], Handler: h}}}
 	ok := func(body string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, body) })
 	}

@@ -2,7 +2,10 @@ package dns
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -15,16 +18,45 @@ import (
 // Server answers DNS queries from the latest Zone, as a component: every change of a
 // Namespace, Service or EndpointSlice rebuilds the zone, and the next query sees it.
 // Names outside the cluster go to the upstream (host:port, UDP then TCP on
-// truncation; SetUpstream); with none they get SERVFAIL at once, never a timeout.
+// truncation; SetUpstream), asked from the namespace of the pod that took the query;
+// with none they get SERVFAIL at once, never a timeout. Address records of an answer
+// are shuffled, as CoreDNS's loadbalance plugin does.
 type Server struct {
 	component.Loop
 	domain   string
 	ttl      uint32
 	zone     atomic.Pointer[Zone]
 	upstream atomic.Pointer[string]
-	// Log, when set (before serving), learns every query: the client, the name, the
-	// type, the rcode and how long the answer took.
-	Log func(client net.Addr, name string, qtype uint16, rcode int, took time.Duration)
+	// Log, when set (before serving), learns every query and its answer.
+	Log func(Query)
+}
+
+// Query is one query and its answer, for the query log: what CoreDNS's log plugin
+// prints.
+type Query struct {
+	Time     time.Time     `json:"time"`
+	Server   string        `json:"server,omitempty"` // the pod (namespace/name) or host that answered
+	Client   string        `json:"client"`           // address:port
+	Proto    string        `json:"proto"`            // udp | tcp
+	ID       uint16        `json:"id"`
+	Name     string        `json:"name"`
+	Type     string        `json:"type"`
+	Class    string        `json:"class"`
+	Size     int           `json:"size"` // of the query
+	DO       bool          `json:"do"`
+	BufSize  int           `json:"bufsize"`
+	Rcode    string        `json:"rcode"`
+	Flags    string        `json:"flags"`   // of the reply: qr,aa,tc,rd,ra
+	Answers  []string      `json:"answers"` // the answer section, one record per entry
+	RespSize int           `json:"respSize"`
+	Took     time.Duration `json:"took"`
+	Upstream string        `json:"upstream,omitempty"` // where it was forwarded
+}
+
+// String is the line CoreDNS's log plugin writes for q (its default format).
+func (q Query) String() string {
+	return fmt.Sprintf(`[INFO] %s - %d "%s %s %s %s %d %v %d" %s %s %d %.9fs`,
+		q.Client, q.ID, q.Type, q.Class, q.Name, q.Proto, q.Size, q.DO, q.BufSize, q.Rcode, q.Flags, q.RespSize, q.Took.Seconds())
 }
 
 // NewServer returns the DNS component for the cluster domain, answering with ttl.
@@ -46,6 +78,14 @@ func (s *Server) Name() string { return "dns" }
 // SetUpstream sets where names outside the cluster are forwarded ("" for nowhere).
 func (s *Server) SetUpstream(addr string) { s.upstream.Store(&addr) }
 
+// Upstream is where names outside the cluster are forwarded ("": nowhere).
+func (s *Server) Upstream() string {
+	if up := s.upstream.Load(); up != nil {
+		return *up
+	}
+	return ""
+}
+
 // Run rebuilds the zone at every change that concerns it until ctx ends.
 func (s *Server) Run(ctx context.Context, r store.Reader) error {
 	return s.Loop.Run(ctx, r, func(context.Context, uint64) { s.zone.Store(Build(r, s.domain, s.ttl)) })
@@ -54,52 +94,148 @@ func (s *Server) Run(ctx context.Context, r store.Reader) error {
 // Zone is the zone queries are answered from now.
 func (s *Server) Zone() *Zone { return s.zone.Load() }
 
-// ServeDNS answers one query (the miekg/dns handler interface): from the zone, else
-// upstream, truncated to what the client can take over UDP (512 bytes, or its EDNS0
-// buffer size) with TC set, so that it retries over TCP.
+// ServeDNS answers one query (the miekg/dns handler interface) in the caller's own
+// network namespace: from the zone, else upstream, truncated to what the client can
+// take over UDP (512 bytes, or its EDNS0 buffer size) with TC set, so that it retries
+// over TCP.
 func (s *Server) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
+	s.serve(w, req, "", (&net.Dialer{}).Dial)
+}
+
+// dialer opens a socket to the upstream.
+type dialer func(network, addr string) (net.Conn, error)
+
+func (s *Server) serve(w mdns.ResponseWriter, req *mdns.Msg, server string, dial dialer) {
 	start := time.Now()
-	m := s.answer(req)
-	size := 512
-	if _, udp := w.RemoteAddr().(*net.UDPAddr); udp {
-		if o := req.IsEdns0(); o != nil {
-			size = max(int(o.UDPSize()), 512)
-			m.SetEdns0(o.UDPSize(), false)
-		}
-		m.Truncate(size)
-	} else if o := req.IsEdns0(); o != nil {
-		m.SetEdns0(o.UDPSize(), false)
-	}
+	m, upstream := s.answer(req, dial)
+	loadbalance(m)
+	fitReply(w, req, m)
 	w.WriteMsg(m)
-	if s.Log != nil && len(req.Question) > 0 {
-		s.Log(w.RemoteAddr(), req.Question[0].Name, req.Question[0].Qtype, m.Rcode, time.Since(start))
+	if s.Log != nil {
+		q := newQuery(w, req, m, start)
+		q.Server, q.Upstream = server, upstream
+		s.Log(q)
 	}
 }
 
-func (s *Server) answer(req *mdns.Msg) *mdns.Msg {
+// newQuery describes req and its reply m for the query log.
+func newQuery(w mdns.ResponseWriter, req, m *mdns.Msg, start time.Time) Query {
+	q := Query{Time: start, Client: w.RemoteAddr().String(), Proto: "udp", ID: req.Id, Size: req.Len(), BufSize: 512,
+		Rcode: mdns.RcodeToString[m.Rcode], RespSize: m.Len(), Took: time.Since(start)}
+	if _, tcp := w.RemoteAddr().(*net.TCPAddr); tcp {
+		q.Proto = "tcp"
+	}
+	if len(req.Question) > 0 {
+		qq := req.Question[0]
+		q.Name, q.Type, q.Class = qq.Name, mdns.TypeToString[qq.Qtype], mdns.ClassToString[qq.Qclass]
+	}
+	if o := req.IsEdns0(); o != nil {
+		q.DO, q.BufSize = o.Do(), int(o.UDPSize())
+	}
+	var flags []string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{m.Response, "qr"}, {m.Authoritative, "aa"}, {m.Truncated, "tc"}, {m.RecursionDesired, "rd"}, {m.RecursionAvailable, "ra"}} {
+		if f.on {
+			flags = append(flags, f.name)
+		}
+	}
+	q.Flags = strings.Join(flags, ",")
+	for _, rr := range m.Answer {
+		q.Answers = append(q.Answers, strings.ReplaceAll(rr.String(), "\t", " "))
+	}
+	return q
+}
+
+// loadbalance shuffles the address records of m's answer, as CoreDNS's loadbalance
+// plugin (round_robin) does, so that clients taking the first spread over them.
+func loadbalance(m *mdns.Msg) {
+	var idx []int
+	for i, rr := range m.Answer {
+		if t := rr.Header().Rrtype; t == mdns.TypeA || t == mdns.TypeAAAA {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) < 2 {
+		return
+	}
+	rand.Shuffle(len(idx), func(i, j int) {
+		a, b := idx[i], idx[j]
+		m.Answer[a], m.Answer[b] = m.Answer[b], m.Answer[a]
+	})
+}
+
+func (s *Server) answer(req *mdns.Msg, dial dialer) (*mdns.Msg, string) {
 	if req.Opcode != mdns.OpcodeQuery {
 		m := new(mdns.Msg)
 		m.SetRcode(req, mdns.RcodeNotImplemented)
-		return m
+		return m, ""
 	}
+	up := s.Upstream()
 	if m := s.Zone().Answer(req); m != nil {
-		return m
+		if up != "" {
+			s.chase(m, req, up, dial)
+		}
+		return m, ""
 	}
-	if up := s.upstream.Load(); up != nil && *up != "" {
-		c := &mdns.Client{Timeout: 2 * time.Second}
-		if m, _, err := c.Exchange(req, *up); err == nil {
-			if m.Truncated {
-				c.Net = "tcp"
-				if mt, _, err := c.Exchange(req, *up); err == nil {
-					m = mt
-				}
-			}
+	if up != "" {
+		if m, err := forward(req, up, dial); err == nil {
 			m.Id = req.Id
-			return m
+			return m, up
 		}
 	}
 	m := new(mdns.Msg)
 	m.SetRcode(req, mdns.RcodeServerFailure)
 	m.RecursionAvailable = true
-	return m
+	return m, up
+}
+
+// chase completes an ExternalName's CNAME with the target's records of the asked
+// type, as CoreDNS's kubernetes plugin does (it looks the target up through its own
+// server, whose forward plugin asks the upstream); a failed lookup leaves the CNAME.
+func (s *Server) chase(m, req *mdns.Msg, up string, dial dialer) {
+	if len(m.Answer) == 0 || len(req.Question) == 0 {
+		return
+	}
+	qt := req.Question[0].Qtype
+	cname, ok := m.Answer[len(m.Answer)-1].(*mdns.CNAME)
+	if !ok || qt != mdns.TypeA && qt != mdns.TypeAAAA || mdns.IsSubDomain(s.domain+".", strings.ToLower(cname.Target)) {
+		return
+	}
+	q := new(mdns.Msg)
+	q.SetQuestion(cname.Target, qt)
+	if r, err := forward(q, up, dial); err == nil && r.Rcode == mdns.RcodeSuccess {
+		m.Answer = append(m.Answer, r.Answer...)
+	}
+}
+
+// forward asks the upstream over UDP, and again over TCP when the answer is truncated.
+func forward(req *mdns.Msg, upstream string, dial dialer) (*mdns.Msg, error) {
+	var last *mdns.Msg
+	for _, network := range []string{"udp", "tcp"} {
+		c, err := dial(network, upstream)
+		if err != nil {
+			return last, err
+		}
+		conn := &mdns.Conn{Conn: c, UDPSize: mdns.DefaultMsgSize}
+		conn.SetDeadline(time.Now().Add(2 * time.Second))
+		err = conn.WriteMsg(req)
+		var m *mdns.Msg
+		if err == nil {
+			m, err = conn.ReadMsg()
+		}
+		conn.Close()
+		if err != nil {
+			if last != nil {
+				return last, nil
+			}
+			return nil, err
+		}
+		if !m.Truncated {
+			return m, nil
+		}
+		last = m
+	}
+	return last, nil
 }

@@ -140,7 +140,7 @@ func TestServePodInANamespace(t *testing.T) {
 	s.Create(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"}, Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.20"}})
 	srv := NewServer("cluster.local", 30)
 	srv.zone.Store(Build(s, "cluster.local", 30))
-	ps, err := srv.ServePod(path)
+	ps, err := srv.ServePod("kube-system/coredns-test", path)
 	if err != nil {
 		t.Fatal(err)
 	}

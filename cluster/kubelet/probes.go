@@ -22,12 +22,17 @@ import (
 	"podlab.dev/podlab/workload"
 )
 
+// networkGrace is how long after a container starts a lost readiness attempt is
+// retried at once (see probeOnce).
+const networkGrace = 3 * time.Second
+
 // setupProbes makes the probe workers of a (re)started container.
 func (k *Kubelet) setupProbes(ps *podState) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	now := time.Now()
 	ps.readiness, ps.liveness, ps.startup = nil, nil, nil
+	ps.everReady = false
 	ps.implicit = true
 	if len(ps.pod.Spec.Containers) == 0 {
 		return
@@ -225,7 +230,23 @@ func (k *Kubelet) probeOnce(ctx context.Context, ps *podState) {
 		if !readiness.Due(now) {
 			return
 		}
-		r := probe.Run(ctx, readiness.Probe(), ip, ports, env)
+		// While a new container's network comes up (never ready, started moments
+		// ago), an attempt that is lost is tried again at once, unrecorded, with a
+		// short deadline: the first SYN to a fresh interface can vanish, and kubelet
+		// would otherwise wait a whole period (10 s by default) for its next try.
+		ps.mu.Lock()
+		grace := !ps.everReady && time.Since(ps.startedAt) < networkGrace
+		ps.mu.Unlock()
+		pctx := ctx
+		if grace {
+			var cancel context.CancelFunc
+			pctx, cancel = context.WithTimeout(ctx, 250*time.Millisecond)
+			defer cancel()
+		}
+		r := probe.Run(pctx, readiness.Probe(), ip, ports, env)
+		if grace && !r.Success && pctx.Err() != nil {
+			return
+		}
 		observe(ps, readiness, now, r)
 		ready, msg = readiness.Healthy(), r.Message
 		if !r.Success {
@@ -244,6 +265,7 @@ func (k *Kubelet) probeOnce(ctx context.Context, ps *podState) {
 	stale := gen != ps.generation
 	if !stale {
 		ps.ready = ready
+		ps.everReady = ps.everReady || ready
 		if !ready {
 			ps.probeFailed = msg
 		} else {
@@ -251,6 +273,10 @@ func (k *Kubelet) probeOnce(ctx context.Context, ps *podState) {
 		}
 	}
 	ps.mu.Unlock()
+	// kubelet reports every failed readiness probe, not only the change to not ready.
+	if !stale && readiness != nil && !ready && !was {
+		k.emit(events.Unhealthy, p, "%s", msg)
+	}
 	if stale || was == ready {
 		return
 	}

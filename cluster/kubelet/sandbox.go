@@ -39,6 +39,7 @@ type podState struct {
 	server      Closer
 	running     bool
 	startedAt   time.Time
+	everReady   bool // ready at least once since the container (re)started
 	restarts    int32
 	lastTerm    *corev1.ContainerStateTerminated
 	waiting     string // reason while not running: ContainerCreating, CrashLoopBackOff
