@@ -234,7 +234,7 @@ func dnsFailure(res *resolver.Result) string {
 	case rcodes[resolver.RcodeTimeout] == n:
 		return fmt.Sprintf("no server answered: every query to %s timed out (%s of up to %s each); is the server reachable from the pod?", at, queries(n), res.Config.Timeout)
 	case rcodes["SERVFAIL"] > 0:
-		return fmt.Sprintf("%s %s: the server failed (SERVFAIL) for the names tried; names outside the cluster need an upstream", res.Name, res.Type)
+		return fmt.Sprintf("%s %s: the server failed (SERVFAIL) for the names tried; names outside the cluster are forwarded to the lab's upstream (cluster.dns.upstream in the lab file), SERVFAIL without one", res.Name, res.Type)
 	}
 	last := res.Attempts[n-1]
 	return fmt.Sprintf("%s %s: not resolved (%s, last reply %s from %s)", res.Name, res.Type, res.Herrno, last.Rcode, last.Server)
