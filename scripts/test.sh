@@ -11,6 +11,8 @@ command -v nft >/dev/null || need+=(nftables)
 command -v ip >/dev/null || need+=(iproute2)
 command -v setpriv >/dev/null || need+=(util-linux)
 command -v tmux >/dev/null || need+=(tmux)
+# The cluster DNS tests ask with dig and nslookup, as the Kubernetes docs do.
+command -v dig >/dev/null || need+=(bind9-dnsutils)
 # The Docker runtime's tests need an engine (Debian's docker.io) and a static busybox
 # for podlab's images.
 command -v dockerd >/dev/null || need+=(docker.io)
@@ -47,3 +49,12 @@ if [ -n "$gofmt_out" ]; then
 fi
 go vet ./...
 go test -count=1 -timeout 25m "$@" ./...
+# A short fuzzing run of the DNS handlers: malformed and oversized queries must neither
+# crash nor block them (the seeds and any crasher found land in testdata/fuzz).
+if [ $# -eq 0 ]; then
+  for target in FuzzAnswer FuzzServe FuzzAuthority; do
+    if grep -q "func $target" cluster/dns/*_test.go; then
+      go test -run '^$' -fuzz "^$target\$" -fuzztime 10s ./cluster/dns/
+    fi
+  done
+fi
