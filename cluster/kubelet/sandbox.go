@@ -121,7 +121,7 @@ func (k *Kubelet) start(ctx context.Context, p *corev1.Pod) {
 // sandbox is what the runtime makes for pod p in the namespace named name.
 func (k *Kubelet) sandbox(p *corev1.Pod, name string) podruntime.Sandbox {
 	sb := podruntime.Sandbox{Lab: k.cfg.Lab, Name: name, Kind: podruntime.KindPod, Node: p.Spec.NodeName, Sysctls: k.cfg.Sysctls, Security: podruntime.SecurityFromPod(&p.Spec)}
-	if len(p.Spec.Containers) > 0 {
+	if len(p.Spec.Containers) > 0 && !k.served(p) { // a served pod runs podlab's own image
 		sb.Image = p.Spec.Containers[0].Image
 	}
 	return sb
