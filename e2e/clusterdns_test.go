@@ -140,10 +140,10 @@ func TestClusterDNS(t *testing.T) {
 	for _, c := range []struct{ q, rcode, answers string }{
 		{"AAAA web.shop.svc.cluster.local.", "NOERROR", "0"}, // NODATA: an IPv4 Service
 		{"nosuch.shop.svc.cluster.local.", "NXDOMAIN", "0"},
-		{"shop.svc.cluster.local.", "NOERROR", "0"},  // the namespace exists
-		{"nons.svc.cluster.local.", "NXDOMAIN", "0"}, // it does not
+		{"shop.svc.cluster.local.", "NOERROR", "0"},                       // the namespace exists
+		{"nons.svc.cluster.local.", "NXDOMAIN", "0"},                      // it does not
 		{"SRV _9090._tcp.plain.shop.svc.cluster.local.", "NXDOMAIN", "0"}, // an unnamed port has no SRV
-		{"nosuch.example.org.", "REFUSED", "0"}, // the upstream is authoritative only
+		{"nosuch.example.org.", "REFUSED", "0"},                           // the upstream is authoritative only
 	} {
 		if rc, n := status(strings.Fields(c.q)...); rc != c.rcode || n != c.answers {
 			t.Errorf("dig %s: %s with %s answers, want %s with %s", c.q, rc, n, c.rcode, c.answers)
