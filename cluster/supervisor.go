@@ -61,6 +61,7 @@ type Supervisor struct {
 	dns        *dns.Server
 	hosts      []*workload.Server
 	closers    []io.Closer // the hosts' DNS servers
+	queries    *queryLog   // what the DNS servers answered: podlab logs, :dns, events
 
 	// ProbeInterval is how often pods without a readinessProbe are checked again once
 	// ready.
@@ -116,6 +117,8 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		names = append(names, n.Name)
 	}
 	s.dns = dns.NewServer(p.Cluster.Domain, dnsTTL)
+	s.queries = s.newQueryLog()
+	s.dns.Log = s.queries.add
 	s.dns.SetUpstream(p.DNSUpstreamAddr())
 	s.kubelet = kubelet.New(kubelet.Config{
 		Lab: p.Lab, Nodes: nodes, Runtime: s.runtime,
@@ -272,6 +275,7 @@ func (s *Supervisor) startHosts() {
 func (s *Supervisor) startAuthority(h plan.Host) {
 	a, err := dns.NewAuthority(h.Zones)
 	if err == nil {
+		a.Log = s.queries.served(h.Name)
 		var srv *dns.AuthorityServer
 		if srv, err = a.ServeNetns(netns.Path(h.Netns)); err == nil {
 			s.closers = append(s.closers, srv)

@@ -36,6 +36,7 @@ const (
 	HostLimitChanged      = "HostLimitChanged"
 	ContainerDied         = "ContainerDied"      // a container died or was stopped outside podlab
 	ContainerRestarted    = "ContainerRestarted" // a container came back outside podlab, with a fresh namespace
+	DNSQuery              = "DNSQuery"           // a query a lab's DNS server answered (at most 20 a second; podlab logs has them all)
 	Warning               = "Warning"
 
 	// Kubernetes' own reasons, from the components that act as its controllers,

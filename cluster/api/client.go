@@ -229,15 +229,21 @@ func (c *Client) Events(ctx context.Context, follow bool, fn func(events.Event) 
 		}
 		return nil
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
+	return readNDJSON(ctx, resp.Body, fn)
+}
+
+// readNDJSON calls fn for each line of body, decoded, and closes body; a stream cut
+// by the end of ctx (a follower's Ctrl-C) is no error.
+func readNDJSON[T any](ctx context.Context, body io.ReadCloser, fn func(T) error) error {
+	defer body.Close()
+	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		var e events.Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
 			return err
 		}
-		if err := fn(e); err != nil {
+		if err := fn(v); err != nil {
 			return err
 		}
 	}
