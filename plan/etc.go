@@ -17,13 +17,6 @@ func (p *Plan) DNSAddr() netip.Addr {
 	return a
 }
 
-// ResolvConf is the pod's /etc/resolv.conf as kubelet writes it for dnsPolicy
-// ClusterFirst.
-func (p *Plan) ResolvConf(pod *Pod) string {
-	d := p.Cluster.Domain
-	return fmt.Sprintf("search %s.svc.%s svc.%s %s\nnameserver %s\noptions ndots:5\n", pod.Namespace, d, d, d, p.DNSAddr())
-}
-
 // HostsFile is the pod's /etc/hosts as kubelet writes it.
 func HostsFile(pod *Pod) string {
 	return fmt.Sprintf("# Kubernetes-managed hosts file (podlab).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", pod.IP, pod.Name)
