@@ -60,43 +60,13 @@ func (s *Supervisor) queryEvent(q dns.Query) events.Event {
 	if server == "" {
 		server = q.Server
 	}
-	e.Message = fmt.Sprintf("%s %s %s %s", q.Type, q.Name, q.Rcode, latency(q.Took))
-	if a := answerData(q.Type, q.Answers); a != "" {
+	rec := api.QueryRecord(q)
+	e.Message = fmt.Sprintf("%s %s %s %s", q.Type, q.Name, q.Rcode, rec.Latency())
+	if a := rec.AnswerData(); a != "" {
 		e.Message += " -> " + a
 	}
 	e.Message += " (" + server + ")"
 	return e
-}
-
-// latency is a query's time in milliseconds, to two significant digits or so.
-func latency(d time.Duration) string {
-	ms := float64(d) / float64(time.Millisecond)
-	switch {
-	case ms < 1:
-		return fmt.Sprintf("%.2fms", ms)
-	case ms < 100:
-		return fmt.Sprintf("%.1fms", ms)
-	}
-	return fmt.Sprintf("%.0fms", ms)
-}
-
-// answerData shortens an answer section to its data: "10.96.12.34, 10.96.12.35";
-// records of another type than asked keep their type ("CNAME web.example.").
-func answerData(qtype string, answers []string) string {
-	var out []string
-	for _, rr := range answers {
-		f := strings.Fields(rr) // owner ttl class type data...
-		if len(f) < 5 {
-			out = append(out, rr)
-			continue
-		}
-		data := strings.Join(f[4:], " ")
-		if f[3] != qtype {
-			data = f[3] + " " + data
-		}
-		out = append(out, data)
-	}
-	return strings.Join(out, ", ")
 }
 
 func clientIP(client string) string {

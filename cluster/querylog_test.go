@@ -202,8 +202,9 @@ func TestQueryEventMessage(t *testing.T) {
 	if e := s.queryEvent(q); e.Kind != "" || e.Name != "10.9.9.9" || e.Message != "A q1.default.svc.cluster.local. NXDOMAIN 0.21ms (ns1)" {
 		t.Errorf("unknown client: %+v", e)
 	}
-	if got := answerData("A", []string{"x. 5 IN CNAME web.example.", "web.example. 5 IN A 192.0.2.1"}); got != "CNAME web.example., 192.0.2.1" {
-		t.Errorf("answerData %q", got)
+	rec := api.QueryRecord{Type: "A", Answers: []string{"x. 5 IN CNAME web.example.", "web.example. 5 IN A 192.0.2.1"}}
+	if got := rec.AnswerData(); got != "CNAME web.example., 192.0.2.1" {
+		t.Errorf("AnswerData %q", got)
 	}
 }
 

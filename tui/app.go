@@ -52,6 +52,7 @@ const (
 	viewDeploy
 	viewTopo
 	viewEvents
+	viewDNS
 )
 
 // App is the TUI's root model: the lab picker, or one lab's views around a header and
@@ -107,6 +108,10 @@ type App struct {
 	svcPolling                          bool
 	objFetching, objDirty, objScheduled bool
 	objLast                             time.Time
+
+	// DNS queries: polled only while :dns is shown.
+	dnsv       *dnsView
+	dnsPolling bool
 }
 
 // New returns the TUI's model.
@@ -143,7 +148,8 @@ func (a *App) openLab(lab string, fromPicker bool) tea.Cmd {
 	a.svcs, a.svcCtr, a.svcPolling = nil, nil, false
 	a.objFetching, a.objDirty, a.objScheduled = true, false, false
 	a.deployv = newDeployView(a.cfg.Now)
-	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, newTopoView(), a.ev}
+	a.dnsv, a.dnsPolling = newDNSView(), false
+	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, newTopoView(), a.ev, a.dnsv}
 	a.cur = viewPods
 	a.detail, a.help, a.mode, a.status = nil, false, promptNone, ""
 	a.fetching, a.dirty, a.scheduled = true, false, false
@@ -205,6 +211,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if cmd, ok := a.onServiceMsg(msg); ok {
 		return a, cmd
 	}
+	if cmd, ok := a.onDNSMsg(msg); ok {
+		return a, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.w, a.h = msg.Width, msg.Height
@@ -212,7 +221,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		cmd := a.onKey(msg)
 		if poll := a.syncSvcPolling(); poll != nil {
-			return a, tea.Batch(cmd, poll)
+			cmd = tea.Batch(cmd, poll)
+		}
+		if poll := a.syncDNSPolling(); poll != nil {
+			cmd = tea.Batch(cmd, poll)
 		}
 		return a, cmd
 	case tea.PasteMsg:
@@ -614,6 +626,8 @@ func (a *App) command(c string) tea.Cmd {
 		return show(viewEvents)
 	case "svc", "service", "services", "ep", "endpoints", "eps", "endpointslices":
 		return show(viewSvc)
+	case "dns", "queries", "coredns":
+		return show(viewDNS)
 	case "deploy", "deployment", "deployments":
 		show(viewDeploy)
 		return a.requestFetch()
@@ -625,6 +639,6 @@ func (a *App) command(c string) tea.Cmd {
 	case "q", "quit", "q!", "exit":
 		return a.quit()
 	}
-	a.setStatus(fmt.Sprintf("unknown command :%s (try :pods, :nodes, :svc, :deploy, :topo, :events, :labs, :q)", c), true)
+	a.setStatus(fmt.Sprintf("unknown command :%s (try :pods, :nodes, :svc, :deploy, :topo, :events, :dns, :labs, :q)", c), true)
 	return nil
 }

@@ -196,7 +196,7 @@ func parseLabels(s string) (map[string]string, error) {
 // stateEvent says whether an event changes what State returns.
 func stateEvent(t string) bool {
 	switch t {
-	case events.LinkUp, events.NetnsCreated, events.Warning:
+	case events.LinkUp, events.NetnsCreated, events.Warning, events.DNSQuery:
 		return false
 	}
 	return true

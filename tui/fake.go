@@ -33,6 +33,9 @@ type Fake struct {
 	SvcCounter      *api.CounterSet
 	SvcCounterCalls int
 	ObjectsCalls    int
+	// Queries is what DNSQueries returns; DNSCalls counts the calls.
+	Queries  []api.DNSQuery
+	DNSCalls int
 }
 
 // NewFake returns a Fake serving st.
@@ -196,6 +199,13 @@ func (f *Fake) ServiceCounters(ctx context.Context) (*api.CounterSet, error) {
 		return nil, errors.New("fake: no service counters")
 	}
 	return f.SvcCounter, nil
+}
+
+func (f *Fake) DNSQueries(ctx context.Context, limit int) ([]api.DNSQuery, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.DNSCalls++
+	return slices.Clone(f.Queries[:min(limit, len(f.Queries))]), nil
 }
 
 // SvcCalls returns how many times ServiceCounters was called.

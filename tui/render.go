@@ -123,6 +123,9 @@ func (a *App) footer() string {
 	if a.current() == view(a.deployv) {
 		return stDim.Render(" : command  / filter  r refresh  ? help  q quit  (scale: podlab scale deploy NAME --replicas=N)")
 	}
+	if a.current() == view(a.dnsv) {
+		return stDim.Render(" : command  / filter  enter client  s shell  ? help  q quit  (all: podlab logs -n kube-system POD)")
+	}
 	if a.current() == view(a.svcv) {
 		return stDim.Render(" : command  / filter  enter details  r refresh  ? help  q quit  (delete: podlab delete svc NAME)")
 	}
@@ -133,7 +136,7 @@ func helpLines(inLab bool) []string {
 	l := []string{
 		stTitle.Render(" keys"),
 		"",
-		"   :           command line: :pods :nodes :svc :deploy :topo :events :labs :q",
+		"   :           command line: :pods :nodes :svc :deploy :topo :events :dns :labs :q",
 		"   /           filter the current view (esc clears it)",
 		"   enter       details of the selected pod, node, host or service",
 		"   s           shell in the selected pod, node or host (exit returns here)",

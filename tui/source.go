@@ -29,6 +29,9 @@ type Source interface {
 	// ServiceCounters is Counters plus kube-proxy's per-Service and per-endpoint
 	// counters: one nft listing per node, so it is polled only while shown.
 	ServiceCounters(ctx context.Context) (*api.CounterSet, error)
+	// DNSQueries is the newest queries the lab's DNS servers answered (at most
+	// limit), newest first: polled only while :dns is shown.
+	DNSQueries(ctx context.Context, limit int) ([]api.DNSQuery, error)
 }
 
 var _ Source = (*api.Client)(nil)

@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -59,6 +61,37 @@ type QueryRecord struct {
 type DNSQuery struct {
 	QueryRecord
 	From ObjectRef `json:"from"`
+}
+
+// AnswerData is the answer section's data: "10.96.12.34, 10.96.12.35"; a record of
+// another type than asked keeps its type ("CNAME web.example.").
+func (q QueryRecord) AnswerData() string {
+	var out []string
+	for _, rr := range q.Answers {
+		f := strings.Fields(rr) // owner ttl class type data...
+		if len(f) < 5 {
+			out = append(out, rr)
+			continue
+		}
+		data := strings.Join(f[4:], " ")
+		if f[3] != q.Type {
+			data = f[3] + " " + data
+		}
+		out = append(out, data)
+	}
+	return strings.Join(out, ", ")
+}
+
+// Latency is the time the server took, in milliseconds: 0.21ms, 3.4ms, 120ms.
+func (q QueryRecord) Latency() string {
+	ms := float64(q.Took) / float64(time.Millisecond)
+	switch {
+	case ms < 1:
+		return fmt.Sprintf("%.2fms", ms)
+	case ms < 100:
+		return fmt.Sprintf("%.1fms", ms)
+	}
+	return fmt.Sprintf("%.0fms", ms)
 }
 
 // Logs calls fn for each line of a pod's log (host "" ) or of a lab host's (host set,

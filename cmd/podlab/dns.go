@@ -21,7 +21,6 @@ import (
 	"podlab.dev/podlab/nsutil"
 	"podlab.dev/podlab/resolver"
 	"podlab.dev/podlab/runtime/netns"
-	"podlab.dev/podlab/state"
 )
 
 // dnsTypes are the query types `podlab dns` asks.
@@ -52,14 +51,9 @@ func newDNS() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			lab, err := labName(cmd)
+			lab, dir, p, err := deployedLab(cmd)
 			if err != nil {
 				return err
-			}
-			dir := state.For(cfg.StateDir, lab)
-			p, err := dir.ReadPlan()
-			if err != nil {
-				return invalid("lab %q is not deployed", lab)
 			}
 			if err := needRoot("podlab dns"); err != nil {
 				return err

@@ -20,8 +20,10 @@ func newTUI() *cobra.Command {
 		Short: "Explore labs in a terminal UI: topology, pods, nodes, events, shells",
 		Long: "Opens --name, or the only deployed lab, or a picker of the deployed labs.\n" +
 			"Everything shown comes from the lab's supervisor, like inspect and events.\n" +
-			"Keys: : command (:pods :nodes :topo :events), / filter, enter details, s shell,\n" +
-			"d delete pod, l labels, ? help, q quit.",
+			"Keys: : command (:pods :nodes :svc :deploy :topo :events :dns), / filter, enter\n" +
+			"details, s shell, d delete pod, l labels, ? help, q quit. :dns lists the newest\n" +
+			"queries the lab's DNS servers answered (the CoreDNS pods, hosts serving zones),\n" +
+			"newest first: time, client pod, name, type, rcode, answer, latency, server.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			lab, _ := cmd.Flags().GetString("name")
