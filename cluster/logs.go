@@ -35,9 +35,16 @@ func (s *Supervisor) newQueryLog() *queryLog {
 			where = append(where, "podlab logs "+logsArgs(srv))
 		}
 		s.events.emit(events.Event{Type: events.DNSQuery, Kind: "Lab", Name: s.plan.Lab,
-			Message: fmt.Sprintf("%d more queries not shown; see %s", hidden, strings.Join(where, ", "))})
+			Message: fmt.Sprintf("%s not shown; see %s", moreQueries(hidden), strings.Join(where, ", "))})
 	})
 	return newQueryLog(queriesKept, limit, func(q dns.Query) { s.events.emit(s.queryEvent(q)) })
+}
+
+func moreQueries(n int) string {
+	if n == 1 {
+		return "1 more query"
+	}
+	return fmt.Sprintf("%d more queries", n)
 }
 
 // logsArgs is how `podlab logs` names a server: -n NS POD, or a host's name.
@@ -60,10 +67,12 @@ func (s *Supervisor) queryEvent(q dns.Query) events.Event {
 	if server == "" {
 		server = q.Server
 	}
-	rec := api.QueryRecord(q)
+	rec := wireRecord(q)
 	e.Message = fmt.Sprintf("%s %s %s %s", q.Type, q.Name, q.Rcode, rec.Latency())
 	if a := rec.AnswerData(); a != "" {
 		e.Message += " -> " + a
+	} else if q.Rcode == "NOERROR" {
+		e.Message += ", no " + q.Type + " records" // NODATA
 	}
 	e.Message += " (" + server + ")"
 	return e
@@ -126,7 +135,15 @@ func (s *Supervisor) addressBook() addressBook {
 }
 
 func wireQuery(q dns.Query, b addressBook) *api.DNSQuery {
-	return &api.DNSQuery{QueryRecord: api.QueryRecord(q), From: b.from(q.Client)}
+	return &api.DNSQuery{QueryRecord: wireRecord(q), From: b.from(q.Client)}
+}
+
+// wireRecord is q on the wire, its answer made text.
+func wireRecord(q dns.Query) api.QueryRecord {
+	q.Text()
+	return api.QueryRecord{Time: q.Time, Server: q.Server, Client: q.Client, Proto: q.Proto, ID: q.ID, Name: q.Name, Type: q.Type,
+		Class: q.Class, Size: q.Size, DO: q.DO, BufSize: q.BufSize, Rcode: q.Rcode, Flags: q.Flags, Answers: q.Answers,
+		RespSize: q.RespSize, Took: q.Took, Upstream: q.Upstream}
 }
 
 // logRoutes serves `podlab logs` and the TUI's :dns view.

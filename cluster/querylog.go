@@ -66,7 +66,7 @@ func (l *queryLog) add(q dns.Query) {
 	select {
 	case l.events <- q:
 	default: // the event writer is behind: count the query as not shown
-		l.limit.hide(q.Time, q.Server)
+		l.limit.hide(q.Server)
 	}
 }
 
@@ -195,12 +195,12 @@ func (l *eventLimit) allow(t time.Time, server string) bool {
 		return true
 	}
 	l.mu.Unlock()
-	l.hide(t, server)
+	l.hide(server)
 	return false
 }
 
 // hide counts a query that is not shown as an event.
-func (l *eventLimit) hide(t time.Time, server string) {
+func (l *eventLimit) hide(server string) {
 	l.mu.Lock()
 	l.hidden++
 	if len(l.servers) < 4 && !slices.Contains(l.servers, server) {
@@ -210,7 +210,10 @@ func (l *eventLimit) hide(t time.Time, server string) {
 	l.armed = true
 	l.mu.Unlock()
 	if arm {
-		l.after(time.Until(time.Unix(t.Unix()+1, 0)), l.flush)
+		// At the end of the second now is in, not t's: a query that started in a
+		// second already reported is counted in the next report, not one of its own.
+		next := time.Now().Truncate(time.Second).Add(time.Second)
+		l.after(time.Until(next), l.flush)
 	}
 }
 

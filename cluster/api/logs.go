@@ -33,8 +33,7 @@ type LogLine struct {
 	Note string `json:"note,omitempty"`
 }
 
-// QueryRecord is cluster/dns.Query on the wire, field for field (the supervisor
-// converts one to the other, so the compiler keeps them the same): one query a lab's DNS
+// QueryRecord is cluster/dns.Query on the wire, field for field: one query a lab's DNS
 // server (a CoreDNS pod, or a host serving zones) answered and its reply.
 type QueryRecord struct {
 	Time     time.Time     `json:"time"`

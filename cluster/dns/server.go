@@ -47,10 +47,26 @@ type Query struct {
 	BufSize  int           `json:"bufsize"`
 	Rcode    string        `json:"rcode"`
 	Flags    string        `json:"flags"`   // of the reply: qr,aa,tc,rd,ra
-	Answers  []string      `json:"answers"` // the answer section, one record per entry
+	Answers  []string      `json:"answers"` // the answer section, one record per entry (see Text)
 	RespSize int           `json:"respSize"`
 	Took     time.Duration `json:"took"`
 	Upstream string        `json:"upstream,omitempty"` // where it was forwarded
+
+	// answer is the reply's answer section as records: Text makes them Answers when
+	// the query is read, since writing records as text costs more than answering.
+	answer []mdns.RR
+}
+
+// Text fills Answers from the reply's records, once; Log receives a Query without
+// them.
+func (q *Query) Text() {
+	if q.Answers != nil || len(q.answer) == 0 {
+		return
+	}
+	q.Answers = make([]string, len(q.answer))
+	for i, rr := range q.answer {
+		q.Answers[i] = strings.ReplaceAll(rr.String(), "\t", " ")
+	}
 }
 
 // String is the line CoreDNS's log plugin writes for q (its default format).
@@ -132,20 +148,39 @@ func newQuery(w mdns.ResponseWriter, req, m *mdns.Msg, start time.Time) Query {
 	if o := req.IsEdns0(); o != nil {
 		q.DO, q.BufSize = o.Do(), int(o.UDPSize())
 	}
-	var flags []string
-	for _, f := range []struct {
-		on   bool
-		name string
-	}{{m.Response, "qr"}, {m.Authoritative, "aa"}, {m.Truncated, "tc"}, {m.RecursionDesired, "rd"}, {m.RecursionAvailable, "ra"}} {
-		if f.on {
-			flags = append(flags, f.name)
-		}
-	}
-	q.Flags = strings.Join(flags, ",")
-	for _, rr := range m.Answer {
-		q.Answers = append(q.Answers, strings.ReplaceAll(rr.String(), "\t", " "))
+	q.Flags = replyFlags[flagBits(m)]
+	if len(m.Answer) > 0 {
+		q.answer = append([]mdns.RR(nil), m.Answer...) // m.Answer may be shuffled by the next query
 	}
 	return q
+}
+
+// flagNames are the header flags the log plugin prints, in its order.
+var flagNames = [5]string{"qr", "aa", "tc", "rd", "ra"}
+
+// replyFlags is every combination of the flags as the log plugin prints it
+// ("qr,aa,rd"), by flagBits: made once, not per query.
+var replyFlags = func() (out [32]string) {
+	for bits := range out {
+		var names []string
+		for i, n := range flagNames {
+			if bits&(1<<i) != 0 {
+				names = append(names, n)
+			}
+		}
+		out[bits] = strings.Join(names, ",")
+	}
+	return out
+}()
+
+func flagBits(m *mdns.Msg) int {
+	bits := 0
+	for i, on := range [5]bool{m.Response, m.Authoritative, m.Truncated, m.RecursionDesired, m.RecursionAvailable} {
+		if on {
+			bits |= 1 << i
+		}
+	}
+	return bits
 }
 
 // loadbalance shuffles the address records of m's answer, as CoreDNS's loadbalance
