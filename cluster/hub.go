@@ -20,6 +20,11 @@ type eventHub struct {
 	built chan struct{}
 }
 
+// maxHistory is how many events the hub keeps for new followers at least (it holds up
+// to twice as many): a lab running for days, or a DNS benchmark's query events, must not
+// grow the supervisor without bound. Every event stays in the lab's events file.
+const maxHistory = 20000
+
 func newEventHub(ctx context.Context, ownPath, deployPath string) (*eventHub, error) {
 	past, err := events.Read(ownPath)
 	if err != nil {
@@ -28,6 +33,9 @@ func newEventHub(ctx context.Context, ownPath, deployPath string) (*eventHub, er
 	log, err := events.OpenLog(ownPath)
 	if err != nil {
 		return nil, err
+	}
+	if len(past) > maxHistory {
+		past = past[len(past)-maxHistory:]
 	}
 	h := &eventHub{all: past, subs: map[chan events.Event]struct{}{}, log: log, built: make(chan struct{})}
 	go events.Follow(ctx, deployPath, 10*time.Millisecond, func(e events.Event) bool {
@@ -57,6 +65,9 @@ func (h *eventHub) publish(e events.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.all = append(h.all, e)
+	if len(h.all) >= 2*maxHistory { // keep the newest, copying once per maxHistory events
+		h.all = append([]events.Event(nil), h.all[len(h.all)-maxHistory:]...)
+	}
 	for ch := range h.subs {
 		select {
 		case ch <- e:
