@@ -11,6 +11,7 @@ import (
 // Answer is the reply to a query, or nil when the name is outside what the cluster
 // DNS is authoritative for (its caller forwards it upstream, or answers SERVFAIL).
 // Names are compared case-insensitively; answers carry the question's own spelling.
+// The zone's SOA record is shared by every reply: callers must not modify records.
 func (z *Zone) Answer(req *mdns.Msg) *mdns.Msg {
 	if len(req.Question) != 1 {
 		m := new(mdns.Msg)
@@ -24,7 +25,7 @@ func (z *Zone) Answer(req *mdns.Msg) *mdns.Msg {
 	m.Authoritative = true
 	m.RecursionAvailable = false
 	switch {
-	case name == "dns-version."+z.domain:
+	case name == z.version:
 		if q.Qtype == mdns.TypeTXT {
 			m.Answer = append(m.Answer, &mdns.TXT{Hdr: hdr(q.Name, mdns.TypeTXT, 28800), Txt: []string{SchemaVersion}})
 		}
@@ -39,11 +40,15 @@ func (z *Zone) Answer(req *mdns.Msg) *mdns.Msg {
 			m.Answer = append(m.Answer, &mdns.PTR{Hdr: hdr(q.Name, mdns.TypePTR, z.ttl), Ptr: target})
 		}
 		return z.finish(m, true)
-	case name == z.domain || strings.HasSuffix(name, "."+z.domain):
+	case name == z.domain || strings.HasSuffix(name, z.dotDomain):
 	default:
 		return nil
 	}
-	labels := strings.Split(strings.TrimSuffix(strings.TrimSuffix(name, z.domain), "."), ".")
+	var buf [maxLabels]string
+	labels, ok := split(strings.TrimSuffix(strings.TrimSuffix(name, z.domain), "."), buf[:0])
+	if !ok {
+		return z.finish(m, false) // deeper than any name of the zone
+	}
 	if name == z.domain {
 		labels = nil
 	}
@@ -51,7 +56,7 @@ func (z *Zone) Answer(req *mdns.Msg) *mdns.Msg {
 	n := len(labels)
 	if n == 0 {
 		if q.Qtype == mdns.TypeSOA {
-			m.Answer = append(m.Answer, z.soa())
+			m.Answer = append(m.Answer, z.soa)
 		}
 		return z.finish(m, true)
 	}
@@ -62,6 +67,26 @@ func (z *Zone) Answer(req *mdns.Msg) *mdns.Msg {
 		return z.finish(m, z.pods(m, q, labels[:n-1]))
 	}
 	return z.finish(m, false)
+}
+
+// maxLabels is the most labels a name of the zone has before the domain:
+// _<port>._<proto>.<svc>.<ns>.svc.
+const maxLabels = 5
+
+// split is strings.Split(s, ".") into buf, without allocating; false when s has more
+// than cap(buf) labels.
+func split(s string, buf []string) ([]string, bool) {
+	for {
+		i := strings.IndexByte(s, '.')
+		if len(buf) == cap(buf) {
+			return nil, false
+		}
+		if i < 0 {
+			return append(buf, s), true
+		}
+		buf = append(buf, s[:i])
+		s = s[i+1:]
+	}
 }
 
 // underSvc answers names under svc.<zone>: labels are what precedes "svc". It says
@@ -83,7 +108,7 @@ func (z *Zone) underSvc(m *mdns.Msg, q mdns.Question, labels []string) bool {
 	case 2: // <svc>.<ns>
 		return z.service(m, q, s)
 	case 3: // <hostname>.<svc>.<ns>
-		for _, e := range s.ready() {
+		for _, e := range s.ready {
 			if e.hostname == labels[0] {
 				z.address(m, q, e.ip)
 				return true
@@ -97,13 +122,12 @@ func (z *Zone) underSvc(m *mdns.Msg, q mdns.Question, labels []string) bool {
 		pname, proto := labels[0][1:], labels[1][1:]
 		found := false
 		if s.headless {
-			targets := s.ready()
-			for _, e := range targets {
+			for _, e := range s.ready {
 				for _, p := range e.ports {
 					if p.name == pname && p.proto == proto {
 						found = true
 						if q.Qtype == mdns.TypeSRV {
-							z.srv(m, q, uint16(p.port), e.hostname+"."+s.fqdn(z.domain), e.ip, len(targets))
+							z.srv(m, q, uint16(p.port), e.fqdn, e.ip, len(s.ready))
 						}
 					}
 				}
@@ -115,7 +139,7 @@ func (z *Zone) underSvc(m *mdns.Msg, q mdns.Question, labels []string) bool {
 				found = true
 				if q.Qtype == mdns.TypeSRV {
 					for _, ip := range s.ips {
-						z.srv(m, q, uint16(p.port), s.fqdn(z.domain), ip, 1)
+						z.srv(m, q, uint16(p.port), s.fqdn, ip, 1)
 					}
 				}
 			}
@@ -138,17 +162,16 @@ func (z *Zone) service(m *mdns.Msg, q mdns.Question, s *service) bool {
 		return true
 	}
 	if s.headless {
-		ready := s.ready()
-		if len(ready) == 0 {
+		if len(s.ready) == 0 {
 			return false // no ready endpoint: NXDOMAIN
 		}
-		for _, e := range ready {
+		for _, e := range s.ready {
 			z.address(m, q, e.ip)
 		}
 		if q.Qtype == mdns.TypeSRV {
-			for _, e := range ready {
+			for _, e := range s.ready {
 				for _, p := range e.ports {
-					z.srv(m, q, uint16(p.port), e.hostname+"."+s.fqdn(z.domain), e.ip, len(ready))
+					z.srv(m, q, uint16(p.port), e.fqdn, e.ip, len(s.ready))
 				}
 			}
 		}
@@ -160,7 +183,7 @@ func (z *Zone) service(m *mdns.Msg, q mdns.Question, s *service) bool {
 	if q.Qtype == mdns.TypeSRV {
 		for _, p := range s.ports {
 			for _, ip := range s.ips {
-				z.srv(m, q, uint16(p.port), s.fqdn(z.domain), ip, 1)
+				z.srv(m, q, uint16(p.port), s.fqdn, ip, 1)
 			}
 		}
 	}
@@ -188,12 +211,20 @@ func (z *Zone) pods(m *mdns.Msg, q mdns.Question, labels []string) bool {
 
 // address adds ip to the answer when the question asks for its family.
 func (z *Zone) address(m *mdns.Msg, q mdns.Question, ip netip.Addr) {
+	if rr := z.addressRR(q, ip); rr != nil {
+		m.Answer = append(m.Answer, rr)
+	}
+}
+
+// addressRR is ip's A or AAAA record named as q, nil when q asks for neither.
+func (z *Zone) addressRR(q mdns.Question, ip netip.Addr) mdns.RR {
 	switch {
 	case ip.Is4() && (q.Qtype == mdns.TypeA || q.Qtype == mdns.TypeANY):
-		m.Answer = append(m.Answer, &mdns.A{Hdr: hdr(q.Name, mdns.TypeA, z.ttl), A: ip.AsSlice()})
+		return &mdns.A{Hdr: hdr(q.Name, mdns.TypeA, z.ttl), A: ip.AsSlice()}
 	case ip.Is6() && (q.Qtype == mdns.TypeAAAA || q.Qtype == mdns.TypeANY):
-		m.Answer = append(m.Answer, &mdns.AAAA{Hdr: hdr(q.Name, mdns.TypeAAAA, z.ttl), AAAA: ip.AsSlice()})
+		return &mdns.AAAA{Hdr: hdr(q.Name, mdns.TypeAAAA, z.ttl), AAAA: ip.AsSlice()}
 	}
+	return nil
 }
 
 // srv adds an SRV record and its target's address, weights dividing 100 among the
@@ -201,13 +232,9 @@ func (z *Zone) address(m *mdns.Msg, q mdns.Question, ip netip.Addr) {
 func (z *Zone) srv(m *mdns.Msg, q mdns.Question, p uint16, target string, ip netip.Addr, targets int) {
 	w := uint16(100 / max(targets, 1))
 	m.Answer = append(m.Answer, &mdns.SRV{Hdr: hdr(q.Name, mdns.TypeSRV, z.ttl), Priority: 0, Weight: w, Port: p, Target: target})
-	a := mdns.Question{Name: target, Qtype: mdns.TypeA, Qclass: mdns.ClassINET}
-	if ip.Is6() {
-		a.Qtype = mdns.TypeAAAA
+	if rr := z.addressRR(mdns.Question{Name: target, Qtype: mdns.TypeANY}, ip); rr != nil {
+		m.Extra = append(m.Extra, rr)
 	}
-	extra := &mdns.Msg{}
-	z.address(extra, a, ip)
-	m.Extra = append(m.Extra, extra.Answer...)
 }
 
 // finish sets the rcode: NXDOMAIN for a name that does not exist, NODATA (NOERROR, no
@@ -217,15 +244,9 @@ func (z *Zone) finish(m *mdns.Msg, exists bool) *mdns.Msg {
 		m.Rcode = mdns.RcodeNameError
 	}
 	if len(m.Answer) == 0 {
-		m.Ns = append(m.Ns, z.soa())
+		m.Ns = append(m.Ns, z.soa)
 	}
 	return m
-}
-
-// soa is the zone's SOA as CoreDNS's kubernetes plugin writes it.
-func (z *Zone) soa() *mdns.SOA {
-	return &mdns.SOA{Hdr: hdr(z.domain+".", mdns.TypeSOA, z.ttl), Ns: "ns.dns." + z.domain + ".", Mbox: "hostmaster." + z.domain + ".",
-		Serial: 1, Refresh: 7200, Retry: 1800, Expire: 86400, Minttl: z.ttl}
 }
 
 func hdr(name string, t uint16, ttl uint32) mdns.RR_Header {

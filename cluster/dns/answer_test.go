@@ -1,6 +1,8 @@
 package dns
 
 import (
+	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"testing"
@@ -145,4 +147,100 @@ func FuzzAnswer(f *testing.F) {
 		req.SetQuestion(mdns.Fqdn(name), qtype)
 		z.Answer(req)
 	})
+}
+
+// benchStore holds 10 namespaces of 100 ClusterIP Services (ports http and grpc)
+// and 10 headless Services of 3 ready endpoints with hostnames: the cluster of
+// scripts/bench/dns.sh.
+func benchStore(b *testing.B) *store.Store {
+	s := store.New()
+	yes := true
+	pname, pnum, proto := "http", int32(80), corev1.ProtocolTCP
+	for n := range 10 {
+		ns := fmt.Sprintf("ns-%d", n)
+		s.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+		ports := []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP}, {Name: "grpc", Port: 9090, Protocol: corev1.ProtocolTCP}}
+		for i := range 100 {
+			ip := fmt.Sprintf("10.96.%d.%d", n, i+1)
+			s.Create(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("svc-%d", i)},
+				Spec: corev1.ServiceSpec{ClusterIP: ip, ClusterIPs: []string{ip}, Ports: ports}})
+		}
+		for i := range 10 {
+			name := fmt.Sprintf("hl-%d", i)
+			s.Create(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+				Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Ports: ports[:1]}})
+			sl := &discoveryv1.EndpointSlice{
+				ObjectMeta:  metav1.ObjectMeta{Namespace: ns, Name: name + "-x", Labels: map[string]string{discoveryv1.LabelServiceName: name}},
+				AddressType: discoveryv1.AddressTypeIPv4,
+				Ports:       []discoveryv1.EndpointPort{{Name: &pname, Port: &pnum, Protocol: &proto}},
+			}
+			for k := range 3 {
+				host := fmt.Sprintf("%s-%d", name, k)
+				sl.Endpoints = append(sl.Endpoints, discoveryv1.Endpoint{Addresses: []string{fmt.Sprintf("10.244.%d.%d", n, i*3+k+1)},
+					Hostname: &host, Conditions: discoveryv1.EndpointConditions{Ready: &yes}})
+			}
+			s.Create(sl)
+		}
+	}
+	return s
+}
+
+// benchQueries is dns.sh's mix, one question of each kind.
+var benchQueries = []struct {
+	kind, name string
+	qtype      uint16
+}{
+	{"ServiceA", "svc-42.ns-3.svc.cluster.local.", mdns.TypeA},
+	{"HeadlessA", "hl-4.ns-7.svc.cluster.local.", mdns.TypeA},
+	{"EndpointA", "hl-4-1.hl-4.ns-7.svc.cluster.local.", mdns.TypeA},
+	{"ServiceSRV", "_http._tcp.svc-42.ns-3.svc.cluster.local.", mdns.TypeSRV},
+	{"HeadlessSRV", "_http._tcp.hl-4.ns-7.svc.cluster.local.", mdns.TypeSRV},
+	{"PTR", "43.3.96.10.in-addr.arpa.", mdns.TypePTR},
+	{"AAAANoData", "svc-42.ns-3.svc.cluster.local.", mdns.TypeAAAA},
+	{"NXDomain", "host-7.example.com.ns-3.svc.cluster.local.", mdns.TypeA},
+}
+
+func BenchmarkAnswer(b *testing.B) {
+	z := Build(benchStore(b), "cluster.local", 30)
+	for _, q := range benchQueries {
+		req := new(mdns.Msg)
+		req.SetQuestion(q.name, q.qtype)
+		b.Run(q.kind, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if z.Answer(req) == nil {
+					b.Fatal("no answer")
+				}
+			}
+		})
+	}
+}
+
+// packWriter is a UDP ResponseWriter that packs the reply, as miekg/dns's does.
+type packWriter struct{ mdns.ResponseWriter }
+
+func (packWriter) RemoteAddr() net.Addr { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5353} }
+func (packWriter) WriteMsg(m *mdns.Msg) error {
+	_, err := m.Pack()
+	return err
+}
+
+// BenchmarkServeDNS is the handler's whole work per query of the mix: the answer,
+// truncation to the client's size and packing.
+func BenchmarkServeDNS(b *testing.B) {
+	st := benchStore(b)
+	s := NewServer("cluster.local", 30)
+	s.zone.Store(Build(st, "cluster.local", 30))
+	var reqs []*mdns.Msg
+	for _, q := range benchQueries {
+		req := new(mdns.Msg)
+		req.SetQuestion(q.name, q.qtype)
+		reqs = append(reqs, req)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.ServeDNS(packWriter{}, reqs[i%len(reqs)])
+		i++
+	}
 }

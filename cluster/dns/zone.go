@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	mdns "github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
@@ -25,22 +26,29 @@ import (
 // SchemaVersion is the DNS-based service discovery spec the answers follow.
 const SchemaVersion = "1.1.0"
 
-// Zone is a snapshot of what the cluster DNS knows.
+// Zone is a snapshot of what the cluster DNS knows. Build computes every name and
+// record that does not depend on the question, so that an answer only copies them:
+// it runs once per change, Answer once per query.
 type Zone struct {
 	domain     string // e.g. cluster.local (lower case, no trailing dot)
+	dotDomain  string // "." + domain
+	version    string // the dns-version name, without the trailing dot
 	ttl        uint32
 	namespaces map[string]bool
 	services   map[string]*service // "name.namespace", lower case
 	ptr        map[netip.Addr]string
+	soa        *mdns.SOA // shared by every answer: never modified
 }
 
 type service struct {
 	ns, name  string
+	fqdn      string // name.ns.svc.<domain>.
 	headless  bool
 	external  string
 	ips       []netip.Addr
 	ports     []port
 	endpoints []endpoint
+	ready     []endpoint // what DNS publishes, see publish
 }
 
 type port struct {
@@ -51,20 +59,25 @@ type port struct {
 type endpoint struct {
 	ip       netip.Addr
 	hostname string // the endpoint's hostname, else the dashed address
+	fqdn     string // hostname.<service's fqdn>
 	ready    bool
 	ports    []port // the slice's ports (headless SRV)
 }
 
 // Build makes the zone of domain from the store.
 func Build(r store.Reader, domain string, ttl uint32) *Zone {
-	z := &Zone{domain: strings.ToLower(strings.TrimSuffix(domain, ".")), ttl: ttl,
+	d := strings.ToLower(strings.TrimSuffix(domain, "."))
+	z := &Zone{domain: d, dotDomain: "." + d, version: "dns-version." + d, ttl: ttl,
 		namespaces: map[string]bool{}, services: map[string]*service{}, ptr: map[netip.Addr]string{}}
+	z.soa = &mdns.SOA{Hdr: hdr(d+".", mdns.TypeSOA, ttl), Ns: "ns.dns." + d + ".", Mbox: "hostmaster." + d + ".",
+		Serial: 1, Refresh: 7200, Retry: 1800, Expire: 86400, Minttl: ttl}
 	for _, o := range r.List("Namespace", "") {
 		z.namespaces[strings.ToLower(o.GetName())] = true
 	}
 	for _, o := range r.List("Service", "") {
 		svc := o.(*corev1.Service)
 		s := &service{ns: strings.ToLower(svc.Namespace), name: strings.ToLower(svc.Name)}
+		s.fqdn = s.name + "." + s.ns + ".svc." + z.domain + "."
 		z.namespaces[s.ns] = true
 		switch {
 		case svc.Spec.Type == corev1.ServiceTypeExternalName:
@@ -79,7 +92,7 @@ func Build(r store.Reader, domain string, ttl uint32) *Zone {
 			for _, ip := range ips {
 				if a, err := netip.ParseAddr(ip); err == nil {
 					s.ips = append(s.ips, a)
-					z.ptr[a] = s.fqdn(z.domain)
+					z.ptr[a] = s.fqdn
 				}
 			}
 		}
@@ -117,21 +130,20 @@ func Build(r store.Reader, domain string, ttl uint32) *Zone {
 				if e.Hostname != nil && *e.Hostname != "" {
 					h = strings.ToLower(*e.Hostname)
 				}
-				ep := endpoint{ip: ip, hostname: h, ready: ready, ports: ports}
+				ep := endpoint{ip: ip, hostname: h, fqdn: h + "." + s.fqdn, ready: ready, ports: ports}
 				s.endpoints = append(s.endpoints, ep)
 				if s.headless && ready {
-					z.ptr[ip] = h + "." + s.fqdn(z.domain)
+					z.ptr[ip] = ep.fqdn
 				}
 			}
 		}
 	}
 	for _, s := range z.services {
 		sort.SliceStable(s.endpoints, func(i, j int) bool { return s.endpoints[i].ip.Less(s.endpoints[j].ip) })
+		s.ready = s.publish()
 	}
 	return z
 }
-
-func (s *service) fqdn(domain string) string { return s.name + "." + s.ns + ".svc." + domain + "." }
 
 func protoName(p corev1.Protocol) string {
 	if p == "" {
@@ -148,9 +160,9 @@ func dashed(ip netip.Addr) string {
 	return strings.ReplaceAll(ip.StringExpanded(), ":", "-")
 }
 
-// ready lists the endpoints DNS publishes: the ready ones (the endpoints controller
+// publish lists the endpoints DNS publishes: the ready ones (the endpoints controller
 // already marks not-ready ones ready when the Service publishes them).
-func (s *service) ready() []endpoint {
+func (s *service) publish() []endpoint {
 	var out []endpoint
 	for _, e := range s.endpoints {
 		if e.ready {
