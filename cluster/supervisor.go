@@ -59,6 +59,7 @@ type Supervisor struct {
 	kubelet    *kubelet.Kubelet
 	proxy      *kubeproxy.KubeProxy
 	dns        *dns.Server
+	adopted    bool // resumed from a store a previous supervisor left
 	hosts      []*workload.Server
 	closers    []io.Closer // the hosts' DNS servers
 	queries    *queryLog   // what the DNS servers answered: podlab logs, :dns, events
@@ -165,7 +166,11 @@ func (s *Supervisor) openProxier(node string) (*proxy.Proxier, error) {
 		return nil, err
 	}
 	c := s.plan.Cluster
-	return proxy.New(nft, proxy.Node{Name: n.Name, IPs: []netip.Addr{n.IP.Addr()}, PodCIDR: n.PodCIDR, ClusterCIDR: c.PodCIDR, ServiceCIDR: c.ServiceCIDR}), nil
+	px := proxy.New(nft, proxy.Node{Name: n.Name, IPs: []netip.Addr{n.IP.Addr()}, PodCIDR: n.PodCIDR, ClusterCIDR: c.PodCIDR, ServiceCIDR: c.ServiceCIDR})
+	if !s.adopted { // a new lab: deploy made the node's namespace, kube-proxy's table is not there yet
+		px.AssumeNew()
+	}
+	return px, nil
 }
 
 // Run serves until ctx ends: opens the store (seeding it from the plan on the first
@@ -185,6 +190,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	defer s.store.Close()
 	t1 := time.Now()
 	adopted := s.store.Generation() > 0
+	s.adopted = adopted
 	if adopted {
 		s.readmit()
 	} else if err := s.seed(); err != nil {

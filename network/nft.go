@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"sigs.k8s.io/knftables"
 
@@ -12,7 +13,42 @@ import (
 // NFT opens an nftables table inside the namespace at nsPath. knftables runs the nft
 // command for every call, and a child process inherits the namespace of the thread
 // that starts it, so every call switches the calling thread into the namespace first.
+//
+// knftables.New checks the nft binary and the kernel with two nft processes; a lab of
+// ten nodes would pay twenty at start. The checks hold for every namespace of the
+// machine, so one process keeps a few checked instances per table and the namespaces
+// share them (an instance runs one nft at a time; a few let nodes sync in parallel).
 func NFT(nsPath string, family knftables.Family, table string) (knftables.Interface, error) {
+	inst, err := pooled(nsPath, family, table)
+	if err != nil {
+		return nil, fmt.Errorf("nftables in %s: %w", nsPath, err)
+	}
+	return &nsNFT{Interface: inst, path: nsPath}, nil
+}
+
+// nftPoolSize is how many nft commands of one table may run at once.
+const nftPoolSize = 4
+
+var nftPool struct {
+	sync.Mutex
+	m    map[string][]knftables.Interface
+	next map[string]int
+}
+
+// pooled returns one of the checked instances for family and table, checking a new one
+// (inside nsPath, where it will run) until the pool is full.
+func pooled(nsPath string, family knftables.Family, table string) (knftables.Interface, error) {
+	key := string(family) + " " + table
+	nftPool.Lock()
+	defer nftPool.Unlock()
+	if nftPool.m == nil {
+		nftPool.m, nftPool.next = map[string][]knftables.Interface{}, map[string]int{}
+	}
+	if insts := nftPool.m[key]; len(insts) == nftPoolSize {
+		i := nftPool.next[key]
+		nftPool.next[key] = (i + 1) % nftPoolSize
+		return insts[i], nil
+	}
 	var nft knftables.Interface
 	err := nsutil.Do(nsPath, func() error {
 		var err error
@@ -20,9 +56,10 @@ func NFT(nsPath string, family knftables.Family, table string) (knftables.Interf
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("nftables in %s: %w", nsPath, err)
+		return nil, err
 	}
-	return &nsNFT{Interface: nft, path: nsPath}, nil
+	nftPool.m[key] = append(nftPool.m[key], nft)
+	return nft, nil
 }
 
 // nsNFT runs every knftables call inside one namespace.

@@ -200,3 +200,44 @@ add rule ip kube-proxy filter-input ct status dnat ct direction original jump co
 add rule ip kube-proxy filter-forward ct status dnat ct direction original jump count-endpoints
 add rule ip kube-proxy filter-output ct status dnat ct direction original jump count-endpoints
 `
+
+// listCounter counts how often the proxier reads the table back.
+type listCounter struct {
+	*knftables.Fake
+	lists int
+}
+
+func (l *listCounter) List(ctx context.Context, kind string) ([]string, error) {
+	l.lists++
+	return l.Fake.List(ctx, kind)
+}
+
+func (l *listCounter) ListElements(ctx context.Context, kind, name string) ([]*knftables.Element, error) {
+	l.lists++
+	return l.Fake.ListElements(ctx, kind, name)
+}
+
+// A proxier told that its table is new writes it without reading anything back (each
+// read is an nft process); without that, or after a failed sync, it reads it back.
+func TestAssumeNewSkipsReadingBack(t *testing.T) {
+	svc := makeService("ns", "web", func(s *v1.Service) {
+		s.Spec.ClusterIP = "172.30.0.41"
+		s.Spec.Ports = []v1.ServicePort{tcpPort("p80", 80, 0)}
+	})
+	for _, assume := range []bool{true, false} {
+		nft := &listCounter{Fake: knftables.NewFake(knftables.IPv4Family, tableName)}
+		p := New(nft, testNode)
+		if assume {
+			p.AssumeNew()
+		}
+		mustSync(t, p, []*v1.Service{svc}, nil)
+		if assume && nft.lists != 0 || !assume && nft.lists == 0 {
+			t.Errorf("AssumeNew %v: the first sync read the table back %d times", assume, nft.lists)
+		}
+		want := knftables.NewFake(knftables.IPv4Family, tableName)
+		mustSync(t, New(want, testNode), []*v1.Service{svc}, nil)
+		if got, w := nft.Dump(), want.Dump(); got != w {
+			t.Errorf("AssumeNew %v: table differs from a normal first sync:\n%s\nwant:\n%s", assume, got, w)
+		}
+	}
+}

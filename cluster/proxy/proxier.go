@@ -42,6 +42,7 @@ type Proxier struct {
 
 	mu              sync.Mutex
 	needFullSync    bool
+	assumeNew       bool // the first full sync need not read the table back
 	baseChainsReset bool
 	// What the table holds after the last successful sync.
 	chains   map[string]string       // per-service chain -> content fingerprint
@@ -234,6 +235,16 @@ func (p *Proxier) stores() []*elementStore {
 		p.noEndpointNodePorts, p.serviceNodePorts, p.hairpin, p.endpointCounters}
 }
 
+// AssumeNew tells the proxier that its table does not exist yet (the node's namespace
+// was just made): the first sync writes it without listing chains, sets, counters and
+// elements back, which costs a dozen nft processes per node. A later full sync (after
+// a failure) reads the table back as usual.
+func (p *Proxier) AssumeNew() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.assumeNew = true
+}
+
 // NeedsFullSync says whether the next sync reads the table back and rewrites it all.
 func (p *Proxier) NeedsFullSync() bool {
 	p.mu.Lock()
@@ -260,7 +271,9 @@ func (p *Proxier) Sync(ctx context.Context, svcs []*v1.Service, slices []*discov
 	tx := p.nft.NewTransaction()
 	if p.needFullSync {
 		p.setup(tx)
-		if err := p.reloadState(ctx, tx); err != nil {
+		if p.assumeNew { // nothing to read back: see AssumeNew
+			p.assumeNew = false
+		} else if err := p.reloadState(ctx, tx); err != nil {
 			return err
 		}
 	} else if p.records != nil && p.refs != nil && allVersioned(svcs, slices) {
