@@ -49,9 +49,10 @@ func TestReachability(t *testing.T) {
 					}
 				})
 				defer func() {
-					// underlay + 3 nodes + 1 host + 6 pods, each a running container.
-					if cs := labContainers(t, cli, name); len(cs) != 11 || strings.Count(strings.Join(cs, ","), "(running)") != 11 {
-						t.Errorf("want 11 running containers, got %v", cs)
+					// underlay + 3 nodes + 1 host + 6 pods + 2 CoreDNS pods, each a
+					// running container.
+					if cs := labContainers(t, cli, name); len(cs) != 13 || strings.Count(strings.Join(cs, ","), "(running)") != 13 {
+						t.Errorf("want 13 running containers, got %v", cs)
 					}
 				}()
 			}
@@ -61,6 +62,10 @@ func TestReachability(t *testing.T) {
 			}
 			if len(st.Pods) != 6 || st.ReadyCount() != 6 {
 				t.Fatalf("want 6 ready pods, got %d of %d", st.ReadyCount(), len(st.Pods))
+			}
+			// Cluster DNS answers in every runtime, through kube-dns's Service.
+			if out, errs, code := e.run("exec", "--name", name, st.Pods[0].Name, "--", "nslookup", "kubernetes.default.svc.cluster.local"); code != 0 || !strings.Contains(out, "10.96.0.1") {
+				t.Errorf("nslookup kubernetes.default.svc.cluster.local in %s: exit %d\n%s%s", st.Pods[0].Name, code, out, errs)
 			}
 			nodeIP := map[string]string{}
 			for _, n := range st.Nodes {
