@@ -13,6 +13,7 @@ import (
 
 	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/cluster/store"
+	"podlab.dev/podlab/plan"
 	"podlab.dev/podlab/topology"
 )
 
@@ -69,15 +70,7 @@ func isCoreDNS(p *corev1.Pod) bool {
 // into a new store, before the lab file's objects so that they get their addresses.
 func (s *Supervisor) seedAddons() error {
 	p := s.plan
-	var cp string
-	for _, n := range p.Nodes {
-		if n.Role == topology.RoleControlPlane || cp == "" {
-			cp = n.IP.Addr().String()
-			if n.Role == topology.RoleControlPlane {
-				break
-			}
-		}
-	}
+	cp := controlPlane(p).IP.Addr().String()
 	first := p.Cluster.ServiceCIDR.Masked().Addr().Next()
 
 	api := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: "kubernetes",
@@ -126,6 +119,17 @@ func (s *Supervisor) seedAddons() error {
 		}
 	}
 	return nil
+}
+
+// controlPlane is the node the API server runs on: the first control-plane node, else
+// the first node.
+func controlPlane(p *plan.Plan) *plan.Node {
+	for i := range p.Nodes {
+		if p.Nodes[i].Role == topology.RoleControlPlane {
+			return &p.Nodes[i]
+		}
+	}
+	return &p.Nodes[0]
 }
 
 // coreDNSDeployment is kubeadm's CoreDNS Deployment: two replicas spread over nodes,

@@ -256,6 +256,14 @@ func (s *Supervisor) objectCount() int {
 
 // startHosts opens the built-in servers of the lab's hosts.
 func (s *Supervisor) startHosts() {
+	if len(s.plan.Nodes) > 0 {
+		cp := controlPlane(s.plan)
+		if a, err := serveAPIEndpoint(s.plan, cp, netns.Path(cp.Netns)); err != nil {
+			s.events.emit(events.Event{Type: events.Warning, Kind: "Node", Name: cp.Name, Message: err.Error()})
+		} else {
+			s.closers = append(s.closers, a)
+		}
+	}
 	for _, h := range s.plan.Hosts {
 		if len(h.Zones) > 0 {
 			s.startAuthority(h)

@@ -134,7 +134,13 @@ func runDeploy(ctx context.Context, p *plan.Plan, reconfigure bool, timeout time
 		}
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "lab %s ready in %.2fs: %d nodes, %d hosts, %d pods\n", p.Lab, time.Since(start).Seconds(), len(st.Nodes), len(st.Hosts), len(st.Pods))
+	system := 0
+	for _, pod := range st.Pods {
+		if pod.Namespace == "kube-system" {
+			system++
+		}
+	}
+	fmt.Fprintf(os.Stderr, "lab %s ready in %.2fs: %d nodes, %d hosts, %d pods (and %d in kube-system: cluster DNS)\n", p.Lab, time.Since(start).Seconds(), len(st.Nodes), len(st.Hosts), len(st.Pods)-system, system)
 	return printState(os.Stdout, []*api.LabState{st}, output)
 }
 
@@ -144,7 +150,7 @@ func waitReady(ctx context.Context, dir state.Dir, pods int, timeout time.Durati
 	deadline := time.Now().Add(timeout)
 	for {
 		if r, err := c.Ready(ctx); err == nil {
-			prog.step("waiting for pods to be ready", r.Ready, pods)
+			prog.step("waiting for pods to be ready", r.Ready, max(pods, r.Total)) // the lab's and kube-system's
 			if r.Ready == r.Total && r.Settled {
 				return c.State(ctx)
 			}
