@@ -3,6 +3,7 @@ package dns
 import (
 	"fmt"
 	"net"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -243,4 +244,61 @@ func BenchmarkServeDNS(b *testing.B) {
 		s.ServeDNS(packWriter{}, reqs[i%len(reqs)])
 		i++
 	}
+}
+
+// BenchmarkBuild is the zone rebuilt after one change, with 1,100 Services present.
+func BenchmarkBuild(b *testing.B) {
+	s := benchStore(b)
+	for b.Loop() {
+		Build(s, "cluster.local", 30)
+	}
+}
+
+// BenchmarkRebuild is the zone worked out again after one Service changed, with 1,100
+// Services present: the others' records are reused.
+func BenchmarkRebuild(b *testing.B) {
+	s := benchStore(b)
+	z := Build(s, "cluster.local", 30)
+	o, _ := s.Get("Service", "ns-3", "svc-42")
+	for b.Loop() {
+		svc := o.(*corev1.Service).DeepCopy()
+		svc.Labels = map[string]string{"n": fmt.Sprint(b.N)}
+		s.Update(svc)
+		o, _ = s.Get("Service", "ns-3", "svc-42")
+		z = Rebuild(s, "cluster.local", 30, z)
+	}
+}
+
+// Rebuild after changes gives the zone Build gives: changed Services and slices are
+// worked out again, deleted ones go, the others are reused.
+func TestRebuildMatchesBuild(t *testing.T) {
+	s := benchStore(&testing.B{})
+	z := Build(s, "cluster.local", 30)
+	same := func(step string) {
+		t.Helper()
+		z = Rebuild(s, "cluster.local", 30, z)
+		want := Build(s, "cluster.local", 30)
+		if !reflect.DeepEqual(z.services, want.services) || !reflect.DeepEqual(z.ptr, want.ptr) || !reflect.DeepEqual(z.namespaces, want.namespaces) {
+			t.Fatalf("%s: Rebuild differs from Build", step)
+		}
+	}
+	same("nothing changed")
+	o, _ := s.Get("Service", "ns-1", "svc-7")
+	svc := o.(*corev1.Service).DeepCopy()
+	svc.Spec.ClusterIP, svc.Spec.ClusterIPs = "10.96.200.1", []string{"10.96.200.1"}
+	s.Update(svc)
+	same("a ClusterIP changed")
+	o, _ = s.Get("EndpointSlice", "ns-2", "hl-3-x")
+	sl := o.(*discoveryv1.EndpointSlice).DeepCopy()
+	no := false
+	sl.Endpoints[1].Conditions.Ready = &no
+	s.Update(sl)
+	same("an endpoint turned not ready")
+	s.Delete("EndpointSlice", "ns-2", "hl-4-x")
+	same("a slice deleted")
+	s.Delete("Service", "ns-5", "svc-9")
+	same("a Service deleted")
+	s.Create(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ns-5", Name: "svc-9"},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "example.com"}})
+	same("created again as ExternalName")
 }

@@ -104,7 +104,7 @@ func (s *Server) Upstream() string {
 
 // Run rebuilds the zone at every change that concerns it until ctx ends.
 func (s *Server) Run(ctx context.Context, r store.Reader) error {
-	return s.Loop.Run(ctx, r, func(context.Context, uint64) { s.zone.Store(Build(r, s.domain, s.ttl)) })
+	return s.Loop.Run(ctx, r, func(context.Context, uint64) { s.zone.Store(Rebuild(r, s.domain, s.ttl, s.zone.Load())) })
 }
 
 // Zone is the zone queries are answered from now.

@@ -49,6 +49,7 @@ type service struct {
 	ports     []port
 	endpoints []endpoint
 	ready     []endpoint // what DNS publishes, see publish
+	versions  []string   // the resource versions it was worked out from (Rebuild)
 }
 
 type port struct {
@@ -62,53 +63,139 @@ type endpoint struct {
 	fqdn     string // hostname.<service's fqdn>
 	ready    bool
 	ports    []port // the slice's ports (headless SRV)
+	slice    string // the EndpointSlice it came from
 }
 
 // Build makes the zone of domain from the store.
-func Build(r store.Reader, domain string, ttl uint32) *Zone {
+func Build(r store.Reader, domain string, ttl uint32) *Zone { return Rebuild(r, domain, ttl, nil) }
+
+// Rebuild makes the zone of domain from the store, reusing prev's record of every
+// Service whose object and EndpointSlices have not changed since (same resource
+// versions): after one change among a thousand Services only that one is worked out
+// again. prev may be nil.
+func Rebuild(r store.Reader, domain string, ttl uint32, prev *Zone) *Zone {
 	d := strings.ToLower(strings.TrimSuffix(domain, "."))
+	if prev != nil && (prev.domain != d || prev.ttl != ttl) {
+		prev = nil
+	}
+	nsvc, nptr := 0, 0
+	if prev != nil {
+		nsvc, nptr = len(prev.services), len(prev.ptr)
+	}
 	z := &Zone{domain: d, dotDomain: "." + d, version: "dns-version." + d, ttl: ttl,
-		namespaces: map[string]bool{}, services: map[string]*service{}, ptr: map[netip.Addr]string{}}
+		namespaces: map[string]bool{}, services: make(map[string]*service, nsvc), ptr: make(map[netip.Addr]string, nptr)}
 	z.soa = &mdns.SOA{Hdr: hdr(d+".", mdns.TypeSOA, ttl), Ns: "ns.dns." + d + ".", Mbox: "hostmaster." + d + ".",
 		Serial: 1, Refresh: 7200, Retry: 1800, Expire: 86400, Minttl: ttl}
 	for _, o := range r.List("Namespace", "") {
 		z.namespaces[strings.ToLower(o.GetName())] = true
 	}
+	slices := r.List("EndpointSlice", "")
+	bySvc := make(map[string][]*discoveryv1.EndpointSlice, len(slices))
+	for _, o := range slices {
+		sl := o.(*discoveryv1.EndpointSlice)
+		k := strings.ToLower(sl.Labels[discoveryv1.LabelServiceName] + "." + sl.Namespace)
+		bySvc[k] = append(bySvc[k], sl)
+	}
 	for _, o := range r.List("Service", "") {
 		svc := o.(*corev1.Service)
-		s := &service{ns: strings.ToLower(svc.Namespace), name: strings.ToLower(svc.Name)}
-		s.fqdn = s.name + "." + s.ns + ".svc." + z.domain + "."
+		key := strings.ToLower(svc.Name + "." + svc.Namespace)
+		s := prev.known(key)
+		if !s.current(svc, bySvc[key]) {
+			s = z.newService(svc, bySvc[key])
+			s.versions = resourceVersions(svc, bySvc[key])
+		}
 		z.namespaces[s.ns] = true
-		switch {
-		case svc.Spec.Type == corev1.ServiceTypeExternalName:
-			s.external = strings.TrimSuffix(svc.Spec.ExternalName, ".")
-		case svc.Spec.ClusterIP == corev1.ClusterIPNone:
-			s.headless = true
-		default:
-			ips := svc.Spec.ClusterIPs
-			if len(ips) == 0 && svc.Spec.ClusterIP != "" {
-				ips = []string{svc.Spec.ClusterIP}
-			}
-			for _, ip := range ips {
-				if a, err := netip.ParseAddr(ip); err == nil {
-					s.ips = append(s.ips, a)
-					z.ptr[a] = s.fqdn
-				}
-			}
+		for _, a := range s.ips {
+			z.ptr[a] = s.fqdn
 		}
-		for _, p := range svc.Spec.Ports {
-			if p.Name != "" {
-				s.ports = append(s.ports, port{strings.ToLower(p.Name), protoName(p.Protocol), p.Port})
-			}
-		}
-		z.services[s.name+"."+s.ns] = s
+		z.services[key] = s
 	}
-	for _, o := range r.List("EndpointSlice", "") {
+	// The PTRs of headless Services' ready endpoints, in the slices' order (the last
+	// one wins when two Services share an address).
+	for _, o := range slices {
 		sl := o.(*discoveryv1.EndpointSlice)
 		s := z.services[strings.ToLower(sl.Labels[discoveryv1.LabelServiceName]+"."+sl.Namespace)]
-		if s == nil || s.external != "" {
+		if s == nil || !s.headless {
 			continue
 		}
+		for _, e := range s.endpoints {
+			if e.ready && e.slice == sl.Name {
+				z.ptr[e.ip] = e.fqdn
+			}
+		}
+	}
+	return z
+}
+
+// known is the record of the Service key (nil when z is nil).
+func (z *Zone) known(key string) *service {
+	if z == nil {
+		return nil
+	}
+	return z.services[key]
+}
+
+// resourceVersions are the resource versions of a Service's object and slices, as
+// stored (nil when one has none: then the record is never reused).
+func resourceVersions(svc *corev1.Service, slices []*discoveryv1.EndpointSlice) []string {
+	if svc.ResourceVersion == "" {
+		return nil
+	}
+	v := make([]string, 0, 1+len(slices))
+	v = append(v, svc.ResourceVersion)
+	for _, sl := range slices {
+		if sl.ResourceVersion == "" {
+			return nil
+		}
+		v = append(v, sl.Name+"@"+sl.ResourceVersion)
+	}
+	return v
+}
+
+// current says whether s (nil: none) was worked out from this Service object and
+// these slices, comparing without allocating.
+func (s *service) current(svc *corev1.Service, slices []*discoveryv1.EndpointSlice) bool {
+	if s == nil || len(s.versions) != 1+len(slices) || s.versions[0] != svc.ResourceVersion {
+		return false
+	}
+	for i, sl := range slices {
+		v := s.versions[i+1]
+		if len(v) != len(sl.Name)+1+len(sl.ResourceVersion) || v[:len(sl.Name)] != sl.Name || v[len(sl.Name)+1:] != sl.ResourceVersion {
+			return false
+		}
+	}
+	return true
+}
+
+// newService works out a Service's records from its object and EndpointSlices.
+func (z *Zone) newService(svc *corev1.Service, slices []*discoveryv1.EndpointSlice) *service {
+	s := &service{ns: strings.ToLower(svc.Namespace), name: strings.ToLower(svc.Name)}
+	s.fqdn = s.name + "." + s.ns + ".svc." + z.domain + "."
+	switch {
+	case svc.Spec.Type == corev1.ServiceTypeExternalName:
+		s.external = strings.TrimSuffix(svc.Spec.ExternalName, ".")
+	case svc.Spec.ClusterIP == corev1.ClusterIPNone:
+		s.headless = true
+	default:
+		ips := svc.Spec.ClusterIPs
+		if len(ips) == 0 && svc.Spec.ClusterIP != "" {
+			ips = []string{svc.Spec.ClusterIP}
+		}
+		for _, ip := range ips {
+			if a, err := netip.ParseAddr(ip); err == nil {
+				s.ips = append(s.ips, a)
+			}
+		}
+	}
+	for _, p := range svc.Spec.Ports {
+		if p.Name != "" {
+			s.ports = append(s.ports, port{strings.ToLower(p.Name), protoName(p.Protocol), p.Port})
+		}
+	}
+	if s.external != "" {
+		return s
+	}
+	for _, sl := range slices {
 		var ports []port
 		for _, p := range sl.Ports {
 			if p.Name != nil && *p.Name != "" && p.Port != nil {
@@ -130,19 +217,13 @@ func Build(r store.Reader, domain string, ttl uint32) *Zone {
 				if e.Hostname != nil && *e.Hostname != "" {
 					h = strings.ToLower(*e.Hostname)
 				}
-				ep := endpoint{ip: ip, hostname: h, fqdn: h + "." + s.fqdn, ready: ready, ports: ports}
-				s.endpoints = append(s.endpoints, ep)
-				if s.headless && ready {
-					z.ptr[ip] = ep.fqdn
-				}
+				s.endpoints = append(s.endpoints, endpoint{ip: ip, hostname: h, fqdn: h + "." + s.fqdn, ready: ready, ports: ports, slice: sl.Name})
 			}
 		}
 	}
-	for _, s := range z.services {
-		sort.SliceStable(s.endpoints, func(i, j int) bool { return s.endpoints[i].ip.Less(s.endpoints[j].ip) })
-		s.ready = s.publish()
-	}
-	return z
+	sort.SliceStable(s.endpoints, func(i, j int) bool { return s.endpoints[i].ip.Less(s.endpoints[j].ip) })
+	s.ready = s.publish()
+	return s
 }
 
 func protoName(p corev1.Protocol) string {
