@@ -9,6 +9,7 @@ import (
 	"net/http/pprof"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -61,6 +62,13 @@ func (s *Supervisor) routes() http.Handler {
 			return
 		}
 		reply(w, struct{}{}, s.SetLabels(r.Context(), "Node", "", r.PathValue("name"), labels))
+	})
+	mux.HandleFunc("PUT "+api.PathNamespaces+"{name}/labels", func(w http.ResponseWriter, r *http.Request) {
+		var labels map[string]string
+		if !decode(w, r, &labels, "labels: expected a JSON object of strings") {
+			return
+		}
+		reply(w, struct{}{}, s.SetLabels(r.Context(), "Namespace", "", r.PathValue("name"), labels))
 	})
 	mux.HandleFunc("GET "+api.PathObjects, func(w http.ResponseWriter, r *http.Request) {
 		reply(w, s.Objects(r.URL.Query().Get("kind"), r.URL.Query().Get("namespace")), nil)
@@ -336,6 +344,13 @@ func (s *Supervisor) DeleteObjects(ctx context.Context, refs []api.ObjectRef) []
 			s.reg.Delete(ref.Namespace, ref.Name)
 			s.regMu.Unlock()
 			_, err = s.store.Delete(ref.Kind, ref.Namespace, ref.Name)
+		case "Namespace":
+			err = s.deleteNamespace(ctx, ref.Name)
+			if errors.Is(err, errImmortal) {
+				r.Action, r.Error = "", err.Error()
+				out = append(out, r)
+				continue
+			}
 		default:
 			_, err = s.store.Delete(ref.Kind, ref.Namespace, ref.Name)
 		}
@@ -352,6 +367,51 @@ func (s *Supervisor) DeleteObjects(ctx context.Context, refs []api.ObjectRef) []
 	}
 	s.settle(ctx, s.store.Generation())
 	return out
+}
+
+var errImmortal = errors.New("this namespace may not be deleted")
+
+// deleteNamespace deletes a namespace as the namespace controller does: every object
+// in it first (controllers and Services, then the pods, each torn down as DeletePod
+// does), then the namespace itself. default and the kube-* namespaces may not be
+// deleted, as the API server refuses.
+func (s *Supervisor) deleteNamespace(ctx context.Context, name string) error {
+	switch name {
+	case "default", "kube-system", "kube-public", "kube-node-lease":
+		return fmt.Errorf("namespaces %q is forbidden: %w", name, errImmortal)
+	}
+	if _, ok := s.store.Get("Namespace", "", name); !ok {
+		return fmt.Errorf("namespace %s: %w", name, api.ErrNotFound)
+	}
+	for _, kind := range s.store.Kinds() {
+		if kind == "Pod" || kind == "Namespace" || kind == "Node" {
+			continue
+		}
+		for _, o := range s.store.List(kind, name) {
+			if kind == "Service" {
+				s.regMu.Lock()
+				s.reg.Delete(name, o.GetName())
+				s.regMu.Unlock()
+			}
+			s.store.Delete(kind, name, o.GetName())
+		}
+	}
+	pods := s.store.List("Pod", name)
+	errs := make([]error, len(pods))
+	var wg sync.WaitGroup
+	for i, o := range pods { // torn down together, as the namespace controller does
+		wg.Go(func() {
+			if err := s.DeletePod(ctx, name, o.GetName()); err != nil && !errors.Is(err, api.ErrNotFound) {
+				errs[i] = err
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	_, err := s.store.Delete("Namespace", "", name)
+	return err
 }
 
 // DeletePod deletes a pod as the API server and kubelet do: it is marked terminating
@@ -389,13 +449,16 @@ func (s *Supervisor) SetLabels(ctx context.Context, kind, namespace, name string
 		return fmt.Errorf("%s %s: %w", strings.ToLower(kind), strings.TrimPrefix(namespace+"/"+name, "/"), api.ErrNotFound)
 	}
 	n := o.DeepCopyObject().(store.Object)
+	if kind == "Namespace" { // the API server keeps this label, whatever the request says
+		labels[corev1.LabelMetadataName] = name
+	}
 	n.SetLabels(labels)
 	if _, err := s.store.Update(n); err != nil {
 		return err
 	}
 	typ := events.PodLabelsChanged
-	if kind == "Node" {
-		typ = "NodeLabelsChanged"
+	if kind != "Pod" {
+		typ = kind + "LabelsChanged"
 	}
 	s.events.emit(events.Event{Type: typ, Kind: kind, Namespace: namespace, Name: name, Message: labelString(labels)})
 	s.settle(ctx, s.store.Generation())

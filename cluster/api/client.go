@@ -167,6 +167,12 @@ func (c *Client) SetNodeLabels(ctx context.Context, name string, labels map[stri
 	return c.do(ctx, http.MethodPut, PathNodes+url.PathEscape(name)+"/labels", labels, nil)
 }
 
+// SetNamespaceLabels replaces a namespace's labels (the API server keeps its
+// kubernetes.io/metadata.name).
+func (c *Client) SetNamespaceLabels(ctx context.Context, name string, labels map[string]string) error {
+	return c.do(ctx, http.MethodPut, PathNamespaces+url.PathEscape(name)+"/labels", labels, nil)
+}
+
 // Scale sets the replicas of a Deployment, ReplicaSet or StatefulSet.
 func (c *Client) Scale(ctx context.Context, req ScaleRequest) (ApplyResult, error) {
 	var out ApplyResult

@@ -10,18 +10,19 @@ import (
 
 // Paths served on the supervisor's unix socket.
 const (
-	PathState    = "/v1/state"
-	PathEvents   = "/v1/events" // ?follow=1 keeps the stream open
-	PathCounters = "/v1/counters"
-	PathReady    = "/v1/ready"    // how many pods are ready: cheap to poll
-	PathDetails  = "/v1/details/" // {pod|node|host}/{name}?namespace=NS
-	PathPods     = "/v1/pods/"    // DELETE {ns}/{name}; PUT {ns}/{name}/labels
-	PathNodes    = "/v1/nodes/"   // PUT {name}/labels
-	PathObjects  = "/v1/objects"  // ?kind=K&namespace=NS
-	PathApply    = "/v1/apply"
-	PathDelete   = "/v1/delete"
-	PathScale    = "/v1/scale"   // POST ScaleRequest
-	PathRollout  = "/v1/rollout" // POST RolloutRequest
+	PathState      = "/v1/state"
+	PathEvents     = "/v1/events" // ?follow=1 keeps the stream open
+	PathCounters   = "/v1/counters"
+	PathReady      = "/v1/ready"       // how many pods are ready: cheap to poll
+	PathDetails    = "/v1/details/"    // {pod|node|host}/{name}?namespace=NS
+	PathPods       = "/v1/pods/"       // DELETE {ns}/{name}; PUT {ns}/{name}/labels
+	PathNodes      = "/v1/nodes/"      // PUT {name}/labels
+	PathNamespaces = "/v1/namespaces/" // PUT {name}/labels
+	PathObjects    = "/v1/objects"     // ?kind=K&namespace=NS
+	PathApply      = "/v1/apply"
+	PathDelete     = "/v1/delete"
+	PathScale      = "/v1/scale"   // POST ScaleRequest
+	PathRollout    = "/v1/rollout" // POST RolloutRequest
 )
 
 // ErrNotFound is returned for an object the lab does not have.

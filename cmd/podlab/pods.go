@@ -105,20 +105,20 @@ func newLabel() *cobra.Command {
 	var namespace string
 	var overwrite bool
 	cmd := &cobra.Command{
-		Use:   "label (pod|node) NAME KEY=VALUE... KEY-... [-n NAMESPACE] [--overwrite]",
-		Short: "Add, change (--overwrite) or remove (KEY-) a pod's or node's labels, as kubectl label does",
+		Use:   "label (pod|namespace|node) NAME KEY=VALUE... KEY-... [-n NAMESPACE] [--overwrite]",
+		Short: "Add, change (--overwrite) or remove (KEY-) a pod's, namespace's or node's labels, as kubectl label does",
 		Args:  cobra.MinimumNArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := resources[strings.ToLower(args[0])]
-			if kind != "Pod" && kind != "Node" {
-				return invalid("label %q: this version labels pods and nodes: podlab label pod|node NAME KEY=VALUE", args[0])
+			if kind != "Pod" && kind != "Node" && kind != "Namespace" {
+				return invalid("label %q: this version labels pods, namespaces and nodes: podlab label pod|namespace|node NAME KEY=VALUE", args[0])
 			}
 			c, _, err := client(cmd)
 			if err != nil {
 				return err
 			}
 			ns := namespace
-			if kind == "Node" {
+			if kind != "Pod" {
 				ns = ""
 			}
 			objs, err := c.Objects(cmd.Context(), kind, ns)
@@ -142,17 +142,20 @@ func newLabel() *cobra.Command {
 				}
 			}
 			if labels == nil {
-				if kind == "Node" {
-					return invalid("nodes %q not found", args[1])
+				if kind != "Pod" {
+					return invalid("%ss %q not found", strings.ToLower(kind), args[1])
 				}
 				return invalid("pods %q not found in namespace %q", args[1], namespace)
 			}
 			if err := applyLabelArgs(labels, args[2:], overwrite); err != nil {
 				return err
 			}
-			if kind == "Node" {
+			switch kind {
+			case "Node":
 				err = c.SetNodeLabels(cmd.Context(), args[1], labels)
-			} else {
+			case "Namespace":
+				err = c.SetNamespaceLabels(cmd.Context(), args[1], labels)
+			default:
 				err = c.SetLabels(cmd.Context(), namespace, args[1], labels)
 			}
 			if err != nil {
