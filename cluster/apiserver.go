@@ -267,6 +267,15 @@ func (s *Supervisor) admitAndStore(o topology.Object) api.ApplyResult {
 			}
 			sl.Labels[discoveryv1.LabelManagedBy] = "podlab-user"
 		}
+	case "Namespace":
+		// The API server labels every namespace with its name (immutable), so that
+		// NetworkPolicy's namespaceSelector can pick it by name; it starts Active.
+		ns := obj.(*corev1.Namespace)
+		if ns.Labels == nil {
+			ns.Labels = map[string]string{}
+		}
+		ns.Labels[corev1.LabelMetadataName] = ns.Name
+		ns.Status.Phase = corev1.NamespaceActive
 	case "Pod":
 		if errs := validation.IsDNS1123Subdomain(o.Name); len(errs) > 0 {
 			r.Error = strings.Join(errs, "; ")
