@@ -30,8 +30,10 @@ type matrixReply struct {
 // matrix is the probes of one run and what could not be probed.
 type matrix struct {
 	rows, cols []string
+	services   []string // per column, the Service (NS/NAME) probed, with --target service
 	cells      []netprobe.Cell
 	notes      []string
+	reasons    map[[2]string]string // the model's explanation per cell
 }
 
 func runMatrix(cmd *cobra.Command, c *api.Client, l *probeLab, a *probeArgs) error {
@@ -121,16 +123,17 @@ func (l *probeLab) matrix(a *probeArgs) (*matrix, error) {
 			continue
 		}
 		m.rows = append(m.rows, key)
-		dest := p.IP
+		dest, through := p.IP, ""
 		if a.target == "service" {
 			svc, err := netprobe.ServiceFor(all[i], all, l.svcs, int32(a.port), a.protocol)
 			if err != nil {
 				m.notes = append(m.notes, fmt.Sprintf("column %s left out: %v", key, err))
 				continue
 			}
-			dest = netprobe.ClusterIP(svc)
+			dest, through = netprobe.ClusterIP(svc), svc.Namespace+"/"+svc.Name
 		}
 		m.cols = append(m.cols, key)
+		m.services = append(m.services, through)
 		dests = append(dests, dest)
 	}
 	if len(m.rows) == 0 || len(m.cols) == 0 {
@@ -162,7 +165,7 @@ func printMatrix(w io.Writer, a *probeArgs, m *matrix, packets, model *netprobe.
 			fmt.Fprintf(w, "\n%d cells (*) disagree with the model:\n", len(d))
 			for _, c := range d {
 				v, _ := packets.Get(c[0], c[1])
-				fmt.Fprintf(w, "  %s -> %s: packets %s, model %s\n", c[0], c[1], allowedWord(v), allowedWord(!v))
+				fmt.Fprintf(w, "  %s -> %s: packets %s, model %s: %s\n", c[0], c[1], allowedWord(v), allowedWord(!v), strings.ReplaceAll(m.reasons[c], "\n", "\n      "))
 			}
 		} else {
 			fmt.Fprintln(w, "\npackets and model agree on every cell")
@@ -198,7 +201,29 @@ func firstError(cells []netprobe.Cell) string {
 	return ""
 }
 
-// modelTable is filled in once the NetworkPolicy model lands.
+// modelTable asks the supervisor for the NetworkPolicy model's verdict on every cell.
 func modelTable(ctx context.Context, c *api.Client, m *matrix, a *probeArgs) (*netprobe.Table, error) {
-	return nil, fmt.Errorf("--expect model: not available yet")
+	var flows []api.FlowQuery
+	for _, from := range m.rows {
+		for j, to := range m.cols {
+			flows = append(flows, api.FlowQuery{From: from, To: to, Port: int32(a.port), Protocol: a.protocol, Service: m.services[j]})
+		}
+	}
+	verdicts, err := c.NetpolVerdicts(ctx, flows)
+	if err != nil {
+		return nil, fmt.Errorf("--expect model: %w", err)
+	}
+	t := netprobe.NewTable(m.rows, m.cols)
+	for _, v := range verdicts {
+		if v.Error != "" {
+			m.notes = append(m.notes, fmt.Sprintf("model: %s -> %s: %s", v.From, v.To, v.Error))
+			continue
+		}
+		t.Set(v.From, v.To, v.Allowed)
+		if m.reasons == nil {
+			m.reasons = map[[2]string]string{}
+		}
+		m.reasons[[2]string{v.From, v.To}] = v.Reason
+	}
+	return t, nil
 }
