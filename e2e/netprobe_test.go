@@ -79,6 +79,10 @@ func TestProbe(t *testing.T) {
 	if !strings.Contains(table, "-   x/a x/b x/c") || !strings.Contains(table, "x/b .   .   .") {
 		t.Errorf("truth table:\n%s", table)
 	}
+	// The supervisor's NetworkPolicy model agrees: no policy, nothing isolated.
+	if out := e.must("probe", "--name", name, "--matrix", "--port", "80", "--target", "service", "--expect", "model"); !strings.Contains(out, "packets and model agree on every cell") {
+		t.Errorf("--expect model:\n%s", out)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
