@@ -119,6 +119,8 @@ func (m *manifestSet) decode(file, prefix string, n *yaml.Node, e *errs) {
 		applied = true // the supervisor's Services component
 	case "apps/ReplicaSet", "apps/StatefulSet", "apps/DaemonSet":
 		applied = true // the supervisor's controllers make their pods once deployed
+	case "networking.k8s.io/NetworkPolicy":
+		d.networkPolicy(obj)
 	}
 	if len(e.list) > before {
 		return

@@ -3,9 +3,9 @@ package netpol
 import (
 	"cmp"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	netutils "k8s.io/utils/net"
 
 	"podlab.dev/podlab/cluster/store"
 )
@@ -439,38 +441,20 @@ func parseIPBlock(b *networkingv1.IPBlock) (ipBlock, bool) {
 	return out, true
 }
 
-// ParseCIDR reads a CIDR as the API server accepts it in an ipBlock: an address with
-// bits beyond the prefix length stands for its network ("10.0.0.1/8" is 10.0.0.0/8),
-// and leading zeros in the address or length are decimal ("010.0.0.0/08").
+// ParseCIDR reads a CIDR as the API server accepts it in an ipBlock (with
+// k8s.io/utils/net's sloppy parser): an address with bits beyond the prefix length
+// stands for its network ("10.0.0.1/8" is 10.0.0.0/8), and leading zeros are decimal.
 func ParseCIDR(s string) (netip.Prefix, bool) {
-	p, err := netip.ParsePrefix(s)
+	_, n, err := netutils.ParseCIDRSloppy(s)
 	if err != nil {
-		p, err = netip.ParsePrefix(trimZeros(s))
-		if err != nil {
-			return netip.Prefix{}, false
-		}
+		return netip.Prefix{}, false
 	}
-	return p.Masked(), true
-}
-
-// trimZeros drops leading zeros of an IPv4 CIDR's decimal fields; other input is
-// returned as is.
-func trimZeros(s string) string {
-	if strings.Contains(s, ":") {
-		return s
+	a, ok := netip.AddrFromSlice(n.IP)
+	ones, _ := n.Mask.Size()
+	if len(n.IP) == net.IPv6len && len(n.Mask) == net.IPv4len {
+		a = a.Unmap()
 	}
-	fields := strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '/' })
-	if len(fields) != 5 {
-		return s
-	}
-	for i, f := range fields {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 0 {
-			return s
-		}
-		fields[i] = strconv.Itoa(n)
-	}
-	return strings.Join(fields[:4], ".") + "/" + fields[4]
+	return netip.PrefixFrom(a, ones), ok
 }
 
 func podIP(p *corev1.Pod) netip.Addr {

@@ -301,3 +301,15 @@ func dump(rs []PodRules) string {
 	}
 	return b.String()
 }
+
+// ipBlocks are read as the API server accepts them.
+func TestParseCIDR(t *testing.T) {
+	for in, want := range map[string]string{
+		"10.0.0.0/8": "10.0.0.0/8", "10.0.0.1/8": "10.0.0.0/8", "010.000.0.0/08": "10.0.0.0/8",
+		"2001:db8::1/64": "2001:db8::/64", "10.1.2.3/32": "10.1.2.3/32", "10.0.0.0/33": "invalid Prefix", "": "invalid Prefix",
+	} {
+		if got, _ := ParseCIDR(in); got.String() != want {
+			t.Errorf("ParseCIDR(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
