@@ -198,7 +198,7 @@ func newSupervisor(t *testing.T) *Supervisor {
 }
 
 // testPlan is a small lab: three nodes (pods on two), a host with ports, three pods
-// and three objects (a Pod manifest, a Service, a NetworkPolicy not applied yet).
+// and three objects (a Pod manifest, a Service, a NetworkPolicy).
 func testPlan(lab string) *plan.Plan {
 	p := labtest.Plan(lab)
 	p.Objects = []topology.Object{
@@ -230,7 +230,7 @@ func TestAPIState(t *testing.T) {
 	for _, o := range got.Objects {
 		objs[o.Kind+" "+o.Namespace+"/"+o.Name] = o.Applied
 	}
-	for k, applied := range map[string]bool{"Service default/web": true, "NetworkPolicy default/deny": false,
+	for k, applied := range map[string]bool{"Service default/web": true, "NetworkPolicy default/deny": true,
 		"Service default/kubernetes": true, "EndpointSlice default/kubernetes": true, "Endpoints default/kubernetes": true,
 		"Service kube-system/kube-dns": true, "Deployment kube-system/coredns": true, "ConfigMap kube-system/coredns": true} {
 		if a, ok := objs[k]; !ok || a != applied {
@@ -242,7 +242,7 @@ func TestAPIState(t *testing.T) {
 		t.Errorf("pods %+v", got.Pods)
 	}
 	for _, o := range got.Objects {
-		if o.Kind == "Service" && !o.Applied || o.Kind == "NetworkPolicy" && o.Applied {
+		if o.Kind == "Service" && !o.Applied || o.Kind == "NetworkPolicy" && !o.Applied {
 			t.Errorf("object %+v", o)
 		}
 	}

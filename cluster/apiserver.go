@@ -177,6 +177,7 @@ var appliedKinds = map[string]bool{
 	"Namespace": true, "Pod": true, "Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true,
 	"Service": true, "Endpoints": true, "EndpointSlice": true, "Node": true,
 	"ConfigMap": true, "Secret": true, // data: stored is applied
+	"NetworkPolicy": true,
 }
 
 // Objects lists stored objects of kind (all but Pods and Nodes when empty) in

@@ -28,9 +28,11 @@ import (
 	"podlab.dev/podlab/cluster/dns"
 	"podlab.dev/podlab/cluster/kubelet"
 	"podlab.dev/podlab/cluster/kubeproxy"
+	"podlab.dev/podlab/cluster/netpol"
 	"podlab.dev/podlab/cluster/proxy"
 	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/cluster/store"
+	"podlab.dev/podlab/cni"
 	"podlab.dev/podlab/deploy"
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/network"
@@ -59,6 +61,7 @@ type Supervisor struct {
 	kubelet    *kubelet.Kubelet
 	proxy      *kubeproxy.KubeProxy
 	dns        *dns.Server
+	netpol     *netpol.Component
 	adopted    bool // resumed from a store a previous supervisor left
 	hosts      []*workload.Server
 	closers    []io.Closer // the hosts' DNS servers
@@ -136,6 +139,9 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		Log:  func(msg string, args ...any) { s.log.Warn(msg, args...) },
 		Info: func(msg string, args ...any) { s.log.Info(msg, args...) },
 	})
+	s.netpol = netpol.NewComponent(names, s.openEnforcer, func(pod *corev1.Pod) string {
+		return cni.HostVethName(plan.ContainerID(p.Lab, pod.Namespace, pod.Name), "eth0")
+	}, emit)
 	s.proxy = kubeproxy.New(names, s.openProxier, emit, built)
 	endpoints := controllers.NewEndpoints(s.store, emit)
 	s.proxy.After(endpoints)
@@ -151,8 +157,26 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		endpoints,
 		s.proxy,
 		s.dns,
+		s.netpol,
 		kubeproxy.NewSpeaker(names, s.announce, emit),
 	}
+}
+
+// openEnforcer opens the NetworkPolicy table in one node.
+func (s *Supervisor) openEnforcer(node string) (netpol.NodeEnforcer, error) {
+	n, ok := s.plan.Node(node)
+	if !ok {
+		return nil, fmt.Errorf("no node %q", node)
+	}
+	nft, err := network.NFT(netns.Path(n.Netns), knftables.IPv4Family, netpol.TableName)
+	if err != nil {
+		return nil, err
+	}
+	e := netpol.New(nft, netpol.Options{Node: node})
+	if !s.adopted {
+		e.AssumeNew()
+	}
+	return e, nil
 }
 
 // openProxier opens kube-proxy's table in one node.

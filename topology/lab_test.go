@@ -112,7 +112,7 @@ func TestParseFull(t *testing.T) {
 	if err := json.Unmarshal(svc.Raw, &raw); err != nil || raw["kind"] != "Service" {
 		t.Errorf("raw = %s (%v)", svc.Raw, err)
 	}
-	if np := lab.Objects[3]; np.Namespace != "locked" || np.Applied {
+	if np := lab.Objects[3]; np.Namespace != "locked" || !np.Applied {
 		t.Errorf("networkpolicy = %+v", np)
 	}
 	// Names are deterministic: a second load gives the same pods.
@@ -182,7 +182,7 @@ func TestLoadManifests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(objs) != 4 || len(pods) != 3 || !objs[1].Applied || !objs[2].Applied || objs[3].Applied {
+	if len(objs) != 4 || len(pods) != 3 || !objs[1].Applied || !objs[2].Applied || !objs[3].Applied {
 		t.Errorf("objects %+v, pods %+v", objs, pods)
 	}
 }

@@ -120,7 +120,10 @@ func (m *manifestSet) decode(file, prefix string, n *yaml.Node, e *errs) {
 	case "apps/ReplicaSet", "apps/StatefulSet", "apps/DaemonSet":
 		applied = true // the supervisor's controllers make their pods once deployed
 	case "networking.k8s.io/NetworkPolicy":
+		applied = true // the supervisor's NetworkPolicy component
 		d.networkPolicy(obj)
+	case "/ConfigMap", "/Secret":
+		applied = true // data: stored is applied
 	}
 	if len(e.list) > before {
 		return

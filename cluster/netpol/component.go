@@ -1,0 +1,116 @@
+package netpol
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"podlab.dev/podlab/cluster/component"
+	"podlab.dev/podlab/cluster/store"
+	"podlab.dev/podlab/events"
+)
+
+// NodeEnforcer programs one node's share of the rules (the dataplane: nft.go's
+// Enforcer, or a fake in tests).
+type NodeEnforcer interface {
+	Sync(ctx context.Context, rules []PodRules) error
+}
+
+// Component is NetworkPolicy enforcement as a component: at every change of a Pod,
+// Namespace or NetworkPolicy it compiles the policies (Compile) and hands each node
+// the rules of its pods, then Synced moves on, so an API write returns once every node
+// enforces it. A lab that has never had a policy opens nothing.
+type Component struct {
+	component.Loop
+	nodes []string
+	open  func(node string) (NodeEnforcer, error)
+	iface func(*corev1.Pod) string
+	emit  component.Emit
+
+	enforcers map[string]NodeEnforcer
+	last      map[string]uint64 // node -> hash of the rules it enforces
+	active    bool              // a policy has existed: the tables are open
+}
+
+// NewComponent returns the component for nodes; open opens a node's dataplane, iface
+// names a pod's interface in its node.
+func NewComponent(nodes []string, open func(node string) (NodeEnforcer, error), iface func(*corev1.Pod) string, emit component.Emit) *Component {
+	c := &Component{nodes: nodes, open: open, iface: iface, emit: emit, enforcers: map[string]NodeEnforcer{}, last: map[string]uint64{}}
+	c.Interest = func(r store.Reader, ch store.Change) bool {
+		switch ch.Key.Kind {
+		case "NetworkPolicy", "Namespace":
+			return true
+		case "Pod":
+			return c.active || r.Count("NetworkPolicy") > 0
+		}
+		return false
+	}
+	return c
+}
+
+func (c *Component) Name() string { return "netpol" }
+
+// Run enforces the store's policies until ctx ends.
+func (c *Component) Run(ctx context.Context, r store.Reader) error {
+	return c.Loop.Run(ctx, r, func(ctx context.Context, _ uint64) { c.sync(ctx, r) })
+}
+
+func (c *Component) sync(ctx context.Context, r store.Reader) {
+	if !c.active && r.Count("NetworkPolicy") == 0 {
+		return
+	}
+	c.active = true
+	byNode := map[string][]PodRules{}
+	for _, pr := range FromStore(r).Compile(c.iface) {
+		byNode[pr.Node] = append(byNode[pr.Node], pr)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, node := range c.nodes {
+		rules := byNode[node]
+		h := hashRules(rules)
+		if old, ok := c.last[node]; ok && old == h {
+			continue
+		}
+		enf := c.enforcers[node]
+		if enf == nil {
+			var err error
+			if enf, err = c.open(node); err != nil {
+				c.warn(node, err)
+				continue
+			}
+			c.enforcers[node] = enf
+		}
+		wg.Go(func() {
+			err := enf.Sync(ctx, rules)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				delete(c.last, node) // tried again at the next change
+				c.warn(node, err)
+				return
+			}
+			c.last[node] = h
+		})
+	}
+	wg.Wait()
+}
+
+func (c *Component) warn(node string, err error) {
+	if c.emit != nil {
+		c.emit(events.Event{Type: events.Warning, Kind: "Node", Name: node, Node: node, Message: fmt.Sprintf("network policy: %v", err)})
+	}
+}
+
+// hashRules fingerprints a node's rules (Compile's output is deterministic).
+func hashRules(rules []PodRules) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d", len(rules))
+	for _, r := range rules {
+		fmt.Fprintf(h, "|%+v", r)
+	}
+	return h.Sum64()
+}
