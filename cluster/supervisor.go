@@ -172,7 +172,8 @@ func (s *Supervisor) openEnforcer(node string) (netpol.NodeEnforcer, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := netpol.New(nft, netpol.Options{Node: node})
+	// cluster.networkPolicy.enforceEstablished: a change cuts the open connections it denies.
+	e := netpol.New(nft, netpol.Options{Node: node, EnforceEstablished: s.plan.Cluster.NetworkPolicy.EnforceEstablished})
 	if !s.adopted {
 		e.AssumeNew()
 	}

@@ -230,3 +230,35 @@ manifests:
 		t.Errorf("%d web replicas planned, want 2", web)
 	}
 }
+
+// cluster.networkPolicy reaches the plan the supervisor reads back from plan.json; a lab
+// without it writes plans exactly as before the setting existed.
+func TestNetworkPolicySettingPlanned(t *testing.T) {
+	lab := testLab()
+	lab.Cluster.NetworkPolicy.EnforceEstablished = true
+	p, err := Build(lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(p)
+	var back Plan
+	if err := json.Unmarshal(data, &back); err != nil || !back.Cluster.NetworkPolicy.EnforceEstablished {
+		t.Errorf("plan.json lost enforceEstablished (%v): %s", err, data)
+	}
+	var b bytes.Buffer
+	p.Print(&b)
+	if want := "networkPolicy enforceEstablished"; !strings.Contains(b.String(), want) {
+		t.Errorf("plan output lacks %q:\n%s", want, b.String())
+	}
+
+	off, _ := Build(testLab())
+	data, _ = json.Marshal(off)
+	if strings.Contains(string(data), "networkPolicy") {
+		t.Errorf("plan.json names networkPolicy when it is off: %s", data)
+	}
+	b.Reset()
+	off.Print(&b)
+	if strings.Contains(b.String(), "enforceEstablished") {
+		t.Errorf("plan output names enforceEstablished when it is off:\n%s", b.String())
+	}
+}

@@ -19,6 +19,9 @@ func (p *Plan) Print(w io.Writer) {
 	if up := p.DNSUpstreamAddr(); up != "" {
 		fmt.Fprintf(w, "  dns upstream %s\n", up)
 	}
+	if c.NetworkPolicy.EnforceEstablished {
+		fmt.Fprintln(w, "  networkPolicy enforceEstablished: a policy change cuts open connections it denies")
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "namespace %s\n  link %s bridge, up\n\n", p.Underlay.Netns, p.Underlay.Bridge)
 	for i := range p.Nodes {

@@ -122,6 +122,7 @@ func (b *labBuilder) cluster() {
 			d.add("cluster.mtu", "", "mtu %d is out of range 1280..9000", c.MTU)
 		}
 	}
+	c.NetworkPolicy.EnforceEstablished = raw.NetworkPolicy.EnforceEstablished
 	c.NodeCIDRMaskSize = DefaultNodeCIDRMaskSize
 	if raw.NodeCIDRMaskSize != nil {
 		c.NodeCIDRMaskSize = *raw.NodeCIDRMaskSize

@@ -98,6 +98,13 @@ func TestLabErrors(t *testing.T) {
 		{name: "string for number", lab: "name: a\ncluster:\n  mtu: \"1500\"\n" + twoNodes, want: []string{
 			"lab.yaml:3:8: cluster.mtu: expected a number, got a string\n  hint: remove the quotes: 1500",
 		}},
+		{name: "network policy settings", lab: "name: a\ncluster:\n  networkPolicy:\n    enforceEstablished: \"true\"\n    enforceEstablishd: true\n" + twoNodes, want: []string{
+			"lab.yaml:4:25: cluster.networkPolicy.enforceEstablished: expected true or false, got a string\n  hint: remove the quotes: true",
+			"lab.yaml:5:5: cluster.networkPolicy.enforceEstablishd: unknown field \"enforceEstablishd\"; did you mean \"enforceEstablished\"?",
+		}},
+		{name: "network policy as a boolean", lab: "name: a\ncluster:\n  networkPolicy: true\n" + twoNodes, want: []string{
+			"lab.yaml:3:18: cluster.networkPolicy: expected a map, got a boolean",
+		}},
 		{name: "yes is a boolean", lab: "name: a\nnodes:\n  - name: n1\n    labels: {enabled: yes, version: 1.0}\n", want: []string{
 			"lab.yaml:4:23: nodes[0].labels[enabled]: expected a string, got a boolean\n  hint: put the value in quotes: \"yes\"",
 			"lab.yaml:4:37: nodes[0].labels[version]: expected a string, got a number\n  hint: put the value in quotes: \"1.0\"",

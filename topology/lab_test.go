@@ -249,3 +249,26 @@ g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
 		t.Errorf("walk: %v", e.list)
 	}
 }
+
+// cluster.networkPolicy.enforceEstablished is off unless the lab says so; YAML's other
+// spellings of true are read as the API server reads them.
+func TestNetworkPolicySettings(t *testing.T) {
+	for _, tc := range []struct {
+		cluster string
+		want    bool
+	}{
+		{"", false},
+		{"cluster:\n  networkPolicy: {}\n", false},
+		{"cluster:\n  networkPolicy:\n    enforceEstablished: false\n", false},
+		{"cluster:\n  networkPolicy:\n    enforceEstablished: true\n", true},
+		{"cluster:\n  networkPolicy: {enforceEstablished: yes}\n", true},
+	} {
+		lab, err := Parse("lab.yaml", []byte("name: a\n"+tc.cluster+twoNodes), files{}.read)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.cluster, err)
+		}
+		if got := lab.Cluster.NetworkPolicy.EnforceEstablished; got != tc.want {
+			t.Errorf("%q: enforceEstablished = %v, want %v", tc.cluster, got, tc.want)
+		}
+	}
+}

@@ -25,6 +25,9 @@ type clusterFile struct {
 	DNS              struct {
 		Upstream string `json:"upstream"`
 	} `json:"dns"`
+	NetworkPolicy struct {
+		EnforceEstablished bool `json:"enforceEstablished"`
+	} `json:"networkPolicy"`
 }
 
 type nodeFile struct {

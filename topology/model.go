@@ -73,8 +73,17 @@ type Cluster struct {
 	MTU              int          `json:"mtu"`              // underlay MTU, default 1500
 	// LoadBalancerPool is where LoadBalancer Services get their IPs (MetalLB-style):
 	// ranges inside the underlay, answered from a node. Empty: they stay pending.
-	LoadBalancerPool []netip.Prefix `json:"loadBalancerPool,omitempty"`
-	DNS              ClusterDNS     `json:"dns,omitzero"`
+	LoadBalancerPool []netip.Prefix       `json:"loadBalancerPool,omitempty"`
+	DNS              ClusterDNS           `json:"dns,omitzero"`
+	NetworkPolicy    ClusterNetworkPolicy `json:"networkPolicy,omitzero"`
+}
+
+// ClusterNetworkPolicy is how NetworkPolicy is enforced lab-wide.
+type ClusterNetworkPolicy struct {
+	// EnforceEstablished makes a policy change judge connections already open too (a
+	// denied flow is cut at its next packet). Off, as in Calico and Cilium: only new
+	// connections are judged, open ones keep flowing.
+	EnforceEstablished bool `json:"enforceEstablished,omitempty"`
 }
 
 // ClusterDNS is where the cluster DNS sends names outside the cluster domain: at most

@@ -123,7 +123,11 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, depth int) {
 		}
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || scalarClass(n) != classBool {
-			w.errorf(n, path, "", "expected true or false, got %s", shape(n))
+			hint := ""
+			if v := strings.ToLower(strings.TrimSpace(n.Value)); n.Kind == yaml.ScalarNode && (v == "true" || v == "false") {
+				hint = "remove the quotes: " + v
+			}
+			w.errorf(n, path, hint, "expected true or false, got %s", shape(n))
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
