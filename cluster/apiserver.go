@@ -33,6 +33,7 @@ func (s *Supervisor) routes() http.Handler {
 	mux.HandleFunc("GET "+api.PathState, func(w http.ResponseWriter, r *http.Request) { reply(w, s.State(), nil) })
 	s.logRoutes(mux)
 	s.netpolRoutes(mux)
+	s.netpolTraceRoutes(mux)
 	mux.HandleFunc("GET "+api.PathEvents, s.serveEvents)
 	mux.HandleFunc("GET "+api.PathReady, func(w http.ResponseWriter, r *http.Request) { reply(w, s.ReadyCount(), nil) })
 	mux.HandleFunc("GET "+api.PathCounters, func(w http.ResponseWriter, r *http.Request) {

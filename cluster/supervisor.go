@@ -262,6 +262,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	if s.watcher != nil {
 		go s.watchContainers(ctx)
 	}
+	go s.watchPolicyDrops(ctx)
 	<-ctx.Done()
 	wg.Wait()
 	s.events.emit(events.Event{Type: events.SupervisorStopped, Kind: "Lab", Name: s.plan.Lab})

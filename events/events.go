@@ -37,6 +37,7 @@ const (
 	ContainerDied         = "ContainerDied"      // a container died or was stopped outside podlab
 	ContainerRestarted    = "ContainerRestarted" // a container came back outside podlab, with a fresh namespace
 	DNSQuery              = "DNSQuery"           // a query a lab's DNS server answered (at most 20 a second; podlab logs has them all)
+	PolicyDrop            = "PolicyDrop"         // packets a pod's NetworkPolicy default deny dropped, per pod and direction each second (at most 20 a second)
 	Warning               = "Warning"
 
 	// Kubernetes' own reasons, from the components that act as its controllers,

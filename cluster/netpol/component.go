@@ -30,6 +30,7 @@ type Component struct {
 	iface func(*corev1.Pod) string
 	emit  component.Emit
 
+	mu        sync.Mutex // guards enforcers: Counters reads it from the API's goroutines
 	enforcers map[string]NodeEnforcer
 	last      map[string]uint64 // node -> hash of the rules it enforces
 	active    bool              // a policy has existed: the tables are open
@@ -82,7 +83,9 @@ func (c *Component) sync(ctx context.Context, r store.Reader) {
 				c.warn(node, err)
 				continue
 			}
+			c.mu.Lock()
 			c.enforcers[node] = enf
+			c.mu.Unlock()
 		}
 		wg.Go(func() {
 			err := enf.Sync(ctx, rules)

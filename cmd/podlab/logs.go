@@ -19,11 +19,11 @@ import (
 
 func newLogs() *cobra.Command {
 	var namespace, output string
-	var follow bool
+	var follow, policy bool
 	var tail int
 	var since time.Duration
 	cmd := &cobra.Command{
-		Use:   "logs [--name LAB] [-n NAMESPACE] POD|HOST [-f] [--tail N] [--since DURATION] [-o json]",
+		Use:   "logs [--name LAB] ([-n NAMESPACE] POD|HOST [--tail N] [--since DURATION] | --policy) [-f] [-o json]",
 		Short: "Print a pod's logs as kubectl logs does: the queries a CoreDNS pod or a host's zones answered",
 		Long: "For a CoreDNS pod (podlab logs -n kube-system coredns-...): what CoreDNS prints when it\n" +
 			"starts (.:53, the reload plugin's SHA512 of the Corefile, CoreDNS-1.11.3, the build),\n" +
@@ -39,11 +39,23 @@ func newLogs() *cobra.Command {
 			"supervisor starts empty). -o json prints one JSON object a line with each query's\n" +
 			"fields and the pod, node or host that has the client's address now. The first 20\n" +
 			"queries of each second are also lab events (DNSQuery in podlab events). Exit 2 for a\n" +
-			"pod or host the lab does not have.",
-		Args: cobra.ExactArgs(1),
+			"pod or host the lab does not have.\n\n" +
+			"--policy prints the NetworkPolicy verdict log instead: the PolicyDrop events, one a\n" +
+			"second per pod and direction whose default deny dropped packets, with the count and\n" +
+			"the policies isolating it (at most 20 a second; podlab trace explains one flow).",
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
 				return invalid("output format %q: expected text or json", output)
+			}
+			if policy {
+				if len(args) > 0 || cmd.Flags().Changed("tail") || cmd.Flags().Changed("since") || cmd.Flags().Changed("namespace") {
+					return invalid("--policy prints the lab's verdict log: drop the pod name, -n, --tail and --since")
+				}
+				return runPolicyLog(cmd, follow, output)
+			}
+			if len(args) == 0 {
+				return invalid("say whose logs: podlab logs [-n NAMESPACE] POD|HOST, or podlab logs --policy")
 			}
 			if tail < -1 {
 				return invalid("--tail %d: expected a number of lines, or -1 for all", tail)
@@ -94,6 +106,7 @@ func newLogs() *cobra.Command {
 	cmd.Flags().IntVar(&tail, "tail", -1, "print only the last N lines (-1: all)")
 	cmd.Flags().DurationVar(&since, "since", 0, "print only lines newer than this, such as 5s, 2m or 3h")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text|json")
+	cmd.Flags().BoolVar(&policy, "policy", false, "print the NetworkPolicy verdict log (PolicyDrop events)")
 	return cmd
 }
 
