@@ -53,6 +53,7 @@ const (
 	viewTopo
 	viewEvents
 	viewDNS
+	viewNetpol
 )
 
 // App is the TUI's root model: the lab picker, or one lab's views around a header and
@@ -112,6 +113,10 @@ type App struct {
 	// DNS queries: polled only while :dns is shown.
 	dnsv       *dnsView
 	dnsPolling bool
+
+	// NetworkPolicy counters: polled only while :netpol is shown.
+	netv       *netpolView
+	netPolling bool
 }
 
 // New returns the TUI's model.
@@ -149,7 +154,8 @@ func (a *App) openLab(lab string, fromPicker bool) tea.Cmd {
 	a.objFetching, a.objDirty, a.objScheduled = true, false, false
 	a.deployv = newDeployView(a.cfg.Now)
 	a.dnsv, a.dnsPolling = newDNSView(), false
-	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, newTopoView(), a.ev, a.dnsv}
+	a.netv, a.netPolling = newNetpolView(), false
+	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, newTopoView(), a.ev, a.dnsv, a.netv}
 	a.cur = viewPods
 	a.detail, a.help, a.mode, a.status = nil, false, promptNone, ""
 	a.fetching, a.dirty, a.scheduled = true, false, false
@@ -214,6 +220,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if cmd, ok := a.onDNSMsg(msg); ok {
 		return a, cmd
 	}
+	if cmd, ok := a.onNetpolMsg(msg); ok {
+		return a, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.w, a.h = msg.Width, msg.Height
@@ -224,6 +233,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmd = tea.Batch(cmd, poll)
 		}
 		if poll := a.syncDNSPolling(); poll != nil {
+			cmd = tea.Batch(cmd, poll)
+		}
+		if poll := a.syncNetpolPolling(); poll != nil {
 			cmd = tea.Batch(cmd, poll)
 		}
 		return a, cmd
@@ -628,6 +640,8 @@ func (a *App) command(c string) tea.Cmd {
 		return show(viewSvc)
 	case "dns", "queries", "coredns":
 		return show(viewDNS)
+	case "netpol", "networkpolicy", "networkpolicies", "policies", "policy":
+		return show(viewNetpol)
 	case "deploy", "deployment", "deployments":
 		show(viewDeploy)
 		return a.requestFetch()
@@ -639,6 +653,6 @@ func (a *App) command(c string) tea.Cmd {
 	case "q", "quit", "q!", "exit":
 		return a.quit()
 	}
-	a.setStatus(fmt.Sprintf("unknown command :%s (try :pods, :nodes, :svc, :deploy, :topo, :events, :dns, :labs, :q)", c), true)
+	a.setStatus(fmt.Sprintf("unknown command :%s (try :pods, :nodes, :svc, :deploy, :topo, :events, :dns, :netpol, :labs, :q)", c), true)
 	return nil
 }

@@ -36,6 +36,10 @@ type Fake struct {
 	// Queries is what DNSQueries returns; DNSCalls counts the calls.
 	Queries  []api.DNSQuery
 	DNSCalls int
+	// Netpol is what NetpolCounters returns (nil: an empty set); NetpolCalls counts
+	// the calls.
+	Netpol      *api.NetpolCounters
+	NetpolCalls int
 }
 
 // NewFake returns a Fake serving st.
@@ -206,6 +210,16 @@ func (f *Fake) DNSQueries(ctx context.Context, limit int) ([]api.DNSQuery, error
 	defer f.mu.Unlock()
 	f.DNSCalls++
 	return slices.Clone(f.Queries[:min(limit, len(f.Queries))]), nil
+}
+
+func (f *Fake) NetpolCounters(ctx context.Context) (*api.NetpolCounters, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.NetpolCalls++
+	if f.Netpol == nil {
+		return &api.NetpolCounters{}, nil
+	}
+	return f.Netpol, nil
 }
 
 // SvcCalls returns how many times ServiceCounters was called.

@@ -136,7 +136,8 @@ func helpLines(inLab bool) []string {
 	l := []string{
 		stTitle.Render(" keys"),
 		"",
-		"   :           command line: :pods :nodes :svc :deploy :topo :events :dns :labs :q",
+		"   :           command line: :pods :nodes :svc :deploy :topo :events :dns :netpol :labs :q",
+		"   :netpol     NetworkPolicy counters: allowed per policy, drops per pod (podlab trace: why)",
 		"   /           filter the current view (esc clears it)",
 		"   enter       details of the selected pod, node, host or service",
 		"   s           shell in the selected pod, node or host (exit returns here)",

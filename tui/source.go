@@ -32,6 +32,9 @@ type Source interface {
 	// DNSQueries is the newest queries the lab's DNS servers answered (at most
 	// limit), newest first: polled only while :dns is shown.
 	DNSQueries(ctx context.Context, limit int) ([]api.DNSQuery, error)
+	// NetpolCounters is the NetworkPolicy tables' counters, summed per policy and
+	// pod: one nft listing per node, polled only while :netpol is shown.
+	NetpolCounters(ctx context.Context) (*api.NetpolCounters, error)
 }
 
 var _ Source = (*api.Client)(nil)

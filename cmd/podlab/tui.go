@@ -20,10 +20,14 @@ func newTUI() *cobra.Command {
 		Short: "Explore labs in a terminal UI: topology, pods, nodes, events, shells",
 		Long: "Opens --name, or the only deployed lab, or a picker of the deployed labs.\n" +
 			"Everything shown comes from the lab's supervisor, like inspect and events.\n" +
-			"Keys: : command (:pods :nodes :svc :deploy :topo :events :dns), / filter, enter\n" +
+			"Keys: : command (:pods :nodes :svc :deploy :topo :events :dns :netpol), / filter, enter\n" +
 			"details, s shell, d delete pod, l labels, ? help, q quit. :dns lists the newest\n" +
 			"queries the lab's DNS servers answered (the CoreDNS pods, hosts serving zones),\n" +
-			"newest first: time, client pod, name, type, rcode, answer, latency, server.",
+			"newest first: time, client pod, name, type, rcode, answer, latency, server.\n" +
+			":netpol lists each NetworkPolicy with what its rules allowed and what the default\n" +
+			"deny of the pods it isolates dropped, then each isolated pod and direction with its\n" +
+			"drops and the policies isolating it (the nodes' nft counters, read once a second\n" +
+			"while shown).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			lab, _ := cmd.Flags().GetString("name")
