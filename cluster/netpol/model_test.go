@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"podlab.dev/podlab/cluster/store"
+
+	"podlab.dev/podlab/cluster/netpol/netpoltest"
 )
 
 // The rules of SEMANTICS.md section 5 one by one, on the e2e model's pods plus a
@@ -103,8 +105,8 @@ spec:
   podSelector: {}
   policyTypes: [Egress]
   egress: [{to: [{ipBlock: {cidr: 10.244.2.0/24}}], ports: [{port: serve-80-tcp}]}]`, "x/a", "y/b", 80, "TCP", true},
-		{"egress to DNS only allows DNS", dnsOnlyX, "x/a", "kube-system/coredns", 53, "UDP", true},
-		{"egress to DNS only: another port of the DNS pod", dnsOnlyX, "x/a", "kube-system/coredns", 9153, "TCP", false},
+		{"egress to DNS only allows DNS", netpoltest.DNSOnlyX, "x/a", "kube-system/coredns", 53, "UDP", true},
+		{"egress to DNS only: another port of the DNS pod", netpoltest.DNSOnlyX, "x/a", "kube-system/coredns", 9153, "TCP", false},
 		{"a namespace without an object still has its name label", `
 metadata: {name: from-ghost, namespace: x}
 spec:
