@@ -259,7 +259,16 @@ type index struct {
 	c         Cluster
 	nsLabels  map[string]labels.Set
 	policies  []*networkingv1.NetworkPolicy // sorted by namespace/name
+	byNs      map[string][]*networkingv1.NetworkPolicy
 	selectors map[*metav1.LabelSelector]labels.Selector
+	// For Compile: the live pods by namespace, and each selector peer resolved once.
+	liveByNs map[string][]*corev1.Pod
+	peers    map[*networkingv1.NetworkPolicyPeer]peerResult
+}
+
+type peerResult struct {
+	peer Peer
+	ok   bool
 }
 
 func (c Cluster) index() *index {
@@ -271,6 +280,10 @@ func (c Cluster) index() *index {
 	slices.SortFunc(ix.policies, func(a, b *networkingv1.NetworkPolicy) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
+	ix.byNs = map[string][]*networkingv1.NetworkPolicy{}
+	for _, p := range ix.policies {
+		ix.byNs[p.Namespace] = append(ix.byNs[p.Namespace], p)
+	}
 	return ix
 }
 
@@ -309,10 +322,7 @@ func (ix *index) selector(s *metav1.LabelSelector) labels.Selector {
 // selecting lists the policies that select pod for the direction, sorted.
 func (ix *index) selecting(pod *corev1.Pod, egress bool) []*networkingv1.NetworkPolicy {
 	var out []*networkingv1.NetworkPolicy
-	for _, p := range ix.policies {
-		if p.Namespace != pod.Namespace {
-			continue
-		}
+	for _, p := range ix.byNs[pod.Namespace] { // a policy selects pods of its namespace only
 		in, eg := PolicyTypes(p)
 		if (egress && !eg) || (!egress && !in) {
 			continue

@@ -18,6 +18,11 @@ import (
 func (c Cluster) Compile(ifaceOf func(*corev1.Pod) string) []PodRules {
 	ix := c.index()
 	live := livePods(c.Pods)
+	ix.liveByNs = map[string][]*corev1.Pod{}
+	for _, p := range live {
+		ix.liveByNs[p.Namespace] = append(ix.liveByNs[p.Namespace], p)
+	}
+	ix.peers = map[*networkingv1.NetworkPolicyPeer]peerResult{}
 	var out []PodRules
 	for _, pod := range live {
 		pr := PodRules{
@@ -149,12 +154,35 @@ func (ix *index) compilePeer(p *networkingv1.NetworkPolicyPeer, policyNs string,
 		b, ok := parseIPBlock(p.IPBlock)
 		return Peer{CIDR: b.cidr, Except: b.except}, ok
 	}
+	// A peer is the same for every pod its policy selects: resolved once per Compile
+	// (its IPs are shared, never modified), and only over the namespaces it can match.
+	if r, ok := ix.peers[p]; ok && ix.liveByNs != nil {
+		return r.peer, r.ok
+	}
+	candidates := live
+	if ix.liveByNs != nil {
+		if p.NamespaceSelector == nil {
+			candidates = ix.liveByNs[policyNs]
+		} else {
+			candidates = nil
+			sel := ix.selector(p.NamespaceSelector)
+			for ns, pods := range ix.liveByNs {
+				if sel.Matches(ix.namespaceLabels(ns)) {
+					candidates = append(candidates, pods...)
+				}
+			}
+		}
+	}
 	var ips []netip.Addr
-	for _, pod := range live {
+	for _, pod := range candidates {
 		if ix.peerMatches(p, policyNs, PodEndpoint(pod)) {
 			ips = append(ips, podIPs(pod)...)
 		}
 	}
 	slices.SortFunc(ips, netip.Addr.Compare)
-	return Peer{IPs: ips}, len(ips) > 0
+	r := peerResult{Peer{IPs: ips}, len(ips) > 0}
+	if ix.peers != nil {
+		ix.peers[p] = r
+	}
+	return r.peer, r.ok
 }
