@@ -40,10 +40,15 @@ type Options struct {
 	// change, as in Calico and Cilium.
 	EnforceEstablished bool
 	// LogDrops adds a rate-limited `log` before every default-deny drop (the verdict
-	// log): to nflog group LogGroup when it is not 0, else to the kernel log.
+	// log): to nflog group LogGroup when it is not 0, else to the kernel log. The
+	// prefix is the drop counter's name (LogPrefix, ParseLogPrefix).
 	LogDrops bool
-	LogGroup uint16
-	// LogRate is nft's limit for the log, per pod and direction; "10/second" if empty.
+	// LogAllows adds one before every rule that allows, prefixed with the rule's
+	// counter name (its policy and rule index).
+	LogAllows bool
+	LogGroup  uint16
+	// LogRate is nft's limit for each log rule (per pod and direction for drops, per
+	// pod and port entry for allows); "10/second" if empty.
 	LogRate string
 }
 
@@ -327,21 +332,16 @@ func (st *state) podChain(opt Options, pr *PodRules, d direction, rules []Rule) 
 			return fmt.Errorf("pod %s, %s rule %d of %s: %w", pod, d.name, r.Index, r.Policy, err)
 		}
 		for _, p := range ports {
+			if opt.LogAllows { // a rule of its own: a limit over its rate ends the rule
+				out = append(out, strings.Join(strings.Fields(knftables.Concat(peer, p, logStatement(opt, counter))), " "))
+			}
 			out = append(out, strings.Join(strings.Fields(knftables.Concat(peer, p, "counter name", counter, d.allow)), " "))
 		}
 	}
 	drop := objectName("drop", d.name+"/"+pod, "")
 	st.counters[drop] = "drop/" + d.name + "/" + pod
 	if opt.LogDrops {
-		prefix := "podlab-netpol drop " + d.name + " " + pod + ": "
-		if len(prefix) > 127 {
-			prefix = prefix[:127]
-		}
-		log := "log prefix " + strconv.Quote(prefix)
-		if opt.LogGroup != 0 {
-			log += " group " + strconv.Itoa(int(opt.LogGroup))
-		}
-		out = append(out, knftables.Concat("limit rate", opt.LogRate, log))
+		out = append(out, logStatement(opt, drop))
 	}
 	out = append(out, knftables.Concat("counter name", drop, "drop"))
 	st.chains[chain] = strings.Join(out, "\n")

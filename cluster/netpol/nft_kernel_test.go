@@ -154,14 +154,7 @@ func reachable(t *testing.T, l *kernelLab, proto, addr string) bool {
 }
 
 func TestKernelEnforce(t *testing.T) {
-	l := newKernelLab(t)
-	serveEcho(t, l)
-	nft, err := network.NFT(netns.Path(l.node), knftables.IPv4Family, TableName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := New(nft, Options{Node: "test"})
-	e.AssumeNew()
+	l, e := newKernelEnforcer(t, Options{Node: "test"})
 	ctx := context.Background()
 	a := PodRules{Namespace: "x", Name: "a", IP: netip.MustParseAddr("10.244.1.2")}
 	b := PodRules{Namespace: "x", Name: "b", IP: netip.MustParseAddr("10.244.1.3")}
