@@ -98,6 +98,20 @@ func answers(ns, network, addr string) bool {
 	return n > 0
 }
 
+// probeMatrix runs podlab probe --matrix ARGS --expect model -o json and returns the
+// packets' table and the model's.
+func (e *env) probeMatrix(lab string, args ...string) (packets, model map[string]map[string]bool) {
+	e.t.Helper()
+	var m struct {
+		From, Expected map[string]map[string]bool
+	}
+	out := e.must(append(append([]string{"probe", "--name", lab, "--matrix"}, args...), "--expect", "model", "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		e.t.Fatalf("probe -o json: %v\n%s", err, out)
+	}
+	return m.From, m.Expected
+}
+
 // flatten turns probe's {"from": {"NS/POD": {"NS/POD": bool}}} into reach's form.
 func flatten(m map[string]map[string]bool) map[string]bool {
 	out := map[string]bool{}
@@ -199,14 +213,11 @@ spec:
 	expectTable(t, "x/a from y AND pod=b", reach(t, st, "tcp", nil), and)
 	// podlab probe's matrix, with the model's table beside the packets', agrees.
 	for _, target := range []string{"pod", "service"} {
-		var m struct {
-			From, Expected map[string]map[string]bool
+		packets, model := e.probeMatrix(name, "--port", "80", "--target", target)
+		if len(packets) != 9 || !reflect.DeepEqual(packets, model) {
+			t.Errorf("probe --matrix --target %s --expect model: packets %v, model %v", target, packets, model)
 		}
-		out := e.must("probe", "--name", name, "--matrix", "--port", "80", "--target", target, "--expect", "model", "-o", "json")
-		if err := json.Unmarshal([]byte(out), &m); err != nil || len(m.From) != 9 || !reflect.DeepEqual(m.From, m.Expected) {
-			t.Errorf("probe --matrix --target %s --expect model: packets and model differ (%v):\n%s", target, err, out)
-		}
-		expectTable(t, "probe --matrix --target "+target, flatten(m.From), and)
+		expectTable(t, "probe --matrix --target "+target, flatten(packets), and)
 	}
 
 	// The same with two entries: y's pods OR pod=b of x.
