@@ -34,6 +34,7 @@ func (s *Supervisor) routes() http.Handler {
 	s.logRoutes(mux)
 	s.netpolRoutes(mux)
 	s.netpolTraceRoutes(mux)
+	s.netpolLogRoutes(mux)
 	mux.HandleFunc("GET "+api.PathEvents, s.serveEvents)
 	mux.HandleFunc("GET "+api.PathReady, func(w http.ResponseWriter, r *http.Request) { reply(w, s.ReadyCount(), nil) })
 	mux.HandleFunc("GET "+api.PathCounters, func(w http.ResponseWriter, r *http.Request) {

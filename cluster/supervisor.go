@@ -66,6 +66,7 @@ type Supervisor struct {
 	hosts      []*workload.Server
 	closers    []io.Closer // the hosts' DNS servers
 	queries    *queryLog   // what the DNS servers answered: podlab logs, :dns, events
+	verdicts   *verdictLog // what the NetworkPolicy tables logged: podlab logs --policy, events
 
 	// ProbeInterval is how often pods without a readinessProbe are checked again once
 	// ready.
@@ -122,6 +123,7 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 	}
 	s.dns = dns.NewServer(p.Cluster.Domain, dnsTTL)
 	s.queries = s.newQueryLog()
+	s.verdicts = newVerdictLog(func() netpol.Cluster { return netpol.FromStore(s.store) }, func(e events.Event) { s.events.emit(e) })
 	s.dns.Log = s.queries.add
 	s.dns.SetUpstream(p.DNSUpstreamAddr())
 	s.kubelet = kubelet.New(kubelet.Config{
@@ -173,7 +175,9 @@ func (s *Supervisor) openEnforcer(node string) (netpol.NodeEnforcer, error) {
 		return nil, err
 	}
 	// cluster.networkPolicy.enforceEstablished: a change cuts the open connections it denies.
-	e := netpol.New(nft, netpol.Options{Node: node, EnforceEstablished: s.plan.Cluster.NetworkPolicy.EnforceEstablished})
+	// The verdict log (netpollog.go): drops and allows, rate limited, to the node's nflog group.
+	e := netpol.New(nft, netpol.Options{Node: node, EnforceEstablished: s.plan.Cluster.NetworkPolicy.EnforceEstablished,
+		LogDrops: true, LogAllows: true, LogGroup: netpolLogGroup})
 	if !s.adopted {
 		e.AssumeNew()
 	}
@@ -262,7 +266,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	if s.watcher != nil {
 		go s.watchContainers(ctx)
 	}
-	go s.watchPolicyDrops(ctx)
+	go s.watchVerdictLog(ctx)
 	<-ctx.Done()
 	wg.Wait()
 	s.events.emit(events.Event{Type: events.SupervisorStopped, Kind: "Lab", Name: s.plan.Lab})

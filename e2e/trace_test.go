@@ -123,7 +123,7 @@ spec:
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		logs := e.must("logs", "--policy", "--name", name)
-		if strings.Contains(logs, "ingress to x/a") && strings.Contains(logs, "default deny of x/allow-b, x/deny") {
+		if strings.Contains(logs, "drop ingress x/a: TCP") && strings.Contains(logs, "default deny of x/allow-b, x/deny") {
 			t.Logf("podlab logs --policy:\n%s", logs)
 			break
 		}

@@ -37,7 +37,7 @@ const (
 	ContainerDied         = "ContainerDied"      // a container died or was stopped outside podlab
 	ContainerRestarted    = "ContainerRestarted" // a container came back outside podlab, with a fresh namespace
 	DNSQuery              = "DNSQuery"           // a query a lab's DNS server answered (at most 20 a second; podlab logs has them all)
-	PolicyDrop            = "PolicyDrop"         // packets a pod's NetworkPolicy default deny dropped, per pod and direction each second (at most 20 a second)
+	PolicyDrop            = "PolicyDrop"         // a packet a pod's NetworkPolicy default deny dropped, with its 5-tuple (the verdict log; at most 20 a second)
 	Warning               = "Warning"
 
 	// Kubernetes' own reasons, from the components that act as its controllers,

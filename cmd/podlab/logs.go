@@ -19,7 +19,7 @@ import (
 
 func newLogs() *cobra.Command {
 	var namespace, output string
-	var follow, policy bool
+	var follow, policy, allows bool
 	var tail int
 	var since time.Duration
 	cmd := &cobra.Command{
@@ -40,19 +40,26 @@ func newLogs() *cobra.Command {
 			"fields and the pod, node or host that has the client's address now. The first 20\n" +
 			"queries of each second are also lab events (DNSQuery in podlab events). Exit 2 for a\n" +
 			"pod or host the lab does not have.\n\n" +
-			"--policy prints the NetworkPolicy verdict log instead: the PolicyDrop events, one a\n" +
-			"second per pod and direction whose default deny dropped packets, with the count and\n" +
-			"the policies isolating it (at most 20 a second; podlab trace explains one flow).",
+			"--policy prints the NetworkPolicy verdict log instead: packets the nodes' tables\n" +
+			"dropped by a pod's default deny (--allows: and accepted by a policy's rule), logged\n" +
+			"by nftables at most 10 a second per pod and direction (allows: per rule and pod), one\n" +
+			"line each with node, direction, pod, protocol, source and destination (with their\n" +
+			"pods) and the isolating policies or the allowing rule. The supervisor keeps the last\n" +
+			"2,000 in memory; the first 20 drops of each second are also PolicyDrop events. -o json\n" +
+			"prints each entry's fields. podlab trace explains one flow.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
 				return invalid("output format %q: expected text or json", output)
 			}
+			if allows && !policy {
+				return invalid("--allows goes with --policy: podlab logs --policy --allows")
+			}
 			if policy {
 				if len(args) > 0 || cmd.Flags().Changed("tail") || cmd.Flags().Changed("since") || cmd.Flags().Changed("namespace") {
 					return invalid("--policy prints the lab's verdict log: drop the pod name, -n, --tail and --since")
 				}
-				return runPolicyLog(cmd, follow, output)
+				return runPolicyLog(cmd, follow, allows, output)
 			}
 			if len(args) == 0 {
 				return invalid("say whose logs: podlab logs [-n NAMESPACE] POD|HOST, or podlab logs --policy")
@@ -106,7 +113,8 @@ func newLogs() *cobra.Command {
 	cmd.Flags().IntVar(&tail, "tail", -1, "print only the last N lines (-1: all)")
 	cmd.Flags().DurationVar(&since, "since", 0, "print only lines newer than this, such as 5s, 2m or 3h")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text|json")
-	cmd.Flags().BoolVar(&policy, "policy", false, "print the NetworkPolicy verdict log (PolicyDrop events)")
+	cmd.Flags().BoolVar(&policy, "policy", false, "print the NetworkPolicy verdict log (drops)")
+	cmd.Flags().BoolVar(&allows, "allows", false, "with --policy: allowed packets too")
 	return cmd
 }
 

@@ -12,11 +12,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"podlab.dev/podlab/cluster/api"
-	"podlab.dev/podlab/events"
 )
 
+// policyLogPoll is how often podlab logs --policy -f asks for new entries.
+const policyLogPoll = 300 * time.Millisecond
+
 // policyLogLine is one line of the verdict log: "TIME NODE MESSAGE".
-func policyLogLine(e events.Event) string {
+func policyLogLine(e api.VerdictEntry) string {
 	node := e.Node
 	if node == "" {
 		node = "-"
@@ -24,8 +26,9 @@ func policyLogLine(e events.Event) string {
 	return fmt.Sprintf("%s %-14s %s", e.Time.Local().Format(time.TimeOnly), node, e.Message)
 }
 
-// runPolicyLog prints the lab's PolicyDrop events: podlab logs --policy.
-func runPolicyLog(cmd *cobra.Command, follow bool, output string) error {
+// runPolicyLog prints the lab's verdict log, the last 2,000 entries the supervisor
+// keeps (drops; allows too with --allows): podlab logs --policy.
+func runPolicyLog(cmd *cobra.Command, follow, allows bool, output string) error {
 	_, dir, _, err := deployedLab(cmd)
 	if err != nil {
 		return err
@@ -34,17 +37,35 @@ func runPolicyLog(cmd *cobra.Command, follow bool, output string) error {
 	defer stop()
 	ensureSupervisor(ctx, dir)
 	w := cmd.OutOrStdout()
-	err = api.NewClient(dir).Events(ctx, follow, func(e events.Event) error {
-		return printPolicyDrop(w, e, output)
-	})
-	if ctx.Err() != nil {
-		return nil
+	c := api.NewClient(dir)
+	var next uint64
+	for {
+		l, err := c.NetpolLog(ctx, next)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range l.Entries {
+			if err := printVerdict(w, e, allows, output); err != nil {
+				return err
+			}
+		}
+		next = l.Next
+		if !follow {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(policyLogPoll):
+		}
 	}
-	return err
 }
 
-func printPolicyDrop(w io.Writer, e events.Event, output string) error {
-	if e.Type != events.PolicyDrop {
+func printVerdict(w io.Writer, e api.VerdictEntry, allows bool, output string) error {
+	if e.Verdict != "drop" && !allows {
 		return nil
 	}
 	if output == "json" {

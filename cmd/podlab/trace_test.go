@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"podlab.dev/podlab/cluster/api"
-	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/netprobe"
 )
 
@@ -34,6 +33,7 @@ func TestTraceInvalidInput(t *testing.T) {
 		{"logs --policy with --tail", []string{"logs", "--policy", "--tail", "3"}},
 		{"logs without a pod", []string{"logs"}},
 		{"logs --policy, no lab", []string{"logs", "--policy"}},
+		{"logs --allows without --policy", []string{"logs", "--allows", "web"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := run(tc.args); got != exitInvalid {
@@ -87,15 +87,16 @@ func TestTraceAgrees(t *testing.T) {
 func TestPolicyLogLine(t *testing.T) {
 	var b bytes.Buffer
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.Local)
-	printPolicyDrop(&b, events.Event{Type: events.DNSQuery, Message: "not this"}, "text")
-	printPolicyDrop(&b, events.Event{Time: at, Type: events.PolicyDrop, Node: "worker-1", Message: "ingress to x/a: 3 packets dropped (default deny of x/deny)"}, "text")
-	want := "03:04:05 worker-1       ingress to x/a: 3 packets dropped (default deny of x/deny)\n"
+	allow := api.VerdictEntry{Verdict: "allow", Message: "allow ingress x/a: ..."}
+	printVerdict(&b, allow, false, "text")
+	printVerdict(&b, api.VerdictEntry{Time: at, Verdict: "drop", Node: "worker-1", Message: "drop ingress x/a: TCP 10.244.2.3:4000 (y/b) -> 10.244.1.2:80 (x/a), default deny of x/deny"}, false, "text")
+	want := "03:04:05 worker-1       drop ingress x/a: TCP 10.244.2.3:4000 (y/b) -> 10.244.1.2:80 (x/a), default deny of x/deny\n"
 	if b.String() != want {
 		t.Errorf("got %q\nwant %q", b.String(), want)
 	}
 	b.Reset()
-	printPolicyDrop(&b, events.Event{Time: at, Type: events.PolicyDrop, Message: "m"}, "json")
-	if !strings.Contains(b.String(), `"type":"PolicyDrop"`) {
-		t.Errorf("json: %s", b.String())
+	printVerdict(&b, allow, true, "json")
+	if !strings.Contains(b.String(), `"verdict":"allow"`) {
+		t.Errorf("json with --allows: %s", b.String())
 	}
 }
