@@ -16,8 +16,12 @@ import (
 // Load reads and validates the lab file at path and the manifest files it references
 // (relative to its directory). Invalid input is reported as Errors.
 func Load(path string) (*Lab, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLabFile(path)
 	if err != nil {
+		var es Errors
+		if errors.As(err, &es) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("read lab file: %w", err)
 	}
 	lab, err := Parse(path, data, os.ReadFile)

@@ -43,10 +43,18 @@ func TestLoadBasics(t *testing.T) {
 
 func filepathIsAbs(p string) bool { return len(p) > 0 && p[0] == '/' }
 
+// A lab file that is not there is invalid input (exit 2), named with a hint.
 func TestLoadMissingFile(t *testing.T) {
-	_, err := Load("testdata/nope.yaml")
-	if err == nil || errors.As(err, &Errors{}) || !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("err = %v, want a plain not-exist error", err)
+	for _, tc := range []struct{ path, want string }{
+		{"testdata/lab/nope.yaml", "testdata/lab/nope.yaml: no such lab file\n  hint: the path is relative to the current directory; YAML files in testdata/lab: lab.yaml"},
+		{"testdata/lab/lab.yml", "testdata/lab/lab.yml: no such lab file; did you mean \"testdata/lab/lab.yaml\"?"},
+		{"testdata/nodir/lab.yaml", "testdata/nodir/lab.yaml: no such lab file\n  hint: the path is relative to the current directory; testdata/nodir does not exist"},
+		{"testdata/lab", "testdata/lab: expected a lab file, got a directory\n  hint: name the YAML file in it, e.g. testdata/lab/lab.yaml"},
+	} {
+		_, err := Load(tc.path)
+		if got := strings.Join(render(err), "\n"); got != tc.want {
+			t.Errorf("Load(%s):\ngot  %s\nwant %s", tc.path, got, tc.want)
+		}
 	}
 }
 
