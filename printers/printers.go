@@ -24,6 +24,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/duration"
+
+	"podlab.dev/podlab/topology"
 )
 
 // Column is one column of a kind's table as kubectl heads it.
@@ -156,7 +158,7 @@ func Row(obj runtime.Object, now time.Time) []string {
 // then prints "No resources found" instead).
 func Table(kind string, objs []runtime.Object, now time.Time, wide, withNamespace bool) [][]string {
 	p := printerFor(kind)
-	withNamespace = withNamespace && !clusterScoped[kind]
+	withNamespace = withNamespace && !topology.ClusterScoped(kind)
 	var shown []int
 	header := []string{}
 	if withNamespace {
@@ -190,13 +192,6 @@ func Table(kind string, objs []runtime.Object, now time.Time, wide, withNamespac
 		table = append(table, row)
 	}
 	return table
-}
-
-// clusterScoped kinds get no NAMESPACE column with -A.
-var clusterScoped = map[string]bool{
-	"Node": true, "Namespace": true, "IngressClass": true, "PersistentVolume": true,
-	"StorageClass": true, "ClusterRole": true, "ClusterRoleBinding": true,
-	"CustomResourceDefinition": true, "PriorityClass": true, "RuntimeClass": true,
 }
 
 // nameAndAge fills a row of cols with only the object's name and age, for an

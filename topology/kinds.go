@@ -126,6 +126,10 @@ func (kt *kindTable) servedBy(kind string) string {
 	return kind + " is served by apiVersion " + strings.Join(q, " or ") + ": write apiVersion: " + vs[0]
 }
 
+// ClusterScoped says whether kind has no namespace (Node, Namespace, IngressClass,
+// ...): get lists it without -A and prints no NAMESPACE for it.
+func ClusterScoped(kind string) bool { return clusterScoped[kind] }
+
 // clusterScoped kinds have no namespace.
 var clusterScoped = map[string]bool{
 	"Namespace": true, "Node": true, "PersistentVolume": true, "ComponentStatus": true,

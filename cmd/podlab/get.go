@@ -10,12 +10,15 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/cluster/store"
 	"podlab.dev/podlab/printers"
+	"podlab.dev/podlab/topology"
 )
 
 // resources maps kubectl's resource names and short names to kinds.
@@ -33,6 +36,12 @@ var resources = map[string]string{
 	"netpol": "NetworkPolicy", "networkpolicy": "NetworkPolicy", "networkpolicies": "NetworkPolicy",
 	"ing": "Ingress", "ingress": "Ingress", "ingresses": "Ingress",
 	"ingressclass": "IngressClass", "ingressclasses": "IngressClass",
+	"sc": "StorageClass", "storageclass": "StorageClass", "storageclasses": "StorageClass",
+	"pv": "PersistentVolume", "persistentvolume": "PersistentVolume", "persistentvolumes": "PersistentVolume",
+	"pc": "PriorityClass", "priorityclass": "PriorityClass", "priorityclasses": "PriorityClass",
+	"runtimeclass": "RuntimeClass", "runtimeclasses": "RuntimeClass",
+	"clusterrole": "ClusterRole", "clusterroles": "ClusterRole",
+	"clusterrolebinding": "ClusterRoleBinding", "clusterrolebindings": "ClusterRoleBinding",
 	"sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
 	"ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
 	"rs": "ReplicaSet", "replicaset": "ReplicaSet", "replicasets": "ReplicaSet",
@@ -40,21 +49,30 @@ var resources = map[string]string{
 	"job": "Job", "jobs": "Job", "cj": "CronJob", "cronjob": "CronJob", "cronjobs": "CronJob",
 }
 
-// clusterScoped kinds have no namespace.
-var clusterScoped = map[string]bool{"Node": true, "Namespace": true, "IngressClass": true}
-
 func newGet() *cobra.Command {
-	var namespace, output string
-	var all bool
+	var namespace, output, selector string
+	var all, showLabels bool
 	cmd := &cobra.Command{
-		Use:   "get KIND[,KIND...] [NAME] [-n NAMESPACE | -A] [-o wide|json|yaml]",
+		Use:   "get KIND[,KIND...] [NAME] [-n NAMESPACE | -A] [-l SELECTOR] [--show-labels] [-o wide|name|json|yaml]",
 		Short: "List a lab's objects as kubectl does: pods, nodes, namespaces, services, endpoints, endpointslices, and every kept kind",
-		Args:  cobra.RangeArgs(1, 2),
+		Example: `  podlab get pods                        # pods of the default namespace
+  podlab get pods -A -o wide             # every namespace, with IPs and nodes
+  podlab get pods -l app=web,tier!=db    # by label selector, as kubectl -l
+  podlab get pods --show-labels          # a LABELS column
+  podlab get pods -o name                # pod/web-1, for scripts
+  podlab get svc,endpoints               # several kinds at once
+  podlab get ingressclass                # cluster-scoped kinds need no -A
+  podlab get all -n kube-system`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch output {
-			case "", "wide", "json", "yaml":
+			case "", "wide", "name", "json", "yaml":
 			default:
-				return invalid("output format %q: expected wide, json or yaml", output)
+				return invalid("output format %q: expected wide, name, json or yaml", output)
+			}
+			sel, err := labels.Parse(selector)
+			if err != nil {
+				return invalid("selector %q: %v", selector, err)
 			}
 			var kinds []string
 			prefix := false
@@ -95,6 +113,7 @@ func newGet() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				objs = selectLabels(objs, sel)
 				if name != "" && len(objs) == 0 {
 					return invalid("%s %q not found", strings.ToLower(kind), name)
 				}
@@ -104,12 +123,17 @@ func newGet() *cobra.Command {
 				for _, o := range objs {
 					items = append(items, o)
 				}
+				if output == "name" {
+					tables = append(tables, func(w io.Writer) error { return printNames(w, objs) })
+					continue
+				}
+				opts := tableOptions{allNS: all, wide: output == "wide", prefix: prefix || len(kinds) > 1, labels: showLabels}
 				tables = append(tables, func(w io.Writer) error {
-					return printObjects(w, kind, objs, all, output == "wide", prefix || len(kinds) > 1, counts)
+					return printObjects(w, kind, objs, opts, counts)
 				})
 			}
 			if len(items) == 0 && output != "json" && output != "yaml" {
-				if all {
+				if all || allClusterScoped(kinds) {
 					fmt.Fprintln(cmd.ErrOrStderr(), "No resources found")
 				} else {
 					fmt.Fprintf(cmd.ErrOrStderr(), "No resources found in %s namespace.\n", ns)
@@ -136,7 +160,7 @@ func newGet() *cobra.Command {
 				return err
 			}
 			for i, t := range tables {
-				if i > 0 {
+				if i > 0 && output != "name" {
 					fmt.Fprintln(out)
 				}
 				if err := t(out); err != nil {
@@ -149,13 +173,15 @@ func newGet() *cobra.Command {
 	cmd.Flags().String("name", "", "lab name (default: the only deployed lab)")
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "Kubernetes namespace")
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "every namespace")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "wide|json|yaml")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "wide|name|json|yaml")
+	cmd.Flags().StringVarP(&selector, "selector", "l", "", "label selector (app=web, app in (web,db), !canary, tier!=db)")
+	cmd.Flags().BoolVar(&showLabels, "show-labels", false, "add a LABELS column")
 	return cmd
 }
 
 // collect returns the stored objects of one kind, typed.
 func collect(cmd *cobra.Command, c *api.Client, kind, ns, name string) ([]runtime.Object, error) {
-	if clusterScoped[kind] {
+	if topology.ClusterScoped(kind) {
 		ns = ""
 	}
 	objs, err := c.Objects(cmd.Context(), kind, ns)
@@ -176,20 +202,28 @@ func collect(cmd *cobra.Command, c *api.Client, kind, ns, name string) ([]runtim
 	return out, nil
 }
 
-// printObjects prints kubectl's table of one kind; with prefix (get all) names read
-// "kind/name". Services in wide output also get kube-proxy's packet and byte counters.
-func printObjects(w io.Writer, kind string, objs []runtime.Object, allNS, wide, prefix bool, counts *api.CounterSet) error {
-	t := printers.Table(kind, objs, time.Now(), wide, allNS)
+// tableOptions are get's flags that shape a table.
+type tableOptions struct {
+	allNS  bool // -A: a NAMESPACE column for namespaced kinds
+	wide   bool // -o wide
+	prefix bool // several kinds (get all): names read "kind/name"
+	labels bool // --show-labels
+}
+
+// printObjects prints kubectl's table of one kind. Services in wide output also get
+// kube-proxy's packet and byte counters.
+func printObjects(w io.Writer, kind string, objs []runtime.Object, o tableOptions, counts *api.CounterSet) error {
+	t := printers.Table(kind, objs, time.Now(), o.wide, o.allNS)
 	nameCol := 0
-	if allNS && !clusterScoped[kind] {
+	if o.allNS && !topology.ClusterScoped(kind) {
 		nameCol = 1
 	}
 	for i := 1; i < len(t); i++ {
-		if prefix {
+		if o.prefix {
 			t[i][nameCol] = strings.ToLower(kind) + "/" + t[i][nameCol]
 		}
 	}
-	if kind == "Service" && wide && counts != nil {
+	if kind == "Service" && o.wide && counts != nil {
 		t[0] = append(t[0], "PACKETS", "BYTES")
 		for i, o := range objs {
 			m := o.(*corev1.Service)
@@ -197,5 +231,64 @@ func printObjects(w io.Writer, kind string, objs []runtime.Object, allNS, wide, 
 			t[i+1] = append(t[i+1], fmt.Sprint(pc.Packets), fmt.Sprint(pc.Bytes))
 		}
 	}
+	if o.labels { // kubectl puts LABELS last, after the wide columns
+		t[0] = append(t[0], "LABELS")
+		for i, obj := range objs {
+			t[i+1] = append(t[i+1], showLabels(obj))
+		}
+	}
 	return printers.Write(w, t)
+}
+
+// showLabels is kubectl's LABELS cell: k=v sorted by key, or <none>.
+func showLabels(obj runtime.Object) string {
+	m, err := meta.Accessor(obj)
+	if err != nil || len(m.GetLabels()) == 0 {
+		return "<none>"
+	}
+	return labels.Set(m.GetLabels()).String()
+}
+
+// selectLabels keeps the objects whose labels match sel.
+func selectLabels(objs []runtime.Object, sel labels.Selector) []runtime.Object {
+	if sel.Empty() {
+		return objs
+	}
+	out := objs[:0:0]
+	for _, obj := range objs {
+		if m, err := meta.Accessor(obj); err == nil && sel.Matches(labels.Set(m.GetLabels())) {
+			out = append(out, obj)
+		}
+	}
+	return out
+}
+
+// printNames prints kubectl's -o name: kind[.group]/name, one a line.
+func printNames(w io.Writer, objs []runtime.Object) error {
+	for _, obj := range objs {
+		m, err := meta.Accessor(obj)
+		if err != nil {
+			return err
+		}
+		gvk := obj.GetObjectKind().GroupVersionKind()
+		res := strings.ToLower(gvk.Kind)
+		if gvk.Group != "" {
+			res += "." + gvk.Group
+		}
+		if _, err := fmt.Fprintf(w, "%s/%s\n", res, m.GetName()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// allClusterScoped says whether every kind asked for has no namespace, so that "No
+// resources found" names none.
+func allClusterScoped(kinds []string) bool {
+	for _, k := range kinds {
+		if !topology.ClusterScoped(k) {
+			return false
+		}
+	}
+	return true
 }

@@ -12,6 +12,7 @@ import (
 
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/state"
+	"podlab.dev/podlab/topology"
 )
 
 // client returns the supervisor client of the lab named by --name (or the only one).
@@ -81,7 +82,7 @@ func newDelete() *cobra.Command {
 					continue
 				}
 				ns := namespace
-				if clusterScoped[kind] {
+				if topology.ClusterScoped(kind) {
 					ns = ""
 				}
 				rs, err := c.DeleteObjects(cmd.Context(), []api.ObjectRef{{Kind: kind, Namespace: ns, Name: name}})
