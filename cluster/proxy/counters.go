@@ -14,18 +14,19 @@ import (
 //
 //   - one named counter per (service port, endpoint), named like the endpoint's
 //     chain ("endpoint-<H>-ns/svc/proto/port__ip/port");
-//   - a map endpoint-counters from (original destination . proto . endpoint IP .
-//     endpoint port) to that counter;
+//   - a map endpoint-port-counters from (original destination address . proto .
+//     original destination port . endpoint IP . endpoint port) to that counter;
 //   - a chain count-endpoints, jumped to from filter-input, filter-forward and
 //     filter-output for packets of DNATed connections in the original direction,
-//     with one rule: counter name <key> map @endpoint-counters.
+//     with one rule per protocol: counter name <key> map @endpoint-port-counters.
 //
 // It counts every client-to-endpoint packet and byte (not only the first packet
 // of a connection, which is all a nat chain ever sees), never changes a verdict,
-// and a Service's figures are the sum of its endpoints'. Limit: the key has the
-// original destination address but not the original port (nftables cannot
-// concatenate "ct original proto-dst"), so two ports of one Service that target
-// the same endpoint port share the first port's counter.
+// and a Service's figures are the sum of its endpoints'. The original port is in
+// the key because a node IP is shared: two Services whose NodePorts lead to the
+// same endpoint port would otherwise share one counter. nftables types "ct
+// original proto-dst" only under a protocol match (without one it refuses it in a
+// concatenation as "variable sized"), hence one rule per protocol.
 
 // Counter is what nftables counted.
 type Counter struct {
@@ -38,12 +39,17 @@ type counterOwner struct {
 	endpoint    string // "ip:port"
 }
 
+// countedProtocols are the protocols a Service port can have.
+var countedProtocols = []string{"tcp", "udp", "sctp"}
+
 func setupCounting(tx *knftables.Transaction) {
 	tx.Add(&knftables.Map{Name: endpointCountersMap,
-		Type:    "ipv4_addr . inet_proto . ipv4_addr . inet_service : counter",
+		Type:    "ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service : counter",
 		Comment: knftables.PtrTo("podlab: per-endpoint packet and byte counters")})
-	tx.Add(&knftables.Rule{Chain: countEndpointsChain,
-		Rule: "counter name ct original ip daddr . meta l4proto . ip daddr . th dport map @" + endpointCountersMap})
+	for _, proto := range countedProtocols {
+		tx.Add(&knftables.Rule{Chain: countEndpointsChain,
+			Rule: "meta l4proto " + proto + " counter name ct original ip daddr . meta l4proto . ct original proto-dst . ip daddr . th dport map @" + endpointCountersMap})
+	}
 }
 
 // countEndpoints ensures the counters of one service port and the map elements
@@ -53,20 +59,24 @@ func (p *Proxier) countEndpoints(tx *knftables.Transaction, st *syncState, sp *s
 	if len(eps) == 0 {
 		return
 	}
-	var vips []string
+	type dest struct {
+		ip   string
+		port int
+	}
+	var dests []dest
 	if hasInternal {
-		vips = append(vips, sp.clusterIP.String())
+		dests = append(dests, dest{sp.clusterIP.String(), sp.port})
 	}
 	if hasEndpoints {
 		for _, ip := range sp.externalIPs {
-			vips = append(vips, ip.String())
+			dests = append(dests, dest{ip.String(), sp.port})
 		}
 		for _, ip := range sp.lbVIPs {
-			vips = append(vips, ip.String())
+			dests = append(dests, dest{ip.String(), sp.port})
 		}
 		if sp.nodePort != 0 {
 			for _, ip := range p.nodeIPs {
-				vips = append(vips, ip.String())
+				dests = append(dests, dest{ip.String(), sp.nodePort})
 			}
 		}
 	}
@@ -80,8 +90,8 @@ func (p *Proxier) countEndpoints(tx *knftables.Transaction, st *syncState, sp *s
 			tx.Add(&knftables.Counter{Name: name})
 		}
 		value := []string{strconv.Quote(name)}
-		for _, vip := range vips {
-			p.endpointCounters.ensure(tx, []string{vip, sp.protocol, ep.ip.String(), strconv.Itoa(ep.port)}, value, "")
+		for _, d := range dests {
+			p.endpointCounters.ensure(tx, []string{d.ip, sp.protocol, strconv.Itoa(d.port), ep.ip.String(), strconv.Itoa(ep.port)}, value, "")
 		}
 	}
 }

@@ -8,6 +8,6 @@
 // object store itself; its caller hands it the current objects on every Sync.
 //
 // The one addition to upstream's layout is per-endpoint accounting (named counters,
-// the endpoint-counters map and the count-endpoints chain, see counters.go), which
+// the endpoint-port-counters map and the count-endpoints chain, see counters.go), which
 // upstream does not have and which never changes a verdict.
 package proxy

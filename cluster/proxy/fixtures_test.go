@@ -193,9 +193,11 @@ add rule ip kube-proxy service-endpoints-check ip daddr . meta l4proto . th dpor
 
 // countingRules is podlab's fixed addition to baseRules.
 const countingRules = `
-add map ip kube-proxy endpoint-counters { type ipv4_addr . inet_proto . ipv4_addr . inet_service : counter ; comment "podlab: per-endpoint packet and byte counters" ; }
+add map ip kube-proxy endpoint-port-counters { type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service : counter ; comment "podlab: per-endpoint packet and byte counters" ; }
 add chain ip kube-proxy count-endpoints
-add rule ip kube-proxy count-endpoints counter name ct original ip daddr . meta l4proto . ip daddr . th dport map @endpoint-counters
+add rule ip kube-proxy count-endpoints meta l4proto tcp counter name ct original ip daddr . meta l4proto . ct original proto-dst . ip daddr . th dport map @endpoint-port-counters
+add rule ip kube-proxy count-endpoints meta l4proto udp counter name ct original ip daddr . meta l4proto . ct original proto-dst . ip daddr . th dport map @endpoint-port-counters
+add rule ip kube-proxy count-endpoints meta l4proto sctp counter name ct original ip daddr . meta l4proto . ct original proto-dst . ip daddr . th dport map @endpoint-port-counters
 add rule ip kube-proxy filter-input ct status dnat ct direction original jump count-endpoints
 add rule ip kube-proxy filter-forward ct status dnat ct direction original jump count-endpoints
 add rule ip kube-proxy filter-output ct status dnat ct direction original jump count-endpoints

@@ -60,7 +60,7 @@ func TestIncrementalUpdates(t *testing.T) {
 add chain ip kube-proxy service-SAQX6RRJ-default/a/tcp/http
 flush chain ip kube-proxy service-SAQX6RRJ-default/a/tcp/http
 add counter ip kube-proxy endpoint-D3SYFZGI-default/a/tcp/http__10.0.2.9/8080
-add element ip kube-proxy endpoint-counters { 172.30.0.11 . tcp . 10.0.2.9 . 8080 : "endpoint-D3SYFZGI-default/a/tcp/http__10.0.2.9/8080" }
+add element ip kube-proxy endpoint-port-counters { 172.30.0.11 . tcp . 80 . 10.0.2.9 . 8080 : "endpoint-D3SYFZGI-default/a/tcp/http__10.0.2.9/8080" }
 add rule ip kube-proxy service-SAQX6RRJ-default/a/tcp/http meta l4proto tcp dnat ip addr . port to numgen random mod 2 map { 0 : 10.0.2.1 . 8080 , 1 : 10.0.2.9 . 8080 }
 `)
 	if strings.Contains(lastTx(nft), "default/b/") {
@@ -73,7 +73,7 @@ add rule ip kube-proxy service-SAQX6RRJ-default/a/tcp/http meta l4proto tcp dnat
 add chain ip kube-proxy `+a2+`
 flush chain ip kube-proxy `+a2+`
 add rule ip kube-proxy `+a2+` meta l4proto tcp dnat to 10.0.2.1:8080
-delete element ip kube-proxy endpoint-counters { 172.30.0.11 . tcp . 10.0.2.9 . 8080 }
+delete element ip kube-proxy endpoint-port-counters { 172.30.0.11 . tcp . 80 . 10.0.2.9 . 8080 }
 delete counter ip kube-proxy endpoint-D3SYFZGI-default/a/tcp/http__10.0.2.9/8080
 `)
 
@@ -83,7 +83,7 @@ delete counter ip kube-proxy endpoint-D3SYFZGI-default/a/tcp/http__10.0.2.9/8080
 flush chain ip kube-proxy `+a2+`
 delete element ip kube-proxy cluster-ips { 172.30.0.11 }
 delete element ip kube-proxy service-ips { 172.30.0.11 . tcp . 80 }
-delete element ip kube-proxy endpoint-counters { 172.30.0.11 . tcp . 10.0.2.1 . 8080 }
+delete element ip kube-proxy endpoint-port-counters { 172.30.0.11 . tcp . 80 . 10.0.2.1 . 8080 }
 delete chain ip kube-proxy `+a2+`
 delete counter ip kube-proxy endpoint-CGM3F5XZ-default/a/tcp/http__10.0.2.1/8080
 `)
@@ -182,6 +182,77 @@ func TestCounters(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Counters = %v, want %v", got, want)
+	}
+}
+
+// TestCountedUnderItsService: Services that share endpoints share the node's IP
+// too, so only the original destination port tells their NodePorts apart; each
+// connection must count under the Service port it was addressed to (issue 14:
+// NodePort requests were counted under a LoadBalancer Service).
+func TestCountedUnderItsService(t *testing.T) {
+	port := func(name string, port, nodePort int32) v1.ServicePort {
+		return v1.ServicePort{Name: name, Port: port, NodePort: nodePort, Protocol: v1.ProtocolTCP, TargetPort: intstr.FromInt32(8080)}
+	}
+	lb := makeService("default", "lb", func(s *v1.Service) {
+		s.Spec.Type = v1.ServiceTypeLoadBalancer
+		s.Spec.ClusterIP = "172.30.0.21"
+		s.Spec.Ports = []v1.ServicePort{port("http", 80, 30081)}
+		s.Status.LoadBalancer.Ingress = []v1.LoadBalancerIngress{{IP: "198.51.100.1"}}
+	})
+	np := makeService("default", "np", func(s *v1.Service) {
+		s.Spec.Type = v1.ServiceTypeNodePort
+		s.Spec.ClusterIP = "172.30.0.22"
+		s.Spec.Ports = []v1.ServicePort{port("http", 80, 30080)}
+	})
+	two := makeService("default", "two", func(s *v1.Service) {
+		s.Spec.ClusterIP = "172.30.0.23"
+		s.Spec.Ports = []v1.ServicePort{port("a", 80, 0), port("b", 81, 0)}
+	})
+	p8080 := slicePort("http", 8080, v1.ProtocolTCP)
+	pod := ep{ip: "10.0.2.2", node: "other-node"}
+	twoSlice := makeSlice("default", "two", append(slicePort("a", 8080, v1.ProtocolTCP), slicePort("b", 8080, v1.ProtocolTCP)...), pod)
+	nft, p := newFakeProxier()
+	mustSync(t, p, []*v1.Service{lb, np, two},
+		[]*discoveryv1.EndpointSlice{makeSlice("default", "lb", p8080, pod), makeSlice("default", "np", p8080, pod), twoSlice})
+	for _, c := range []struct {
+		dst   string
+		port  int
+		owner string // "ns/name/proto/port" in the counter's name
+	}{
+		{testNodeIP, 30080, "default/np/tcp/http"},
+		{testNodeIP, 30081, "default/lb/tcp/http"},
+		{"198.51.100.1", 80, "default/lb/tcp/http"},
+		{"172.30.0.21", 80, "default/lb/tcp/http"},
+		{"172.30.0.22", 80, "default/np/tcp/http"},
+		{"172.30.0.23", 80, "default/two/tcp/a"},
+		{"172.30.0.23", 81, "default/two/tcp/b"},
+	} {
+		got := trace(t, nft, outside, c.dst, "tcp", c.port)
+		if got.dnat != "10.0.2.2:8080" {
+			t.Fatalf("tcp %s:%d: DNAT to %q, want 10.0.2.2:8080", c.dst, c.port, got.dnat)
+		}
+		if !strings.Contains(got.counter, "-"+c.owner+"__") {
+			t.Errorf("tcp %s:%d counted in %q, want the counter of %s", c.dst, c.port, got.counter, c.owner)
+		}
+	}
+}
+
+// TestLegacyCountersMapDropped: a table adopted from a podlab whose counter map had
+// no original port loses that map, or its elements would keep counters busy.
+func TestLegacyCountersMapDropped(t *testing.T) {
+	nft, p := newFakeProxier()
+	tx := nft.NewTransaction()
+	tx.Add(&knftables.Table{})
+	tx.Add(&knftables.Counter{Name: "endpoint-OLD-default/a/tcp/http__10.0.2.1/8080"})
+	tx.Add(&knftables.Map{Name: legacyCountersMap, Type: "ipv4_addr . inet_proto . ipv4_addr . inet_service : counter"})
+	tx.Add(&knftables.Element{Map: legacyCountersMap, Key: []string{"172.30.0.11", "tcp", "10.0.2.1", "8080"},
+		Value: []string{`"endpoint-OLD-default/a/tcp/http__10.0.2.1/8080"`}})
+	if err := nft.Run(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, p, []*v1.Service{webSvc("a", "172.30.0.11")}, []*discoveryv1.EndpointSlice{webSlice("a", "10.0.2.1")})
+	if nft.Table.Maps[legacyCountersMap] != nil || nft.Table.Counters["endpoint-OLD-default/a/tcp/http__10.0.2.1/8080"] != nil {
+		t.Errorf("the legacy map or its counter survived the sync:\n%s", nft.Dump())
 	}
 }
 

@@ -41,7 +41,10 @@ const (
 
 	// podlab's additions (not in upstream), see counters.go.
 	countEndpointsChain = "count-endpoints"
-	endpointCountersMap = "endpoint-counters"
+	endpointCountersMap = "endpoint-port-counters"
+	// legacyCountersMap is the map of podlab before the original port was in the
+	// key; a table adopted from that version has it, and it must go (see reloadState).
+	legacyCountersMap = "endpoint-counters"
 
 	masqueradeMark = "0x4000"
 	masqueradeRule = "mark set mark or " + masqueradeMark

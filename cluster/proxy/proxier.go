@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 
@@ -411,6 +412,15 @@ func (p *Proxier) reloadState(ctx context.Context, tx *knftables.Transaction) er
 	counters, err := list("counters")
 	if err != nil {
 		return err
+	}
+	maps, err := list("maps")
+	if err != nil {
+		return err
+	}
+	if slices.Contains(maps, legacyCountersMap) {
+		// setup has flushed count-endpoints, its only user; its elements would keep
+		// counters that are to be deleted busy.
+		tx.Delete(&knftables.Map{Name: legacyCountersMap})
 	}
 	for _, c := range counters {
 		if isServiceChainName(c) {

@@ -17,6 +17,7 @@ type traceResult struct {
 	verdict    string // "ACCEPT", "DROP", "REJECT"
 	dnat       string // "ip:port" when DNATed
 	masquerade bool
+	counter    string // the named counter the connection's packets count in
 }
 
 type tracer struct {
@@ -34,6 +35,8 @@ type tracer struct {
 	masq        bool
 	fromHost    bool
 	origDst     netip.Addr
+	origPort    int
+	counted     string
 	affinityHit map[string]bool // sets containing src
 }
 
@@ -46,7 +49,7 @@ func trace(t *testing.T, nft *knftables.Fake, src, dst, proto string, dport int)
 
 func (tr *tracer) run(src, dst, proto string, dport int) traceResult {
 	tr.src, tr.dst = netip.MustParseAddr(src), netip.MustParseAddr(dst)
-	tr.origDst, tr.proto, tr.dport = tr.dst, proto, dport
+	tr.origDst, tr.origPort, tr.proto, tr.dport = tr.dst, dport, proto, dport
 	tr.fromHost = tr.nodeIPs[src]
 	var hooks []string
 	if tr.fromHost {
@@ -77,7 +80,7 @@ func (tr *tracer) run(src, dst, proto string, dport int) traceResult {
 }
 
 func (tr *tracer) result(v string) traceResult {
-	r := traceResult{verdict: v, masquerade: tr.masq}
+	r := traceResult{verdict: v, masquerade: tr.masq, counter: tr.counted}
 	if tr.dnatted {
 		r.dnat = tr.dst.String() + ":" + strconv.Itoa(tr.dport)
 	}
@@ -124,10 +127,23 @@ func (tr *tracer) runRule(rule string) (verdict, jump, gotoChain string) {
 			i += 2
 		case w[i] == "ct" && w[i+1] == "direction":
 			i += 2
-		case w[i] == "counter": // accounting only: skip "counter name ... map @x"
-			for i < len(w) && !strings.HasPrefix(w[i], "@") {
-				i++
+		case w[i] == "counter": // accounting only: "counter name KEY map @x" notes the counter
+			var key []string
+			for i += 2; w[i] != "map"; i++ {
+				f := w[i]
+				for i+1 < len(w) && w[i+1] != "." && w[i+1] != "map" {
+					i++
+					f += " " + w[i]
+				}
+				key = append(key, tr.field(f))
+				if w[i+1] == "." {
+					i++
+				}
 			}
+			if name := tr.lookup(w[i+1][1:], key); name != "" {
+				tr.counted, _ = strconv.Unquote(name)
+			}
+			i++
 		case (w[i] == "ip" || w[i] == "meta") && i+3 < len(w) && w[i+2] == ".":
 			// a concatenation: key . key ... then "vmap @m" or "@set"
 			var key []string
@@ -243,6 +259,10 @@ func (tr *tracer) field(f string) string {
 	switch f {
 	case "ip saddr":
 		return tr.src.String()
+	case "ct original ip daddr":
+		return tr.origDst.String()
+	case "ct original proto-dst":
+		return strconv.Itoa(tr.origPort)
 	case "ip daddr":
 		return tr.dst.String()
 	case "meta l4proto":
