@@ -62,6 +62,15 @@ func TestLabErrors(t *testing.T) {
 		{name: "syntax", lab: "name: a\nnodes:\n  - name: n1\n    role: worker: x\n", want: []string{
 			"lab.yaml:4: yaml: mapping values are not allowed in this context",
 		}},
+		{name: "key one space out", lab: "name: a\n" + twoNodes + "manifests:\n  - apiVersion: v1\n    kind: Service\n    metadata: {name: web}\n    spec:\n      ports:\n      - port: 80\n       targetPort: 8080\n      type: ClusterIP\n", want: []string{
+			"lab.yaml:12:8: yaml: bad indentation: targetPort (7 spaces) lines up with no key above it\n  hint: YAML nests by indentation: indent targetPort 8 spaces, as port on line 11",
+		}},
+		{name: "key one space in", lab: "name: a\n" + twoNodes + "manifests:\n  - apiVersion: v1\n    kind: Service\n    metadata: {name: web}\n    spec:\n      ports:\n        - port: 80\n          protocol: TCP\n           targetPort: 8080\n", want: []string{
+			"lab.yaml:13:12: yaml: bad indentation: targetPort (11 spaces) is deeper than protocol above it, which has a value\n  hint: YAML nests by indentation: indent targetPort 10 spaces, as protocol on line 12",
+		}},
+		{name: "list item key out", lab: "name: a\nnodes:\n  - name: n1\n   role: worker\n", want: []string{
+			"lab.yaml:4:4: yaml: bad indentation: role (3 spaces) lines up with no key above it\n  hint: YAML nests by indentation: indent role 4 spaces, as name on line 3",
+		}},
 		{name: "tab", lab: "name: a\nnodes:\n\t- name: n1\n", want: []string{
 			"lab.yaml:3:1: yaml: tab character in indentation\n  hint: YAML indents with spaces only: replace the tabs with spaces",
 		}},

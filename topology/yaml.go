@@ -60,6 +60,10 @@ func syntaxError(file string, data []byte, err error) *Error {
 				Hint: "YAML indents with spaces only: replace the tabs with spaces"}
 		}
 	}
+	// So does a key a space off, and at the line where its block began.
+	if bad := misindented(file, data, e.Line); bad != nil {
+		return bad
+	}
 	return e
 }
 
