@@ -56,6 +56,9 @@ func (s *Supervisor) Counters(ctx context.Context, withServices bool) (*api.Coun
 			}
 		}
 	}
+	if err := s.probeCounters(ctx, cs, pods); err != nil {
+		return nil, err
+	}
 	if withServices && s.proxy != nil {
 		svcs, eps, err := s.proxy.Counters(ctx)
 		if err != nil {

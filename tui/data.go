@@ -80,6 +80,14 @@ func (d *labData) counters(t target) (api.Counters, bool) {
 	return c, ok
 }
 
+// probeRate is the bytes per second of kubelet's probes to a pod, "-" when unknown.
+func (d *labData) probeRate(namespace, name string) string {
+	if r, ok := d.rates["probe/"+podKey(namespace, name)]; ok {
+		return humanBytes(r) + "/s"
+	}
+	return "-"
+}
+
 func (d *labData) counterCells(t target) (rx, tx, rate string) {
 	c, ok := d.counters(t)
 	if !ok {
@@ -115,7 +123,8 @@ func addRates[C any](out map[string]float64, prefix string, prev, cur map[string
 }
 
 // computeRates computes each pod's, node's and host's bytes per second (both
-// directions) between two samples.
+// directions) between two samples; a pod's leaves out its probes' traffic, which is
+// under "probe/ns/name".
 func computeRates(prev, cur *api.CounterSet) map[string]float64 {
 	dt, ok := rateWindow(prev, cur)
 	if !ok {
@@ -129,6 +138,15 @@ func computeRates(prev, cur *api.CounterSet) map[string]float64 {
 		return c.RxBytes - p.RxBytes + c.TxBytes - p.TxBytes, true
 	}
 	addRates(out, "pod/", prev.Pods, cur.Pods, dt, delta)
+	// kubelet's probes are counted apart: a pod's RATE is what else moved.
+	addRates(out, "probe/", prev.Probes, cur.Probes, dt, delta)
+	for k, r := range out {
+		if key, ok := strings.CutPrefix(k, "probe/"); ok {
+			if all, ok := out["pod/"+key]; ok {
+				out["pod/"+key] = max(all-r, 0)
+			}
+		}
+	}
 	addRates(out, "node/", prev.Nodes, cur.Nodes, dt, delta)
 	addRates(out, "host/", prev.Hosts, cur.Hosts, dt, delta)
 	return out

@@ -27,7 +27,7 @@ type podsView struct {
 	cur    cursor
 	cellsR [][]string // static cells of rows, built with rows
 	// indexes in cols
-	ready, rx, tx, rate int
+	ready, rx, tx, rate, probes int
 }
 
 const (
@@ -59,9 +59,11 @@ func newPodsView(now func() time.Time) *podsView {
 		column{title: "RX", fixed: 4, right: true, prio: 5},
 		column{title: "TX", fixed: 4, right: true, prio: 4},
 		column{title: "RATE", fixed: 6, right: true, prio: 9},
+		column{title: "PROBES", fixed: 6, right: true, prio: 1},
 		column{title: "PORTS", max: 24, min: 5, prio: 3},
 		column{title: "LABELS", max: 60, min: 6, prio: 2})
 	v.ready, v.rx, v.tx, v.rate = colIndex(v.cols, "READY"), colIndex(v.cols, "RX"), colIndex(v.cols, "TX"), colIndex(v.cols, "RATE")
+	v.probes = colIndex(v.cols, "PROBES")
 	return v
 }
 
@@ -94,7 +96,7 @@ func (v *podsView) rebuild() {
 			obj := v.d.podObj[podKey(p.Namespace, p.Name)]
 			cells := []string{pcNS: p.Namespace, pcName: brokenMark(p.Name, p.Broken)}
 			cells = append(cells, v.kube.static(podObject(obj), now)...)
-			cells = append(cells, p.Node, p.IP.String(), "", "", "", orDash(p.Ports), labelString(p.Labels))
+			cells = append(cells, p.Node, p.IP.String(), "", "", "", "", orDash(p.Ports), labelString(p.Labels))
 			if f != "" && !matches(f, cells) {
 				continue
 			}
@@ -156,11 +158,14 @@ func (v *podsView) staticCell(r, c int) string {
 }
 
 // cell adds the columns that change without the state changing: kubectl's (AGE,
-// the last restart) and the counters.
+// the last restart) and the counters. RATE leaves out kubelet's probes, shown apart
+// under PROBES.
 func (v *podsView) cell(r, c int) string {
 	switch {
 	case c >= pcKube && c < pcKube+len(v.kube.at):
 		return v.kube.cell(podObject(v.objs[r]), c-pcKube)
+	case c == v.probes:
+		return v.d.probeRate(v.rows[r].Namespace, v.rows[r].Name)
 	case c == v.rx || c == v.tx || c == v.rate:
 		p := v.rows[r]
 		rx, tx, rate := v.d.counterCells(target{kindPod, p.Namespace, p.Name})

@@ -17,6 +17,9 @@ type CounterSet struct {
 	Pods  map[string]Counters `json:"pods"`  // key namespace/name
 	Nodes map[string]Counters `json:"nodes"` // key node name: its eth0 on the underlay
 	Hosts map[string]Counters `json:"hosts"` // key host name
+	// Probes is the part of Pods that kubelet's probes made (key namespace/name): a
+	// rate of what a learner sent subtracts it.
+	Probes map[string]Counters `json:"probes,omitempty"`
 	// With services: what kube-proxy's rules counted after DNAT, summed over nodes.
 	Services  map[string]PacketCount `json:"services,omitempty"`  // key namespace/name
 	Endpoints map[string]PacketCount `json:"endpoints,omitempty"` // key namespace/name[:port]@ip:port

@@ -378,7 +378,7 @@ func (e *probeEnv) Dial(ctx context.Context, network, addr string) (net.Conn, er
 	}
 	var c net.Conn
 	err = nsutil.DoHandle(h, func() error {
-		var d net.Dialer
+		d := net.Dialer{Control: markProbe}
 		var err error
 		c, err = d.DialContext(ctx, network, addr)
 		return err
@@ -397,6 +397,12 @@ func (k *Kubelet) nodeHandle(n *Node) (vnetns.NsHandle, error) {
 	h, err := vnetns.GetFromPath(n.Netns)
 	if err != nil {
 		return h, fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	// Without the table probes still work; only their traffic is not told apart.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ensureProbeTable(ctx, n); err != nil {
+		k.cfg.Info("kubelet: probe traffic is not counted apart", "node", n.Name, "err", err)
 	}
 	k.handles[n.Name] = h
 	return h, nil
