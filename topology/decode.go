@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -56,6 +57,9 @@ func parseLab(file string, data []byte, readFile func(string) ([]byte, error), e
 	case len(docs) == 0:
 		e.add(Pos{File: file}, "", "a lab needs at least a name and nodes, e.g.\nname: basics\nnodes:\n  - name: worker-1", "empty lab file")
 		return nil, nil
+	case isManifest(docs[0]):
+		e.addErr(manifestAsLab(file, docs))
+		return nil, nil
 	case len(docs) > 1:
 		e.add(pos(file, docs[1]), "", "put Kubernetes objects in a manifests file and list it under manifests:",
 			"a lab file holds one YAML document, found %d", len(docs))
@@ -84,6 +88,34 @@ func parseLab(file string, data []byte, readFile func(string) ([]byte, error), e
 	b := &labBuilder{d: &doc{file: file, root: root, idx: w.index, e: e}, raw: &raw, lab: &Lab{File: file}, src: data}
 	b.build(readFile)
 	return b.lab, b.files
+}
+
+// isManifest says whether a document is a Kubernetes object (top-level apiVersion and
+// kind), which a newcomer may well give where a lab file is expected.
+func isManifest(n *yaml.Node) bool {
+	if n = deref(n); n.Kind != yaml.MappingNode {
+		return false
+	}
+	h := peek(n)
+	return h.apiVersionNode != nil && h.kindNode != nil
+}
+
+// manifestAsLab says what the file is and the two ways to use it, instead of an
+// unknown-field error for each of apiVersion, kind, metadata and spec.
+func manifestAsLab(file string, docs []*yaml.Node) *Error {
+	h := peek(deref(docs[0]))
+	what := strings.TrimSuffix(strings.TrimPrefix(h.label(), " ("), ")")
+	if len(docs) == 2 {
+		what += " and 1 more object"
+	} else if len(docs) > 2 {
+		what += fmt.Sprintf(" and %d more objects", len(docs)-1)
+	}
+	if what != "" {
+		what = " (" + what + ")"
+	}
+	return &Error{Pos: pos(file, h.kindNode), Msg: "this is a Kubernetes manifest" + what + ", not a lab file",
+		Hint: "list it under manifests: in a lab file\n  name: basics\n  nodes:\n    - name: worker-1\n  manifests:\n    - " +
+			filepath.Base(file) + "\nor apply it to a running lab: podlab apply -f " + file}
 }
 
 // loadManifests decodes the lab's manifests: list, file paths and inline objects alike.

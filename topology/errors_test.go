@@ -71,6 +71,12 @@ func TestLabErrors(t *testing.T) {
 		{name: "list item key out", lab: "name: a\nnodes:\n  - name: n1\n   role: worker\n", want: []string{
 			"lab.yaml:4:4: yaml: bad indentation: role (3 spaces) lines up with no key above it\n  hint: YAML nests by indentation: indent role 4 spaces, as name on line 3",
 		}},
+		{name: "kubernetes manifest", lab: "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n", want: []string{
+			"lab.yaml:2:7: this is a Kubernetes manifest (Deployment default/web), not a lab file\n  hint: list it under manifests: in a lab file\n          name: basics\n          nodes:\n            - name: worker-1\n          manifests:\n            - lab.yaml\n        or apply it to a running lab: podlab apply -f lab.yaml",
+		}},
+		{name: "kubernetes manifests", lab: "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n", want: []string{
+			"lab.yaml:2:7: this is a Kubernetes manifest (Service default/web and 1 more object), not a lab file\n  hint: list it under manifests: in a lab file\n          name: basics\n          nodes:\n            - name: worker-1\n          manifests:\n            - lab.yaml\n        or apply it to a running lab: podlab apply -f lab.yaml",
+		}},
 		{name: "tab", lab: "name: a\nnodes:\n\t- name: n1\n", want: []string{
 			"lab.yaml:3:1: yaml: tab character in indentation\n  hint: YAML indents with spaces only: replace the tabs with spaces",
 		}},
