@@ -431,6 +431,10 @@ func (a *App) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			return a.listLabs()
 		case "?":
 			a.help = true
+		case ":":
+			// Typed here, a command line must not fall through to the list, where its
+			// enter opened the selected lab.
+			a.mode, a.in, a.inErr = promptCommand, lineInput{prompt: ":"}, ""
 		default:
 			a.picker.key(msg)
 		}
@@ -625,6 +629,9 @@ func (a *App) command(c string) tea.Cmd {
 		a.cur, a.detail = v, nil
 		return nil
 	}
+	if !a.inLab {
+		return a.pickerCommand(c)
+	}
 	switch c {
 	case "":
 		return nil
@@ -654,5 +661,23 @@ func (a *App) command(c string) tea.Cmd {
 		return a.quit()
 	}
 	a.setStatus(fmt.Sprintf("unknown command :%s (try :pods, :nodes, :svc, :deploy, :topo, :events, :dns, :netpol, :labs, :q)", c), true)
+	return nil
+}
+
+// pickerCommand runs a command line typed in the picker, where no lab is open: the
+// views need one.
+func (a *App) pickerCommand(c string) tea.Cmd {
+	switch c {
+	case "":
+		return nil
+	case "labs", "lab", "ctx":
+		return a.listLabs()
+	case "help", "h":
+		a.help = true
+		return nil
+	case "q", "quit", "q!", "exit":
+		return a.quit()
+	}
+	a.setStatus(fmt.Sprintf(":%s needs a lab: choose one and press enter (here: :labs, :q)", c), true)
 	return nil
 }

@@ -112,7 +112,7 @@ func (a *App) footer() string {
 		return " " + a.status
 	}
 	if !a.inLab {
-		return stDim.Render(" enter open  r refresh  ? help  q quit")
+		return stDim.Render(" enter open  r refresh  : command  ? help  q quit")
 	}
 	if a.detail != nil && a.detail.t.Kind == kindService {
 		return stDim.Render(" ↑↓ scroll  r reload  esc back  ? help  (delete: podlab delete svc NAME)")
