@@ -259,6 +259,10 @@ func (s *Supervisor) admitAndStore(o topology.Object) api.ApplyResult {
 			r.Error = err.Error()
 			return r
 		}
+		if why := s.reg.PendingReason(svc); why != "" {
+			s.events.emit(events.Event{Type: services.AllocationFailed, Kind: "Service", Namespace: o.Namespace, Name: o.Name,
+				Message: "Failed to allocate IP for \"" + o.Namespace + "/" + o.Name + "\": " + why})
+		}
 		obj = svc
 	case "EndpointSlice", "Endpoints":
 		if err := services.Admit(s.reg, o); err != nil {

@@ -47,6 +47,14 @@ func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) 
 		} else { // Pending: nothing in the kernel yet, the status says why
 			return &api.Details{Kind: kind, Namespace: namespace, Name: name, Sections: status}, nil
 		}
+	case "service", "svc":
+		o, ok := s.store.Get("Service", namespace, name)
+		if !ok {
+			return nil, fmt.Errorf("Service %s/%s: %w", namespace, name, api.ErrNotFound)
+		}
+		svc := o.(*corev1.Service)
+		return &api.Details{Kind: "Service", Namespace: namespace, Name: name,
+			Sections: []api.Section{serviceStatus(svc, s.reg.PendingReason(svc)), s.objectEvents("Service", namespace, name)}}, nil
 	case "node":
 		if n, ok := s.plan.Node(name); ok {
 			cn := *n
@@ -57,7 +65,7 @@ func (s *Supervisor) Details(ctx context.Context, kind, namespace, name string) 
 			nsName, kind, namespace = h.Netns, "Host", ""
 		}
 	default:
-		return nil, fmt.Errorf("kind %q: expected pod, node or host", kind)
+		return nil, fmt.Errorf("kind %q: expected pod, service, node or host", kind)
 	}
 	if nsName == "" {
 		return nil, fmt.Errorf("%s %s: %w", kind, strings.TrimPrefix(namespace+"/"+name, "/"), api.ErrNotFound)
@@ -246,6 +254,40 @@ func podStatus(p *corev1.Pod) api.Section {
 				fmt.Fprintf(&b, "  %s probe: %s delay=%ds timeout=%ds period=%ds #success=%d #failure=%d\n", pr.kind, probeAction(pr.p),
 					pr.p.InitialDelaySeconds, max(pr.p.TimeoutSeconds, 1), max(pr.p.PeriodSeconds, 10), max(pr.p.SuccessThreshold, 1), max(pr.p.FailureThreshold, 3))
 			}
+		}
+	}
+	return api.Section{Title: "status", Body: b.String()}
+}
+
+// serviceStatus is describe's view of a Service's addresses; a pending LoadBalancer
+// says why (pending is the reason).
+func serviceStatus(svc *corev1.Service, pending string) api.Section {
+	var b strings.Builder
+	typ := svc.Spec.Type
+	if typ == "" {
+		typ = corev1.ServiceTypeClusterIP
+	}
+	fmt.Fprintf(&b, "Type:                     %s\n", typ)
+	fmt.Fprintf(&b, "IP:                       %s\n", orNone(svc.Spec.ClusterIP))
+	for _, p := range svc.Spec.Ports {
+		fmt.Fprintf(&b, "Port:                     %s %d/%s -> %s", orNone(p.Name), p.Port, p.Protocol, p.TargetPort.String())
+		if p.NodePort != 0 {
+			fmt.Fprintf(&b, ", NodePort %d", p.NodePort)
+		}
+		b.WriteString("\n")
+	}
+	if typ == corev1.ServiceTypeLoadBalancer {
+		var ips []string
+		for _, in := range svc.Status.LoadBalancer.Ingress {
+			ips = append(ips, in.IP+in.Hostname)
+		}
+		switch {
+		case len(ips) > 0:
+			fmt.Fprintf(&b, "LoadBalancer Ingress:     %s\n", strings.Join(ips, ", "))
+		case pending != "":
+			fmt.Fprintf(&b, "LoadBalancer Ingress:     <pending>: %s\n", pending)
+		default:
+			b.WriteString("LoadBalancer Ingress:     <pending>\n")
 		}
 	}
 	return api.Section{Title: "status", Body: b.String()}

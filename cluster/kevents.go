@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/events"
 )
 
@@ -16,6 +17,7 @@ import (
 var warningReasons = map[string]bool{
 	events.Warning: true, events.FailedScheduling: true, events.Unhealthy: true, events.BackOff: true,
 	events.ContainerDied: true, events.ContainerRestarted: true, "FailedCreate": true, "FailedDelete": true,
+	services.AllocationFailed: true,
 }
 
 // kubeKinds are the kinds whose events a cluster would record.

@@ -224,6 +224,25 @@ func (r *Registry) allocLoadBalancerIP(svc *v1.Service, k string, old allocation
 	return true
 }
 
+// Why a LoadBalancer is pending, as the Warning event's reason: MetalLB's controller
+// says AllocationFailed when it cannot assign an address.
+const AllocationFailed = "AllocationFailed"
+
+// PendingReason says why an admitted LoadBalancer Service has no address yet, with
+// the fix, or "" when it has one or is not podlab's to give (another type, or a
+// loadBalancerClass some other controller owns).
+func (r *Registry) PendingReason(svc *v1.Service) string {
+	if svc.Spec.Type != v1.ServiceTypeLoadBalancer || svc.Spec.LoadBalancerClass != nil || len(svc.Status.LoadBalancer.Ingress) > 0 {
+		return ""
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.cfg.LoadBalancerPool) == 0 {
+		return "no loadBalancerPool in the lab file: add cluster.loadBalancerPool (e.g. 172.30.0.240/28)"
+	}
+	return "every address of the loadBalancerPool (" + r.poolString() + ") is in use: delete a LoadBalancer Service or widen cluster.loadBalancerPool"
+}
+
 func (r *Registry) wantsPoolIP(svc *v1.Service) bool {
 	return svc.Spec.Type == v1.ServiceTypeLoadBalancer && svc.Spec.LoadBalancerClass == nil && len(r.cfg.LoadBalancerPool) > 0
 }

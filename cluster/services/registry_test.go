@@ -412,3 +412,23 @@ func TestErrorHelpers(t *testing.T) {
 		t.Errorf("At: %q", got)
 	}
 }
+
+// TestPendingReason: a LoadBalancer left pending says why and how to fix it (issue 14).
+func TestPendingReason(t *testing.T) {
+	noPool := NewRegistry(Config{ServiceCIDR: netip.MustParsePrefix("10.96.0.0/12")})
+	if got := noPool.PendingReason(mustApply(t, noPool, svc("default", "lb", loadBalancer))); got != "no loadBalancerPool in the lab file: add cluster.loadBalancerPool (e.g. 172.30.0.240/28)" {
+		t.Errorf("without a pool: %q", got)
+	}
+	full := NewRegistry(Config{ServiceCIDR: netip.MustParsePrefix("10.96.0.0/12"), LoadBalancerPool: []netip.Prefix{netip.MustParsePrefix("172.30.0.240/32")}})
+	if got := full.PendingReason(mustApply(t, full, svc("default", "a", loadBalancer))); got != "" {
+		t.Errorf("with an address: %q", got)
+	}
+	if got := full.PendingReason(mustApply(t, full, svc("default", "b", loadBalancer))); !strings.Contains(got, "every address of the loadBalancerPool (172.30.0.240/32) is in use") {
+		t.Errorf("pool exhausted: %q", got)
+	}
+	for _, s := range []*v1.Service{svc("default", "c", nodePort), svc("default", "d", loadBalancer, func(s *v1.Service) { s.Spec.LoadBalancerClass = new("example.com/lb") })} {
+		if got := noPool.PendingReason(mustApply(t, noPool, s)); got != "" {
+			t.Errorf("%s (not podlab's to give): %q", s.Name, got)
+		}
+	}
+}

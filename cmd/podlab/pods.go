@@ -203,13 +203,15 @@ func applyLabelArgs(labels map[string]string, args []string, overwrite bool) err
 func newDescribe() *cobra.Command {
 	var namespace, output string
 	cmd := &cobra.Command{
-		Use:   "describe pod|node|host NAME [-n NAMESPACE] [-o text|json]",
-		Short: "Show what the kernel has for a pod, node or host: interfaces, routes, neighbours, FDB, nft ruleset, resolv.conf, CNI result",
+		Use:   "describe pod|svc|node|host NAME [-n NAMESPACE] [-o text|json]",
+		Short: "Show what the kernel has for a pod, node or host: interfaces, routes, neighbours, FDB, nft ruleset, resolv.conf, CNI result; a Service's addresses and events",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := strings.TrimSuffix(args[0], "s")
-			if kind != "pod" && kind != "node" && kind != "host" {
-				return invalid("describe %q: expected pod, node or host", args[0])
+			if kind == "svc" || kind == "service" {
+				kind = "service"
+			} else if kind != "pod" && kind != "node" && kind != "host" {
+				return invalid("describe %q: expected pod, service (svc), node or host", args[0])
 			}
 			c, _, err := client(cmd)
 			if err != nil {
