@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -17,9 +16,6 @@ import (
 	"podlab.dev/podlab/state"
 	"podlab.dev/podlab/topology"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func newValidate() *cobra.Command {
 	var file string
@@ -48,30 +44,6 @@ func newValidate() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&file, "topo", "t", "", "lab file")
 	return cmd
-}
-
-func newVersion() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print podlab's version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "podlab %s\n", fullVersion())
-		},
-	}
-}
-
-// fullVersion is the version set at build time, or dev-<commit> for a development build.
-func fullVersion() string {
-	v := version
-	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v = "dev-" + s.Value[:12]
-			}
-		}
-	}
-	return v
 }
 
 // newSupervise is the lab's supervisor process, started by deploy.
