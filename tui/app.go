@@ -629,12 +629,19 @@ func (a *App) command(c string) tea.Cmd {
 		a.cur, a.detail = v, nil
 		return nil
 	}
+	switch c {
+	case "":
+		return nil
+	case "help", "h":
+		a.help = true
+		return nil
+	case "q", "quit", "q!", "exit":
+		return a.quit()
+	}
 	if !a.inLab {
 		return a.pickerCommand(c)
 	}
 	switch c {
-	case "":
-		return nil
 	case "pods", "pod", "po":
 		return show(viewPods)
 	case "nodes", "node", "no", "hosts", "host":
@@ -654,11 +661,6 @@ func (a *App) command(c string) tea.Cmd {
 		return a.requestFetch()
 	case "labs", "lab", "ctx":
 		return a.toPicker("")
-	case "help", "h":
-		a.help = true
-		return nil
-	case "q", "quit", "q!", "exit":
-		return a.quit()
 	}
 	a.setStatus(fmt.Sprintf("unknown command :%s (try :pods, :nodes, :svc, :deploy, :topo, :events, :dns, :netpol, :labs, :q)", c), true)
 	return nil
@@ -667,16 +669,8 @@ func (a *App) command(c string) tea.Cmd {
 // pickerCommand runs a command line typed in the picker, where no lab is open: the
 // views need one.
 func (a *App) pickerCommand(c string) tea.Cmd {
-	switch c {
-	case "":
-		return nil
-	case "labs", "lab", "ctx":
+	if c == "labs" || c == "lab" || c == "ctx" {
 		return a.listLabs()
-	case "help", "h":
-		a.help = true
-		return nil
-	case "q", "quit", "q!", "exit":
-		return a.quit()
 	}
 	a.setStatus(fmt.Sprintf(":%s needs a lab: choose one and press enter (here: :labs, :q)", c), true)
 	return nil
