@@ -155,8 +155,9 @@ func (b *labBuilder) loadManifests(readFile func(string) ([]byte, error)) {
 				d.e.addErr(perr)
 				continue
 			}
-			for _, n := range docs {
-				b.man.decode(name, path, n, d.e)
+			// The file and line already say where; the index says which object.
+			for j, n := range docs {
+				b.man.decode(name, fmt.Sprintf("documents[%d]", j), n, d.e)
 			}
 		default:
 			d.add(path, "write a file path (manifests/app.yaml) or a Kubernetes object (apiVersion: v1 ...)",

@@ -261,8 +261,8 @@ spec:
             privileged: true
             capabilities: {add: [NET_ADMN]}
 `}, want: []string{
-			"manifests/app.yaml:13:25: manifests[0] (Deployment default/router): spec.template.spec.containers[0].securityContext.privileged: privileged containers are not supported by podlab\n  hint: grant only what the pod needs: securityContext.capabilities.add: [NET_ADMIN]",
-			"manifests/app.yaml:14:34: manifests[0] (Deployment default/router): spec.template.spec.containers[0].securityContext.capabilities.add[0]: unknown capability \"NET_ADMN\"; did you mean \"NET_ADMIN\"?",
+			"manifests/app.yaml:13:25: documents[0] (Deployment default/router): spec.template.spec.containers[0].securityContext.privileged: privileged containers are not supported by podlab\n  hint: grant only what the pod needs: securityContext.capabilities.add: [NET_ADMIN]",
+			"manifests/app.yaml:14:34: documents[0] (Deployment default/router): spec.template.spec.containers[0].securityContext.capabilities.add[0]: unknown capability \"NET_ADMN\"; did you mean \"NET_ADMIN\"?",
 		}},
 		{name: "missing manifest file", lab: "name: a\n" + twoNodes + "manifests:\n  - manifests/nope.yaml\n  - 42\n", want: []string{
 			"lab.yaml:6:5: manifests[0]: cannot read manifest file manifests/nope.yaml: file does not exist\n  hint: paths are relative to the lab file's directory",

@@ -149,7 +149,7 @@ func TestLabPendingWarnings(t *testing.T) {
 		got = append(got, w.Error())
 	}
 	want := []string{
-		"manifests/web.yaml:5:13: manifests[0] (Pod default/web-1): spec.nodeName: no node named \"wrker-1\"; did you mean \"worker-1\"?: the pod is accepted and stays Pending, as on a cluster, until such a node exists\n  hint: nodes: worker-1",
+		"manifests/web.yaml:5:13: documents[0] (Pod default/web-1): spec.nodeName: no node named \"wrker-1\"; did you mean \"worker-1\"?: the pod is accepted and stays Pending, as on a cluster, until such a node exists\n  hint: nodes: worker-1",
 		"lab.yaml:11:69: manifests[1] (Deployment default/web-2): spec.template.spec.nodeSelector: no node has the labels {zone: z}: the pod is accepted and stays Pending (0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector)\n  hint: node labels: worker-1 {}\n        once deployed, `podlab label node NAME KEY=VALUE` lets the scheduler place it",
 	}
 	if strings.Join(got, "\n---\n") != strings.Join(want, "\n---\n") {
@@ -159,16 +159,19 @@ func TestLabPendingWarnings(t *testing.T) {
 
 func TestLabManifestErrors(t *testing.T) {
 	web := files{"manifests/web.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: web-1}\nspec:\n  nodeName: wrker-1\n  containers: [{name: a, image: b}]\n",
-		"manifests/bad.yaml": "apiVersion: v1\nkind: [\n"}
+		"manifests/bad.yaml": "apiVersion: v1\nkind: [\n",
+		"manifests/many.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: {type: Nodeport}\n"}
 	lab := "name: a\nnodes:\n  - name: worker-1\npods:\n  - name: web-1\nmanifests:\n  - manifests/web.yaml\n  - manifests/bad.yaml\n" +
 		"  - apiVersion: v1\n    kind: Service\n    metadata: {name: web}\n    spec: {type: NodePrt}\n" +
 		"  - apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: web-1}\n    spec:\n      selector: {matchLabels: {app: x}}\n" +
-		"      template: {metadata: {labels: {app: x}}, spec: {nodeSelector: {zone: z}, containers: [{name: a, image: b}]}}\n"
+		"      template: {metadata: {labels: {app: x}}, spec: {nodeSelector: {zone: z}, containers: [{name: a, image: b}]}}\n" +
+		"  - manifests/many.yaml\n"
 	_, err := Parse("lab.yaml", []byte(lab), web.read)
 	checkErrors(t, err, []string{
 		"lab.yaml:12:18: manifests[2] (Service default/web): spec.type: unsupported value \"NodePrt\"; did you mean \"NodePort\"?\n  hint: supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"",
-		"manifests/web.yaml:3:18: manifests[0] (Pod default/web-1): metadata.name: duplicate pod default/web-1 (first at lab.yaml:5)",
+		"manifests/web.yaml:3:18: documents[0] (Pod default/web-1): metadata.name: duplicate pod default/web-1 (first at lab.yaml:5)",
 		"manifests/bad.yaml:2: yaml: did not find expected node content",
+		"manifests/many.yaml:8:14: documents[1] (Service default/b): spec.type: unsupported value \"Nodeport\"; did you mean \"NodePort\"?\n  hint: supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"",
 	})
 	var es Errors
 	if !errors.As(err, &es) {
