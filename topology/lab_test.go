@@ -159,7 +159,7 @@ func TestLabPendingWarnings(t *testing.T) {
 
 func TestLabManifestErrors(t *testing.T) {
 	web := files{"manifests/web.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: web-1}\nspec:\n  nodeName: wrker-1\n  containers: [{name: a, image: b}]\n",
-		"manifests/bad.yaml": "apiVersion: v1\nkind: [\n",
+		"manifests/bad.yaml":  "apiVersion: v1\nkind: [\n",
 		"manifests/many.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: {type: Nodeport}\n"}
 	lab := "name: a\nnodes:\n  - name: worker-1\npods:\n  - name: web-1\nmanifests:\n  - manifests/web.yaml\n  - manifests/bad.yaml\n" +
 		"  - apiVersion: v1\n    kind: Service\n    metadata: {name: web}\n    spec: {type: NodePrt}\n" +
