@@ -21,16 +21,22 @@ import (
 )
 
 func newDeploy() *cobra.Command {
-	var file, runtimeFlag, output string
+	var runtimeFlag, output string
 	var dryRun, reconfigure bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "deploy -t FILE",
+		Use:   "deploy (FILE | -t FILE | -f FILE)",
 		Short: "Build the lab a file describes; exit 0 when every pod is ready",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if file == "" {
-				return invalid("deploy needs a lab file: podlab deploy -t lab.yaml")
+		Example: `  podlab deploy labs/basics/lab.yaml              # as root
+  podlab deploy -t labs/basics/lab.yaml           # the same, containerlab's flag
+  podlab deploy -f labs/basics/lab.yaml -o json   # the same, kubectl's flag; the lab's state as JSON
+  podlab deploy --dry-run lab.yaml                # print the plan, create nothing (no root needed)
+  podlab deploy --reconfigure lab.yaml            # rebuild a running lab after editing its file`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			file, err := labFile(cmd, args, "deploy")
+			if err != nil {
+				return err
 			}
 			p, err := loadPlan(file)
 			if err != nil {
@@ -40,7 +46,7 @@ func newDeploy() *cobra.Command {
 				p.Runtime = runtimeFlag
 			}
 			if dryRun {
-				p.Print(os.Stdout)
+				p.Print(cmd.OutOrStdout())
 				return nil
 			}
 			if err := checkOutput(output); err != nil {
@@ -54,7 +60,7 @@ func newDeploy() *cobra.Command {
 			return runDeploy(ctx, p, reconfigure, timeout, output)
 		},
 	}
-	cmd.Flags().StringVarP(&file, "topo", "t", "", "lab file")
+	labFileFlags(cmd)
 	cmd.Flags().StringVar(&runtimeFlag, "runtime", "", "override the lab file's runtime (netns|docker)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan (namespaces, links, addresses, routes, objects) and create nothing")
 	cmd.Flags().BoolVar(&reconfigure, "reconfigure", false, "destroy the running lab of the same name and deploy it again")
