@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"podlab.dev/podlab/events"
 )
@@ -19,6 +20,7 @@ type eventsView struct {
 	filt string
 	rows []int // indexes into all
 	cols []column
+	nat  []int // widest cell of each column so far, measured as events arrive
 	cur  cursor
 }
 
@@ -34,10 +36,13 @@ func newEventsView() *eventsView {
 	v := &eventsView{cols: []column{
 		ecTime:    {title: "TIME", fixed: 12, prio: 5},
 		ecType:    {title: "TYPE", fixed: 17, prio: 9},
-		ecKind:    {title: "KIND", fixed: 4, prio: 3},
-		ecObject:  {title: "OBJECT", fixed: 24, min: 12, prio: 8},
-		ecMessage: {title: "MESSAGE", fixed: 7, min: 7, prio: 1},
+		// KIND is cut only below the longest common kinds (NetworkPolicy,
+		// EndpointSlice); OBJECT and MESSAGE give way first.
+		ecKind:    {title: "KIND", max: 24, min: 13, prio: 3},
+		ecObject:  {title: "OBJECT", max: 60, min: 12, prio: 8},
+		ecMessage: {title: "MESSAGE", min: 7, prio: 1},
 	}}
+	v.nat = make([]int, len(v.cols))
 	v.cur.pos = -1 // following
 	return v
 }
@@ -50,7 +55,24 @@ func (v *eventsView) setData(*labData)   {}
 func (v *eventsView) setSize(w, h int) {
 	v.w, v.h = w, h
 	v.cur.setHeight(h - 1)
-	layout(v.cols, make([]int, len(v.cols)), w-1)
+	v.relayout()
+}
+
+func (v *eventsView) relayout() {
+	if v.w > 0 {
+		layout(v.cols, v.nat, v.w-1)
+	}
+}
+
+// measure widens the columns to e's cells; it says whether any grew.
+func (v *eventsView) measure(cells []string) bool {
+	grew := false
+	for i, c := range cells {
+		if w := ansi.StringWidth(c); w > v.nat[i] {
+			v.nat[i], grew = w, true
+		}
+	}
+	return grew
 }
 
 // reset drops every event: the stream restarted and replays them all.
@@ -73,11 +95,17 @@ func (v *eventsView) add(evs []events.Event) {
 		v.refilter()
 	}
 	f := strings.ToLower(v.filt)
+	grew := false
 	for _, e := range evs {
 		v.all = append(v.all, e)
-		if f == "" || matches(f, v.cells(e)) {
+		cells := v.cells(e)
+		grew = v.measure(cells) || grew
+		if f == "" || matches(f, cells) {
 			v.rows = append(v.rows, len(v.all)-1)
 		}
+	}
+	if grew {
+		v.relayout()
 	}
 	v.cur.setLen(len(v.rows))
 	if follow {
