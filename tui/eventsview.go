@@ -34,8 +34,8 @@ const (
 
 func newEventsView() *eventsView {
 	v := &eventsView{cols: []column{
-		ecTime:    {title: "TIME", fixed: 12, prio: 5},
-		ecType:    {title: "TYPE", fixed: 17, prio: 9},
+		ecTime: {title: "TIME", fixed: 12, prio: 5},
+		ecType: {title: "TYPE", fixed: 17, prio: 9},
 		// KIND is cut only below the longest common kinds (NetworkPolicy,
 		// EndpointSlice); OBJECT and MESSAGE give way first.
 		ecKind:    {title: "KIND", max: 24, min: 13, prio: 3},
