@@ -162,6 +162,7 @@ kind: Pod
 metadata: {name: solo, annotations: {podlab.dev/ip: 10.244.1.77}}
 spec: {nodeName: worker-2, containers: [{name: c, image: x, ports: [{containerPort: 80}]}]}
 `)
+	time.Sleep(1100 * time.Millisecond) // so that a pod made now is visibly younger than the lab
 	out := e.must("apply", "--name", name, "-f", file)
 	for _, want := range []string{"service/api created", "deployment.apps/api created", "pod/solo created"} {
 		if !strings.Contains(out, want) {
@@ -185,6 +186,12 @@ spec: {nodeName: worker-2, containers: [{name: c, image: x, ports: [{containerPo
 	}
 	if solo.IP.String() != "10.244.1.77" || solo.Node != "worker-2" {
 		t.Errorf("solo: %+v", solo)
+	}
+	// Its age is its own, not the lab's (issue 14, fault 8).
+	for _, p := range e.pods(name) {
+		if p.Name == "solo" && !p.CreationTimestamp.After(st.Supervisor.Started.Truncate(time.Second)) {
+			t.Errorf("solo created %v, the lab's supervisor started %v: an applied pod must show its own age", p.CreationTimestamp, st.Supervisor.Started)
+		}
 	}
 	if got, err := httpGet(st.Pods[0].Netns, "10.244.1.77:80", "/hostname"); err != nil || got != "solo" {
 		t.Errorf("new pod from an old one: %q, %v", got, err)
