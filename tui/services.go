@@ -186,13 +186,15 @@ type servicesView struct {
 }
 
 // svcKubeLayout lays out printers' Service columns: all of them, SELECTOR (a wide
-// one) included.
+// one) included. EXTERNAL-IP keeps any IPv4 address and PORT(S) a NodePort's
+// "8080:30080/TCP" whole: at 80 columns NAME is cut and ENDPOINTS (in the details)
+// left out before them.
 var svcKubeLayout = map[string]column{
 	"NAME":        {max: 32, min: 8, prio: 11},
 	"TYPE":        {max: 12, prio: 8},
 	"CLUSTER-IP":  {max: 15, prio: 10},
-	"EXTERNAL-IP": {max: 24, min: 9, prio: 7},
-	"PORT(S)":     {max: 28, min: 7, prio: 6},
+	"EXTERNAL-IP": {max: 24, min: 15, prio: 7},
+	"PORT(S)":     {max: 28, min: 15, prio: 6},
 	"AGE":         {fixed: 5, prio: 1},
 	"SELECTOR":    {max: 40, min: 8, prio: 0},
 }

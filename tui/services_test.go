@@ -324,3 +324,16 @@ func TestServiceEventsRefetch(t *testing.T) {
 		t.Errorf("db is still shown after its deletion:\n%s", s)
 	}
 }
+
+// At 80 columns EXTERNAL-IP and PORT(S) were cut to 9 and 7 cells ("172.30.0…",
+// "8080:3…"): other columns give way first.
+func TestServicesNarrowKeepsAddresses(t *testing.T) {
+	hs := newHarness(t, 3, 80, 24)
+	hs.keys(":svc<enter>")
+	s := hs.screen()
+	for _, want := range []string{"172.30.0.250", "172.30.0.200", "db.example.com", "8080:30080/TCP", "443:31443/TCP", "80:31080/TCP"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("want %q whole at 80 columns:\n%s", want, s)
+		}
+	}
+}
