@@ -662,7 +662,7 @@ func (a *App) command(c string) tea.Cmd {
 	case "labs", "lab", "ctx":
 		return a.toPicker("")
 	}
-	a.setStatus(fmt.Sprintf("unknown command :%s (try :pods, :nodes, :svc, :deploy, :topo, :events, :dns, :netpol, :labs, :q)", c), true)
+	a.setStatus(fmt.Sprintf("unknown command :%s (try %s)", c, strings.Join(Commands, ", ")), true)
 	return nil
 }
 

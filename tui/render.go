@@ -136,7 +136,7 @@ func helpLines(inLab bool) []string {
 	l := []string{
 		stTitle.Render(" keys"),
 		"",
-		"   :           command line: :pods :nodes :svc :deploy :topo :events :dns :netpol :labs :q",
+		"   :           command line: " + CommandList(),
 		"   :netpol     NetworkPolicy counters: allowed per policy, drops per pod (podlab trace: why)",
 		"   /           filter the current view (esc clears it)",
 		"   enter       details of the selected pod, node, host or service",

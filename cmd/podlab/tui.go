@@ -20,7 +20,7 @@ func newTUI() *cobra.Command {
 		Short: "Explore labs in a terminal UI: topology, pods, nodes, events, shells",
 		Long: "Opens --name, or the only deployed lab, or a picker of the deployed labs.\n" +
 			"Everything shown comes from the lab's supervisor, like inspect and events.\n" +
-			"Keys: : command (:pods :nodes :svc :deploy :topo :events :dns :netpol), / filter, enter\n" +
+			"Keys: : command (" + tui.CommandList() + "), / filter, enter\n" +
 			"details, s shell, d delete pod, l labels, ? help, q quit. :dns lists the newest\n" +
 			"queries the lab's DNS servers answered (the CoreDNS pods, hosts serving zones),\n" +
 			"newest first: time, client pod, name, type, rcode, answer, latency, server.\n" +
