@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -138,6 +139,20 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("deploy without capabilities: %v: %s", err, out)
 	}
 	assertNothingLeft(t, e.root, other)
+
+	// A user who is not root is told that inspect and get need root, never that the
+	// healthy lab's supervisor crashed (its socket refuses them).
+	os.Chmod(e.root, 0o755)
+	os.Chmod(filepath.Dir(podlabBin), 0o755)
+	for _, args := range [][]string{{"inspect", "--name", name}, {"get", "pods", "--name", name}} {
+		cmd := exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", podlabBin}, args...)...)
+		cmd.Env = append(os.Environ(), "PODLAB_STATE_DIR="+e.root)
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "needs root") || strings.Contains(string(out), "crashed") {
+			t.Errorf("podlab %v as nobody: %v: %s", args, err, out)
+		}
+	}
+	e.must("inspect", "--name", name)
 
 	// --reconfigure rebuilds the running lab.
 	e.must("deploy", "--reconfigure", "-t", file)

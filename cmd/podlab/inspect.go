@@ -45,6 +45,9 @@ func newInspect() *cobra.Command {
 				if !dir.Exists() {
 					return fmt.Errorf("lab %q is not deployed", l)
 				}
+				if err := supervisorAccess(cmd, dir); err != nil {
+					return err
+				}
 				ensureSupervisor(cmd.Context(), dir)
 				st, err := api.NewClient(dir).State(cmd.Context())
 				if err != nil {

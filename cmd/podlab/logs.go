@@ -130,5 +130,8 @@ func deployedLab(cmd *cobra.Command) (string, state.Dir, *plan.Plan, error) {
 	if err != nil {
 		return "", state.Dir{}, nil, invalid("lab %q is not deployed", lab)
 	}
+	if err := supervisorAccess(cmd, dir); err != nil {
+		return "", state.Dir{}, nil, err
+	}
 	return lab, dir, p, nil
 }

@@ -25,6 +25,9 @@ func client(cmd *cobra.Command) (*api.Client, string, error) {
 	if !dir.Exists() {
 		return nil, "", invalid("lab %q is not deployed", lab)
 	}
+	if err := supervisorAccess(cmd, dir); err != nil {
+		return nil, "", err
+	}
 	if err := ensureSupervisor(cmd.Context(), dir); err != nil {
 		return nil, "", err
 	}
