@@ -105,6 +105,7 @@ type App struct {
 	// while shown.
 	svcv                                *servicesView
 	svcs                                *svcSet
+	topov                               *topoView
 	svcCtr                              *svcCounters
 	svcPolling                          bool
 	objFetching, objDirty, objScheduled bool
@@ -155,7 +156,8 @@ func (a *App) openLab(lab string, fromPicker bool) tea.Cmd {
 	a.deployv = newDeployView(a.cfg.Now)
 	a.dnsv, a.dnsPolling = newDNSView(), false
 	a.netv, a.netPolling = newNetpolView(), false
-	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, newTopoView(), a.ev, a.dnsv, a.netv}
+	a.topov = newTopoView()
+	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, a.topov, a.ev, a.dnsv, a.netv}
 	a.cur = viewPods
 	a.detail, a.help, a.mode, a.status = nil, false, promptNone, ""
 	a.fetching, a.dirty, a.scheduled = true, false, false

@@ -17,11 +17,7 @@ func TestEventsKindWidth(t *testing.T) {
 		hs.a.Update(eventsMsg{sess: hs.a.sess, evs: []events.Event{ev, dep}})
 		hs.keys(":events<enter>")
 		s := hs.screen()
-		for _, want := range []string{"NetworkPolicy  default/deny-from-oth", "Deployment     shop/api"} {
-			if !strings.Contains(s, want) {
-				t.Errorf("%d columns: want %q in\n%s", w, want, s)
-			}
-		}
+		wantOnScreen(t, s, "NetworkPolicy  default/deny-from-oth", "Deployment     shop/api")
 		if w == 200 && !strings.Contains(s, "shop/api-5777c4c65c-xmf2d") {
 			t.Errorf("200 columns: a pod's name should not be cut:\n%s", s)
 		}

@@ -657,6 +657,7 @@ func (a *App) onServiceMsg(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		} else {
 			a.svcs = msg.set
 			a.svcv.setServices(msg.set, nil)
+			a.topov.setServices(msg.set)
 			a.refreshServiceDetails()
 		}
 		if a.objDirty {

@@ -330,10 +330,5 @@ func TestServiceEventsRefetch(t *testing.T) {
 func TestServicesNarrowKeepsAddresses(t *testing.T) {
 	hs := newHarness(t, 3, 80, 24)
 	hs.keys(":svc<enter>")
-	s := hs.screen()
-	for _, want := range []string{"172.30.0.250", "172.30.0.200", "db.example.com", "8080:30080/TCP", "443:31443/TCP", "80:31080/TCP"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("want %q whole at 80 columns:\n%s", want, s)
-		}
-	}
+	wantOnScreen(t, hs.screen(), "172.30.0.250", "172.30.0.200", "db.example.com", "8080:30080/TCP", "443:31443/TCP", "80:31080/TCP")
 }

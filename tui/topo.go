@@ -6,13 +6,17 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	v1 "k8s.io/api/core/v1"
 )
 
 // topoView draws the lab as a tree: the underlay, each node on it with its pod CIDR,
-// bridge and overlay, the pods on each node, then the hosts. Nodes, hosts and pods are
-// selectable; the lines are built on data change and only the visible ones drawn.
+// bridge and overlay, the pods on each node, then the hosts, and below the tree the
+// Services kube-proxy serves on every node, with their external and LoadBalancer
+// addresses (on the underlay). Nodes, hosts, pods and Services are selectable; the
+// lines are built on data change and only the visible ones drawn.
 type topoView struct {
 	d     *labData
+	svcs  *svcSet
 	w, h  int
 	filt  string
 	lines []topoLine
@@ -33,6 +37,8 @@ func (v *topoView) name() string       { return "topo" }
 func (v *topoView) filter() string     { return v.filt }
 func (v *topoView) setFilter(f string) { v.filt = f; v.rebuild() }
 func (v *topoView) setData(d *labData) { v.d = d; v.rebuild() }
+
+func (v *topoView) setServices(set *svcSet) { v.svcs = set; v.rebuild() }
 
 func (v *topoView) setSize(w, h int) {
 	wide := (v.w >= 120) != (w >= 120)
@@ -136,6 +142,7 @@ func (v *topoView) rebuild() {
 		}
 		add(topoLine{text: fmt.Sprintf("%s host %s  eth0 %s  serves %s", branch, h.Name, h.IP, orDash(h.Ports)), t: target{Kind: kindHost, Name: h.Name}})
 	}
+	v.addServices(add, f)
 	v.cur.setLen(len(v.sel))
 	if had {
 		for i, li := range v.sel {
@@ -207,4 +214,48 @@ func (v *topoView) selected() (target, bool) {
 		return target{}, false
 	}
 	return v.lines[v.sel[v.cur.pos]].t, true
+}
+
+// addServices adds the Services matching f (lower case) below the tree: kube-proxy
+// serves each on every node, so none hangs from one node. A LoadBalancer address is
+// announced on the underlay, where hosts reach it.
+func (v *topoView) addServices(add func(topoLine), f string) {
+	if v.svcs == nil || len(v.svcs.list) == 0 {
+		return
+	}
+	type row struct {
+		si   *svcInfo
+		kube map[string]string
+	}
+	var shown []row
+	for _, si := range v.svcs.list {
+		kube := kubeCells(kindService, si.svc)
+		if f == "" || matches(f, []string{si.key, kube["TYPE"], kube["CLUSTER-IP"], kube["EXTERNAL-IP"], kube["PORT(S)"]}) {
+			shown = append(shown, row{si, kube})
+		}
+	}
+	add(topoLine{})
+	add(topoLine{text: fmt.Sprintf("services %s (kube-proxy on every node)", v.d.st.ServiceCIDR)})
+	if len(shown) == 0 {
+		add(topoLine{text: fmt.Sprintf("└─ (%d services, none matches /%s)", len(v.svcs.list), v.filt)})
+	}
+	for i, r := range shown {
+		b := "├─"
+		if i == len(shown)-1 {
+			b = "└─"
+		}
+		si, s, kube := r.si, r.si.svc, r.kube
+		text := fmt.Sprintf("%s svc %s  %s %s", b, si.key, kube["TYPE"], kube["CLUSTER-IP"])
+		switch {
+		case s.Spec.Type == v1.ServiceTypeExternalName:
+			add(topoLine{text: fmt.Sprintf("%s svc %s  ExternalName → %s", b, si.key, s.Spec.ExternalName), t: target{kindService, s.Namespace, s.Name}})
+			continue
+		case s.Spec.Type == v1.ServiceTypeLoadBalancer:
+			text += "  LB " + kube["EXTERNAL-IP"]
+		case kube["EXTERNAL-IP"] != "<none>":
+			text += "  external " + kube["EXTERNAL-IP"]
+		}
+		text += fmt.Sprintf("  %s  → %d ready", kube["PORT(S)"], si.ready)
+		add(topoLine{text: text, t: target{kindService, s.Namespace, s.Name}})
+	}
 }
