@@ -14,19 +14,9 @@ import (
 // almost every byte its interface moved is probe traffic, and a learner's requests
 // are not.
 func TestProbeTrafficApart(t *testing.T) {
-	e := newEnv(t)
-	name := uniq("probes")
-	st := e.deploy(name, fmt.Sprintf(smallLab, name, "p", "p"))
-	a, b := st.Pods[0], st.Pods[1]
-	c := api.NewClient(state.For(e.root, name))
-	sample := func() *api.CounterSet {
-		t.Helper()
-		cs, err := c.Counters(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cs
-	}
+	e, name := newEnv(t), uniq("probes")
+	pods := e.deploy(name, fmt.Sprintf(smallLab, name, "p", "p")).Pods
+	a, b, sample := pods[0], pods[1], counterSampler(t, e, name)
 	moved := func(p, q api.Counters) uint64 { return q.RxBytes - p.RxBytes + q.TxBytes - p.TxBytes }
 	kb := b.Namespace + "/" + b.Name
 
@@ -52,4 +42,17 @@ func TestProbeTrafficApart(t *testing.T) {
 		t.Errorf("pod %s after 50 requests: interface moved %d B, probes %d B: the requests should be outside the probes", kb, all, probes)
 	}
 	t.Logf("pod %s, 50 requests: interface %d B, probes %d B", kb, all, probes)
+}
+
+// counterSampler reads lab name's counters through its supervisor.
+func counterSampler(t *testing.T, e *env, name string) func() *api.CounterSet {
+	c := api.NewClient(state.For(e.root, name))
+	return func() *api.CounterSet {
+		t.Helper()
+		cs, err := c.Counters(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs
+	}
 }
