@@ -104,26 +104,15 @@ func (m *manifestSet) decode(file, prefix string, n *yaml.Node, e *errs) {
 	} else if ns == "" {
 		ns = "default"
 	}
-	applied := false
+	applied := NotEnforced(h.kind) == ""
 	var pods []podSource
 	switch groupKind(h.apiVersion, h.kind) {
-	case "/Namespace":
-		applied = true
 	case "/Pod":
-		applied = true
 		pods = d.podManifest(obj, ns)
 	case "apps/Deployment":
-		applied = true
 		pods = d.deployment(obj, ns)
-	case "/Service", "/Endpoints", "discovery.k8s.io/EndpointSlice":
-		applied = true // the supervisor's Services component
-	case "apps/ReplicaSet", "apps/StatefulSet", "apps/DaemonSet":
-		applied = true // the supervisor's controllers make their pods once deployed
 	case "networking.k8s.io/NetworkPolicy":
-		applied = true // the supervisor's NetworkPolicy component
 		d.networkPolicy(obj)
-	case "/ConfigMap", "/Secret":
-		applied = true // data: stored is applied
 	}
 	if len(e.list) > before {
 		return

@@ -11,20 +11,26 @@ import (
 	"podlab.dev/podlab/state"
 )
 
-// stderrOf runs podlab with args and returns its exit code and what it wrote to stderr.
-func stderrOf(t *testing.T, args ...string) (int, string) {
+// outputOf runs podlab with args and returns its exit code, stdout and stderr.
+func outputOf(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "stderr")
-	if err != nil {
-		t.Fatal(err)
+	files := [2]*os.File{}
+	for i := range files {
+		f, err := os.CreateTemp(t.TempDir(), "out")
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[i] = f
 	}
-	old := os.Stderr
-	os.Stderr = f
-	code := run(args)
-	os.Stderr = old
-	b, _ := os.ReadFile(f.Name())
-	f.Close()
-	return code, string(b)
+	oldOut, oldErr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = files[0], files[1]
+	code = run(args)
+	os.Stdout, os.Stderr = oldOut, oldErr
+	out, _ := os.ReadFile(files[0].Name())
+	errs, _ := os.ReadFile(files[1].Name())
+	files[0].Close()
+	files[1].Close()
+	return code, string(out), string(errs)
 }
 
 // A user who may not open the supervisor's socket (not root) is told that the command
@@ -46,7 +52,7 @@ func TestSocketNeedsRoot(t *testing.T) {
 	}
 	t.Cleanup(func() { dialSupervisor = old })
 	for _, args := range [][]string{{"inspect"}, {"inspect", "--all"}, {"get", "pods"}, {"describe", "pod", "web"}, {"logs", "web"}} {
-		code, out := stderrOf(t, args...)
+		code, _, out := outputOf(t, args...)
 		if code != exitRuntime || !strings.Contains(out, "needs root") || !strings.Contains(out, "sudo podlab "+args[0]) ||
 			strings.Contains(out, "crashed") || strings.Contains(out, "destroy") {
 			t.Errorf("podlab %v: exit %d: %s", args, code, out)

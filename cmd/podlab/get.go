@@ -120,6 +120,9 @@ func newGet() *cobra.Command {
 				if len(objs) == 0 && prefix {
 					continue
 				}
+				if note := topology.NotEnforced(kind); note != "" && len(objs) > 0 {
+					defer fmt.Fprintln(cmd.ErrOrStderr(), note) // after the table, as kubectl's warnings
+				}
 				for _, o := range objs {
 					items = append(items, o)
 				}

@@ -160,14 +160,12 @@ func printTable(w io.Writer, s *api.LabState) {
 	if len(broken) > 0 {
 		fmt.Fprintf(w, "\nBROKEN:\n  %s\n", strings.Join(broken, "\n  "))
 	}
-	var kept []string
-	for _, o := range s.Objects {
-		if !o.Applied {
-			kept = append(kept, o.Kind+"/"+o.Name)
-		}
-	}
+	kept := notEnforcedIn(s.Objects, func(o api.ObjectState) (string, string, string, bool) {
+		return o.Kind, o.Namespace, o.Name, o.Applied
+	})
 	if len(kept) > 0 {
-		fmt.Fprintf(w, "\nkept, not applied yet by this version: %s\n", strings.Join(kept, ", "))
+		fmt.Fprintln(w)
+		printNotEnforced(w, kept)
 	}
 }
 

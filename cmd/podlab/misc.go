@@ -31,14 +31,11 @@ func newValidate() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			kept := 0
-			for _, o := range p.Objects {
-				if !o.Applied {
-					kept++
-				}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: lab %s, %d nodes, %d hosts, %d pods, %d objects (%d kept, not applied yet)\n",
-				file, p.Lab, len(p.Nodes), len(p.Hosts), len(p.Pods), len(p.Objects), kept)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: lab %s, %d nodes, %d hosts, %d pods, %d objects\n",
+				file, p.Lab, len(p.Nodes), len(p.Hosts), len(p.Pods), len(p.Objects))
+			printNotEnforced(cmd.OutOrStdout(), notEnforcedIn(p.Objects, func(o topology.Object) (string, string, string, bool) {
+				return o.Kind, o.Namespace, o.Name, o.Applied
+			}))
 			return nil
 		},
 	}
