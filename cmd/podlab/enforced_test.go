@@ -31,4 +31,8 @@ func TestNotEnforcedSaid(t *testing.T) {
 	if !strings.HasSuffix(b.String(), "\n\n"+want) || strings.Contains(b.String(), "not applied") {
 		t.Errorf("inspect:\n%s", b.String())
 	}
+	code, _, errs = outputOf(t, "describe", "ingress", "web")
+	if code != exitInvalid || !strings.Contains(errs, "NOT ENFORCED: this version keeps Ingress objects but routes nothing yet") {
+		t.Errorf("describe ingress: exit %d: %s", code, errs)
+	}
 }

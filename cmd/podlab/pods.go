@@ -213,6 +213,8 @@ func newDescribe() *cobra.Command {
 			kind := strings.TrimSuffix(args[0], "s")
 			if kind == "svc" || kind == "service" {
 				kind = "service"
+			} else if k := resources[strings.ToLower(args[0])]; topology.NotEnforced(k) != "" && k != "" {
+				return invalid("describe %s: %s; see podlab get %s %s -o yaml (describe shows pod, service, node and host)", args[0], topology.NotEnforced(k), args[0], args[1])
 			} else if kind != "pod" && kind != "node" && kind != "host" {
 				return invalid("describe %q: expected pod, service (svc), node or host", args[0])
 			}
