@@ -224,8 +224,8 @@ func (s *Supervisor) Apply(ctx context.Context, req api.ApplyRequest) []api.Appl
 		r := s.admitAndStore(o)
 		if r.Error == "" && r.Action != "unchanged" {
 			msg := r.Action
-			if !appliedKinds[o.Kind] {
-				msg += "; kept, not applied yet by this version"
+			if ne := topology.NotEnforced(o.Kind); ne != "" && !appliedKinds[o.Kind] {
+				msg += "; " + ne
 			}
 			s.events.emit(events.Event{Type: events.ObjectApplied, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Message: msg})
 		}

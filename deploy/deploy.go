@@ -22,6 +22,7 @@ import (
 	"podlab.dev/podlab/plan"
 	podruntime "podlab.dev/podlab/runtime"
 	"podlab.dev/podlab/state"
+	"podlab.dev/podlab/topology"
 )
 
 // Progress receives one status line per step and counters for long steps.
@@ -127,7 +128,7 @@ func Deploy(ctx context.Context, p *plan.Plan, opt Options) (res *Result, err er
 	}
 	for _, o := range p.Objects {
 		if !o.Applied {
-			d.log.Emit(events.Event{Type: events.ObjectNotApplied, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Message: o.APIVersion + " " + o.Kind + " is kept but not applied yet by this podlab version"})
+			d.log.Emit(events.Event{Type: events.ObjectNotApplied, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Message: topology.NotEnforced(o.Kind)})
 		}
 	}
 	d.log.Emit(events.Event{Type: events.DeployFinished, Kind: "Lab", Name: p.Lab, Message: fmt.Sprintf("network built in %s", time.Since(start).Round(time.Millisecond))})

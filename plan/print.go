@@ -77,7 +77,7 @@ func (p *Plan) Print(w io.Writer) {
 		for _, o := range p.Objects {
 			state := "applied"
 			if !o.Applied {
-				state = "not applied yet"
+				state = "NOT ENFORCED (kept only)"
 			}
 			name := o.Name
 			if o.Namespace != "" {
