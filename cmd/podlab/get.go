@@ -53,13 +53,15 @@ func newGet() *cobra.Command {
 	var namespace, output, selector string
 	var all, showLabels bool
 	cmd := &cobra.Command{
-		Use:   "get KIND[,KIND...] [NAME] [-n NAMESPACE | -A] [-l SELECTOR] [--show-labels] [-o wide|name|json|yaml]",
+		Use:   "get KIND[,KIND...] [NAME] [-n NAMESPACE | -A] [-l SELECTOR] [--show-labels] [-o wide|name|json|yaml|jsonpath=TEMPLATE]",
 		Short: "List a lab's objects as kubectl does: pods, nodes, namespaces, services, endpoints, endpointslices, and every kept kind",
 		Example: `  podlab get pods                        # pods of the default namespace
   podlab get pods -A -o wide             # every namespace, with IPs and nodes
   podlab get pods -l app=web,tier!=db    # by label selector, as kubectl -l
   podlab get pods --show-labels          # a LABELS column
   podlab get pods -o name                # pod/web-1, for scripts
+  podlab get pods -o jsonpath='{.items[*].metadata.name}'
+  podlab get svc web -o jsonpath='{.spec.clusterIP}'
   podlab get svc,endpoints               # several kinds at once
   podlab get ingressclass                # cluster-scoped kinds need no -A
   podlab get all -n kube-system`,
@@ -68,7 +70,9 @@ func newGet() *cobra.Command {
 			switch output {
 			case "", "wide", "name", "json", "yaml":
 			default:
-				return invalid("output format %q: expected wide, name, json or yaml", output)
+				if _, ok := jsonPathTemplate(output); !ok {
+					return invalid("output format %q: expected wide, name, json, yaml or jsonpath=TEMPLATE", output)
+				}
 			}
 			sel, err := labels.Parse(selector)
 			if err != nil {
@@ -135,7 +139,8 @@ func newGet() *cobra.Command {
 					return printObjects(w, kind, objs, opts, counts)
 				})
 			}
-			if len(items) == 0 && output != "json" && output != "yaml" {
+			tmpl, isJSONPath := jsonPathTemplate(output)
+			if len(items) == 0 && output != "json" && output != "yaml" && !isJSONPath {
 				if all || allClusterScoped(kinds) {
 					fmt.Fprintln(cmd.ErrOrStderr(), "No resources found")
 				} else {
@@ -144,12 +149,12 @@ func newGet() *cobra.Command {
 				return nil
 			}
 			out := cmd.OutOrStdout()
+			if isJSONPath {
+				return printJSONPath(out, tmpl, getResult(items, name))
+			}
 			switch output {
 			case "json", "yaml":
-				var v any = map[string]any{"apiVersion": "v1", "kind": "List", "items": items, "metadata": map[string]any{}}
-				if name != "" && len(items) == 1 {
-					v = items[0]
-				}
+				v := getResult(items, name)
 				if output == "json" {
 					enc := json.NewEncoder(out)
 					enc.SetIndent("", "    ")
@@ -176,7 +181,7 @@ func newGet() *cobra.Command {
 	cmd.Flags().String("name", "", "lab name (default: the only deployed lab)")
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "Kubernetes namespace")
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "every namespace")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "wide|name|json|yaml")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "wide|name|json|yaml|jsonpath=TEMPLATE")
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "label selector (app=web, app in (web,db), !canary, tier!=db)")
 	cmd.Flags().BoolVar(&showLabels, "show-labels", false, "add a LABELS column")
 	return cmd
