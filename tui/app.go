@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -89,6 +90,7 @@ type App struct {
 	ev      *eventsView
 	deployv *kindView
 	detail  *detailsView
+	text    *textView // y (YAML) or l (logs) over the views
 	help    bool
 
 	mode    promptMode
@@ -159,7 +161,7 @@ func (a *App) openLab(lab string, fromPicker bool) tea.Cmd {
 	a.topov = newTopoView()
 	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, a.topov, a.ev, a.dnsv, a.netv}
 	a.cur = viewPods
-	a.detail, a.help, a.mode, a.status = nil, false, promptNone, ""
+	a.detail, a.text, a.help, a.mode, a.status = nil, nil, false, promptNone, ""
 	a.fetching, a.dirty, a.scheduled = true, false, false
 	a.resize()
 	return tea.Batch(a.fetchState(), a.startStream(), a.fetchCounters(), a.fetchObjects())
@@ -178,7 +180,7 @@ func (a *App) toPicker(msg string) tea.Cmd {
 	a.closeLab()
 	a.inLab = false
 	a.picker.msg = msg
-	a.mode, a.help, a.detail = promptNone, false, nil
+	a.mode, a.help, a.detail, a.text = promptNone, false, nil, nil
 	a.pickGen++
 	a.resize()
 	return tea.Batch(a.listLabs(), a.pickerTick())
@@ -196,6 +198,9 @@ func (a *App) resize() {
 	}
 	if a.detail != nil {
 		a.detail.setSize(a.w, a.bodyHeight())
+	}
+	if a.text != nil {
+		a.text.setSize(a.w, a.bodyHeight())
 	}
 }
 
@@ -338,6 +343,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a, tea.Batch(a.countersTick(), a.requestFetch())
 		}
 		return a, a.countersTick()
+	case textMsg:
+		if msg.sess == a.sess && a.text != nil && a.text.title == msg.title {
+			a.text.set(msg)
+		}
 	case detailsMsg:
 		if msg.sess == a.sess && a.detail != nil && a.detail.t == msg.t {
 			a.detail.setDetails(msg.det, msg.err)
@@ -442,6 +451,17 @@ func (a *App) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if a.text != nil {
+		switch k {
+		case "esc", "q":
+			a.text = nil
+		case "?":
+			a.help = true
+		default:
+			a.text.key(msg)
+		}
+		return nil
+	}
 	switch k {
 	case "q":
 		if a.detail != nil {
@@ -518,13 +538,26 @@ func (a *App) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			a.setStatus("d deletes a pod: select one in :pods", true)
 		}
 		return nil
+	case "ctrl+d":
+		if t, ok := a.selected(); ok && t.Kind != kindNode && t.Kind != kindHost {
+			a.mode, a.pending = promptConfirm, t
+		} else if ok {
+			a.setStatus("a "+strings.ToLower(t.Kind)+" is the lab's own: podlab destroy removes it", true)
+		} else {
+			a.setStatus("ctrl-d deletes the selected object: select one", true)
+		}
+		return nil
+	case "y":
+		return a.showYAML()
 	case "l":
+		return a.showLogs()
+	case "e":
 		if t, ok := a.selected(); ok && t.Kind == kindPod {
 			a.mode, a.pending, a.inErr = promptLabels, t, ""
 			a.in = lineInput{prompt: "labels of " + t.String() + " (k=v,...): "}
 			a.in.set(a.podLabels(t))
 		} else {
-			a.setStatus("l edits a pod's labels: select one in :pods", true)
+			a.setStatus("e edits a pod's labels: select one in :pods", true)
 		}
 		return nil
 	}
@@ -589,7 +622,7 @@ func (a *App) onPromptKey(msg tea.KeyPressMsg) tea.Cmd {
 		t := a.pending
 		a.setStatus("deleting "+t.String()+"…", false)
 		return a.action("deleted "+t.String(), func(ctx context.Context, src Source) error {
-			return src.DeletePod(ctx, t.Namespace, t.Name)
+			return deleteObject(ctx, src, t)
 		})
 	}
 	done, cancel := a.in.key(msg)
@@ -675,5 +708,23 @@ func (a *App) pickerCommand(c string) tea.Cmd {
 		return a.listLabs()
 	}
 	a.setStatus(fmt.Sprintf(":%s needs a lab: choose one and press enter (here: :labs, :q)", c), true)
+	return nil
+}
+
+// deleteObject deletes t: a pod through DeletePod (its events and the row go at
+// once), any other object through DeleteObjects, as `podlab delete` does.
+func deleteObject(ctx context.Context, src Source, t target) error {
+	if t.Kind == kindPod {
+		return src.DeletePod(ctx, t.Namespace, t.Name)
+	}
+	res, err := src.DeleteObjects(ctx, []api.ObjectRef{{Kind: t.Kind, Namespace: t.Namespace, Name: t.Name}})
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		if r.Error != "" {
+			return errors.New(r.Error)
+		}
+	}
 	return nil
 }

@@ -168,6 +168,8 @@ func (hs *harness) keys(s string) tea.Cmd {
 				k = tea.KeyPressMsg{Code: tea.KeyBackspace}
 			case "ctrl+u":
 				k = tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
+			case "ctrl+d":
+				k = tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl}
 			default:
 				panic("unknown key " + name)
 			}
@@ -385,9 +387,9 @@ func TestDeleteConfirm(t *testing.T) {
 
 func TestLabelsEdit(t *testing.T) {
 	hs := newHarness(t, 3, 80, 24)
-	hs.keys("l")
+	hs.keys("e")
 	if s := hs.screen(); !strings.Contains(s, "labels of pod default/web-1 (k=v,...): app=web") {
-		t.Fatalf("l opens the labels prompt with the current labels:\n%s", s)
+		t.Fatalf("e opens the labels prompt with the current labels:\n%s", s)
 	}
 	hs.keys("<ctrl+u>nonsense<enter>")
 	if hs.a.mode != promptLabels || !strings.Contains(hs.screen(), `label "nonsense": expected key=value`) {

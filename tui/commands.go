@@ -9,3 +9,8 @@ var Commands = []string{":pods", ":nodes", ":svc", ":deploy", ":topo", ":events"
 
 // CommandList is Commands on one line.
 func CommandList() string { return strings.Join(Commands, " ") }
+
+// Keys are the list views' keys in one line, for `podlab tui --help`; the ? help
+// (helpLines) says the same at length.
+const Keys = "/ filter, enter details, y YAML, l logs, s shell, ctrl-d delete (asks y/n;\n" +
+	"d: a pod), e labels, ? help, q quit"

@@ -130,25 +130,30 @@ func (v *detailsView) build() {
 	v.top = max(min(v.top, len(v.lines)-v.h), 0)
 }
 
-func (v *detailsView) key(msg tea.KeyPressMsg) {
+func (v *detailsView) key(msg tea.KeyPressMsg) { v.top = scrollKey(msg, v.top, v.h, len(v.lines)) }
+
+func (v *detailsView) render() string { return scrollRender(v.lines, v.top, v.w, v.h) }
+
+// scrollKey is top after a scrolling key, in a page h lines high over n lines.
+func scrollKey(msg tea.KeyPressMsg, top, h, n int) int {
 	switch msg.String() {
 	case "up", "k":
-		v.top--
+		top--
 	case "down", "j":
-		v.top++
+		top++
 	case "pgup", "ctrl+b":
-		v.top -= v.h
+		top -= h
 	case "pgdown", "ctrl+f", "space":
-		v.top += v.h
+		top += h
 	case "home", "g":
-		v.top = 0
+		top = 0
 	case "end", "G":
-		v.top = len(v.lines)
+		top = n
 	}
-	v.top = max(min(v.top, len(v.lines)-v.h), 0)
+	return max(min(top, n-h), 0)
 }
 
-func (v *detailsView) render() string {
-	end := min(v.top+v.h, len(v.lines))
-	return box(v.lines[v.top:end], v.w, v.h)
+// scrollRender draws the h lines from top.
+func scrollRender(lines []string, top, w, h int) string {
+	return box(lines[top:min(top+h, len(lines))], w, h)
 }

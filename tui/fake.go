@@ -40,6 +40,8 @@ type Fake struct {
 	// the calls.
 	Netpol      *api.NetpolCounters
 	NetpolCalls int
+	// LogLines is what Logs returns, by namespace/name.
+	LogLines map[string][]api.LogLine
 }
 
 // NewFake returns a Fake serving st.
@@ -227,4 +229,37 @@ func (f *Fake) SvcCalls() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.SvcCounterCalls
+}
+
+// DeleteObjects removes the objects from the stored ones; a missing one is an error
+// in its result, as the supervisor answers.
+func (f *Fake) DeleteObjects(ctx context.Context, refs []api.ObjectRef) ([]api.ApplyResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []api.ApplyResult
+	for _, r := range refs {
+		f.Calls = append(f.Calls, "DeleteObjects "+r.Kind+" "+podKey(r.Namespace, r.Name))
+		res := api.ApplyResult{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name, Action: "deleted"}
+		n := len(f.objs)
+		f.objs = slices.DeleteFunc(slices.Clone(f.objs), func(o *api.StoredObject) bool {
+			return o.Kind == r.Kind && o.Namespace == r.Namespace && o.Name == r.Name
+		})
+		if len(f.objs) == n {
+			res.Action, res.Error = "", fmt.Sprintf("%s %s not found", r.Kind, podKey(r.Namespace, r.Name))
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+func (f *Fake) Logs(ctx context.Context, host, namespace, name string, q api.LogQuery, fn func(api.LogLine) error) error {
+	f.mu.Lock()
+	lines := slices.Clone(f.LogLines[podKey(namespace, name)])
+	f.mu.Unlock()
+	for _, l := range lines {
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -67,14 +67,16 @@ func (a *App) tabs() string {
 	var b strings.Builder
 	b.WriteByte(' ')
 	for i, v := range a.views {
-		if i == a.cur && a.detail == nil {
+		if i == a.cur && a.detail == nil && a.text == nil {
 			b.WriteString(stTabOn.Render("[" + v.name() + "]"))
 		} else {
 			b.WriteString(stTab.Render(" " + v.name() + " "))
 		}
 		b.WriteByte(' ')
 	}
-	if a.detail != nil {
+	if a.text != nil {
+		b.WriteString(stTabOn.Render("[" + a.text.title + "]"))
+	} else if a.detail != nil {
 		b.WriteString(stTabOn.Render("[details " + a.detail.t.String() + "]"))
 	} else if f := a.current().filter(); f != "" {
 		b.WriteString(" filter /" + f)
@@ -89,6 +91,8 @@ func (a *App) body() string {
 		return box(helpLines(a.inLab), a.w, h)
 	case !a.inLab:
 		return a.picker.render()
+	case a.text != nil:
+		return a.text.render()
 	case a.detail != nil:
 		return a.detail.render()
 	}
@@ -114,6 +118,9 @@ func (a *App) footer() string {
 	if !a.inLab {
 		return stDim.Render(" enter open  r refresh  : command  ? help  q quit")
 	}
+	if a.text != nil {
+		return stDim.Render(" ↑↓ scroll  pgup pgdn page  g G first, last  esc back  ? help")
+	}
 	if a.detail != nil && a.detail.t.Kind == kindService {
 		return stDim.Render(" ↑↓ scroll  r reload  esc back  ? help  (delete: podlab delete svc NAME)")
 	}
@@ -129,7 +136,7 @@ func (a *App) footer() string {
 	if a.current() == view(a.svcv) {
 		return stDim.Render(" : command  / filter  enter details  r refresh  ? help  q quit  (delete: podlab delete svc NAME)")
 	}
-	return stDim.Render(" : command  / filter  enter details  s shell  d delete  l labels  ? help  q quit")
+	return stDim.Render(" : command  / filter  enter details  y yaml  l logs  ctrl-d delete  ? help")
 }
 
 func helpLines(inLab bool) []string {
@@ -140,9 +147,11 @@ func helpLines(inLab bool) []string {
 		"   :netpol     NetworkPolicy counters: allowed per policy, drops per pod (podlab trace: why)",
 		"   /           filter the current view (esc clears it)",
 		"   enter       details of the selected pod, node, host or service",
+		"   y           YAML of the selected object as stored (esc back)",
+		"   l           logs of the selected pod (podlab logs; a note when it keeps none)",
 		"   s           shell in the selected pod, node or host (exit returns here)",
-		"   d           delete the selected pod (asks first); services: podlab delete svc",
-		"   l           edit the selected pod's labels: k=v,k2=v2",
+		"   ctrl-d      delete the selected object (asks y/N); d: the same for a pod",
+		"   e           edit the selected pod's labels: k=v,k2=v2",
 		"   r           refresh (reload the details)",
 		"   tab         next view",
 		"   ↑↓ j k      move   pgup pgdn  page   g G  first, last",

@@ -21,6 +21,12 @@ type Source interface {
 	Counters(ctx context.Context) (*api.CounterSet, error)
 	Details(ctx context.Context, kind, namespace, name string) (*api.Details, error)
 	DeletePod(ctx context.Context, namespace, name string) error
+	// DeleteObjects deletes stored objects (Services, Deployments, ...), as `podlab
+	// delete` does.
+	DeleteObjects(ctx context.Context, refs []api.ObjectRef) ([]api.ApplyResult, error)
+	// Logs calls fn for each line of a pod's log (host "") or a host's; a line with
+	// a Note says something about the log (the pod keeps none).
+	Logs(ctx context.Context, host, namespace, name string, q api.LogQuery, fn func(api.LogLine) error) error
 	// SetLabels replaces the pod's labels.
 	SetLabels(ctx context.Context, namespace, name string, labels map[string]string) error
 	// Objects lists the stored objects of a kind ("Pod", "Deployment", "Service",

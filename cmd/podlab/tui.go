@@ -20,9 +20,8 @@ func newTUI() *cobra.Command {
 		Short: "Explore labs in a terminal UI: topology, pods, nodes, events, shells",
 		Long: "Opens --name, or the only deployed lab, or a picker of the deployed labs.\n" +
 			"Everything shown comes from the lab's supervisor, like inspect and events.\n" +
-			"Keys: : command (" + tui.CommandList() + "), / filter, enter\n" +
-			"details, s shell, d delete pod, l labels, ? help, q quit. :dns lists the newest\n" +
-			"queries the lab's DNS servers answered (the CoreDNS pods, hosts serving zones),\n" +
+			"Keys: : command (" + tui.CommandList() + "),\n" + tui.Keys + ".\n" +
+			":dns lists the newest queries the lab's DNS servers answered (the CoreDNS pods, hosts serving zones),\n" +
 			"newest first: time, client pod, name, type, rcode, answer, latency, server.\n" +
 			":netpol lists each NetworkPolicy with what its rules allowed and what the default\n" +
 			"deny of the pods it isolates dropped, then each isolated pod and direction with its\n" +
