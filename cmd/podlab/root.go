@@ -58,7 +58,8 @@ func newRoot() *cobra.Command {
 	v.BindPFlag("state_dir", root.PersistentFlags().Lookup("state-dir"))
 	v.BindPFlag("log_level", root.PersistentFlags().Lookup("log-level"))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newDeploy(), newDestroy(), newInspect(), newExec(), newEvents(), newValidate(), newVersion(), newSupervise(), newDelete(), newLabel(), newDescribe(), newApply(), newGet(), newTUI(), newImage(), newScale(), newRollout(), newDNS(), newLogs(), newProbe(), newTrace(), newLs())
+	root.AddCommand(newDeploy(), newDestroy(), newInspect(), newExec(), newEvents(), newValidate(), newVersion(), newSupervise(), newDelete(), newLabel(), newDescribe(), newApply(), newGet(), newTUI(), newImage(), newScale(), newRollout(), newDNS(), newLogs(), newProbe(), newTrace(), newLs(), newUse(), newGraph())
+	root.AddCommand(newWait())
 	return root
 }
 
@@ -124,11 +125,14 @@ func needRoot(what string) error {
 	return fmt.Errorf("%s needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to manage network namespaces: run it with sudo", what)
 }
 
-// labArg returns --name, or the only deployed lab when there is exactly one.
+// labName returns --name, else the current lab (PODLAB_LAB, `podlab use`), else the only deployed lab when there is exactly one.
 func labName(cmd *cobra.Command) (string, error) {
 	name, _ := cmd.Flags().GetString("name")
 	if name != "" {
 		return name, nil
+	}
+	if lab, err := chosenLab(); lab != "" || err != nil {
+		return lab, err
 	}
 	labs, err := state.Labs(cfg.StateDir)
 	if err != nil {
@@ -140,5 +144,5 @@ func labName(cmd *cobra.Command) (string, error) {
 	case 0:
 		return "", invalid("no lab is deployed; deploy one with `podlab deploy -t FILE`")
 	}
-	return "", invalid("several labs are deployed (%s): say which with --name", strings.Join(labs, ", "))
+	return "", invalid("several labs are deployed (%s): say which with --name, or choose one with `podlab use LAB`", strings.Join(labs, ", "))
 }
