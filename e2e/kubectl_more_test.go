@@ -17,6 +17,10 @@ manifests:
     kind: Service
     metadata: {name: web}
     spec: {selector: {app: web}, ports: [{port: 80}]}
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: api}
+    spec: {replicas: 2, selector: {matchLabels: {app: api}}, template: {metadata: {labels: {app: api}}, spec: {containers: [{name: api, image: agnhost}]}}}
 `
 
 // get -o jsonpath= with the templates kubectl users write.
@@ -24,10 +28,10 @@ func TestGetJSONPath(t *testing.T) {
 	e := newEnv(t)
 	name := uniq("jpath")
 	st := e.deploy(name, strings.Replace(moreLab, "%s", name, 1))
-	if got := e.must("get", "pods", "--name", name, "-o", "jsonpath={.items[*].metadata.name}"); got != "web-1 web-2" {
+	if got := e.must("get", "pods", "-l", "app=web", "--name", name, "-o", "jsonpath={.items[*].metadata.name}"); got != "web-1 web-2" {
 		t.Errorf("jsonpath {.items[*].metadata.name}: %q", got)
 	}
-	if got := e.must("get", "pods", "--name", name, "-o", `jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}`); got != "web-1\nweb-2\n" {
+	if got := e.must("get", "pods", "-l", "app=web", "--name", name, "-o", `jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}`); got != "web-1\nweb-2\n" {
 		t.Errorf("jsonpath range: %q", got)
 	}
 	if got := e.must("get", "pods", "web-1", "--name", name, "-o", "jsonpath={.status.podIP}"); got != podIP(t, st, "web-1") {
@@ -38,5 +42,29 @@ func TestGetJSONPath(t *testing.T) {
 	}
 	if _, errs, code := e.run("get", "pods", "--name", name, "-o", "jsonpath={.items["); code != 2 {
 		t.Errorf("a broken template: exit %d, want 2 (%s)", code, errs)
+	}
+}
+
+// wait --for=condition=Ready|delete, with kubectl's messages and exit codes.
+func TestWait(t *testing.T) {
+	e := newEnv(t)
+	name := uniq("wait")
+	e.deploy(name, strings.Replace(moreLab, "%s", name, 1))
+	if got := e.must("wait", "--name", name, "--for=condition=Ready", "pod/web-1", "--timeout", "30s"); got != "pod/web-1 condition met\n" {
+		t.Errorf("wait --for=condition=Ready pod/web-1: %q", got)
+	}
+	if got := e.must("wait", "--name", name, "--for=condition=Available", "deployment/api", "--timeout", "30s"); got != "deployment/api condition met\n" {
+		t.Errorf("wait --for=condition=Available deployment/api: %q", got)
+	}
+	_, errs, code := e.run("wait", "--name", name, "--for=condition=Nothing", "pod/web-1", "--timeout", "1s")
+	if code != 1 || !strings.Contains(errs, "timed out waiting for the condition on pods/web-1") {
+		t.Errorf("a condition never met: exit %d, %q", code, errs)
+	}
+	if _, errs, code := e.run("wait", "--name", name, "--for=condition=Ready", "pod/nope", "--timeout", "1s"); code != 2 {
+		t.Errorf("an unknown pod: exit %d, want 2 (%s)", code, errs)
+	}
+	e.must("delete", "--name", name, "pod", "web-2")
+	if got := e.must("wait", "--name", name, "--for=delete", "pod/web-2", "--timeout", "30s"); got != "pod/web-2 deleted\n" {
+		t.Errorf("wait --for=delete pod/web-2: %q", got)
 	}
 }
