@@ -59,6 +59,7 @@ func newRoot() *cobra.Command {
 	v.BindPFlag("log_level", root.PersistentFlags().Lookup("log-level"))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newDeploy(), newDestroy(), newInspect(), newExec(), newEvents(), newValidate(), newVersion(), newSupervise(), newDelete(), newLabel(), newDescribe(), newApply(), newGet(), newTUI(), newImage(), newScale(), newRollout(), newDNS(), newLogs(), newProbe(), newTrace(), newLs(), newUse(), newGraph())
+	root.AddCommand(newWait())
 	return root
 }
 
