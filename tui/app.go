@@ -55,6 +55,7 @@ const (
 	viewEvents
 	viewDNS
 	viewNetpol
+	viewEp
 )
 
 // App is the TUI's root model: the lab picker, or one lab's views around a header and
@@ -89,6 +90,7 @@ type App struct {
 	cur     int
 	ev      *eventsView
 	deployv *kindView
+	epv     *kindView
 	detail  *detailsView
 	text    *textView // y (YAML) or l (logs) over the views
 	help    bool
@@ -156,10 +158,11 @@ func (a *App) openLab(lab string, fromPicker bool) tea.Cmd {
 	a.svcs, a.svcCtr, a.svcPolling = nil, nil, false
 	a.objFetching, a.objDirty, a.objScheduled = true, false, false
 	a.deployv = newDeployView(a.cfg.Now)
+	a.epv = newEndpointsView(a.cfg.Now)
 	a.dnsv, a.dnsPolling = newDNSView(), false
 	a.netv, a.netPolling = newNetpolView(), false
 	a.topov = newTopoView()
-	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, a.topov, a.ev, a.dnsv, a.netv}
+	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, a.topov, a.ev, a.dnsv, a.netv, a.epv}
 	a.cur = viewPods
 	a.detail, a.text, a.help, a.mode, a.status = nil, nil, false, promptNone, ""
 	a.fetching, a.dirty, a.scheduled = true, false, false
@@ -339,7 +342,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			a.refreshCounters()
 		}
 		// No event says a Deployment's status changed: list it again while shown.
-		if a.current() == view(a.deployv) && a.detail == nil {
+		if (a.current() == view(a.deployv) || a.current() == view(a.epv)) && a.detail == nil {
 			return a, tea.Batch(a.countersTick(), a.requestFetch())
 		}
 		return a, a.countersTick()
@@ -501,8 +504,8 @@ func (a *App) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case "enter":
 		if t, ok := a.selected(); ok && a.detail == nil {
-			if t.Kind == kindDeployment {
-				a.setStatus("no details of deployments here: podlab get deploy "+t.Name+" -n "+t.Namespace+" -o yaml", false)
+			if t.Kind == kindDeployment || t.Kind == kindEndpoints {
+				a.setStatus("no details of "+strings.ToLower(t.Kind)+" here: y shows its YAML", false)
 				return nil
 			}
 			a.detail = newDetailsView(t)
@@ -685,7 +688,10 @@ func (a *App) command(c string) tea.Cmd {
 		return show(viewTopo)
 	case "events", "event", "ev":
 		return show(viewEvents)
-	case "svc", "service", "services", "ep", "endpoints", "eps", "endpointslices":
+	case "ep", "endpoints", "eps":
+		show(viewEp)
+		return a.requestFetch()
+	case "svc", "service", "services", "endpointslices":
 		return show(viewSvc)
 	case "dns", "queries", "coredns":
 		return show(viewDNS)

@@ -329,13 +329,13 @@ func TestCommandLine(t *testing.T) {
 	for _, c := range []struct {
 		cmd  string
 		view int
-	}{{"nodes", viewNodes}, {"topo", viewTopo}, {"ev", viewEvents}, {"deploy", viewDeploy}, {"po", viewPods}} {
+	}{{"nodes", viewNodes}, {"topo", viewTopo}, {"ev", viewEvents}, {"deploy", viewDeploy}, {"ep", viewEp}, {"endpoints", viewEp}, {"po", viewPods}} {
 		hs.keys(":" + c.cmd + "<enter>")
 		if hs.a.cur != c.view {
 			t.Errorf(":%s shows view %d, want %d", c.cmd, hs.a.cur, c.view)
 		}
 	}
-	for _, c := range []string{"svc", "services", "ep"} {
+	for _, c := range []string{"svc", "services"} {
 		hs.keys(":" + c + "<enter>")
 		if hs.a.cur != viewSvc {
 			t.Errorf(":%s shows view %d, want %d", c, hs.a.cur, viewSvc)

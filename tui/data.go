@@ -35,8 +35,8 @@ func counterKey(t target) string {
 	return strings.ToLower(t.Kind) + "/" + t.Name
 }
 
-// objectKinds are listed with every state fetch: the pods' kubectl columns, :deploy.
-var objectKinds = []string{kindPod, kindDeployment}
+// objectKinds are listed with every state fetch: the pods' kubectl columns, :deploy, :ep.
+var objectKinds = []string{kindPod, kindDeployment, kindEndpoints}
 
 func newLabData(st *api.LabState, objs map[string][]store.Object, cs *api.CounterSet, rates map[string]float64) *labData {
 	d := &labData{st: st, objs: objs, cs: cs, rates: rates, perNd: map[string][]*api.PodState{}, podObj: map[string]*corev1.Pod{}}

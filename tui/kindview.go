@@ -9,7 +9,10 @@ import (
 	"podlab.dev/podlab/cluster/store"
 )
 
-const kindDeployment = "Deployment"
+const (
+	kindDeployment = "Deployment"
+	kindEndpoints  = "Endpoints"
+)
 
 // kindView is `kubectl get KIND -A -o wide` for one of the objectKinds: printers'
 // columns and nothing else, listed with the state.
@@ -40,10 +43,26 @@ var deployLayout = map[string]column{
 	"SELECTOR":   {max: 60, min: 8, prio: 3},
 }
 
+// endpointsLayout lays out printers' Endpoints columns.
+var endpointsLayout = map[string]column{
+	"NAME":      {max: 40, min: 8, prio: 14},
+	"ENDPOINTS": {max: 80, min: 9, prio: 13},
+	"AGE":       {fixed: 5, prio: 11},
+}
+
 func newDeployView(now func() time.Time) *kindView {
-	v := &kindView{kind: kindDeployment, label: "deploy", now: now}
+	return newKindView(kindDeployment, "deploy", deployLayout, now)
+}
+
+// newEndpointsView is :ep, `kubectl get ep -A`.
+func newEndpointsView(now func() time.Time) *kindView {
+	return newKindView(kindEndpoints, "ep", endpointsLayout, now)
+}
+
+func newKindView(kind, label string, lay map[string]column, now func() time.Time) *kindView {
+	v := &kindView{kind: kind, label: label, now: now}
 	var kube []column
-	v.kube, kube = newKubeCols(v.kind, deployLayout)
+	v.kube, kube = newKubeCols(v.kind, lay)
 	v.cols = append([]column{{title: "NAMESPACE", max: 16, min: 9, prio: 12}}, kube...)
 	return v
 }

@@ -134,19 +134,7 @@ func TestPodsKubeColumns(t *testing.T) {
 }
 
 func TestDeployView(t *testing.T) {
-	for _, size := range [][2]int{{80, 24}, {200, 60}} {
-		name := fmt.Sprintf("deploy_%dx%d", size[0], size[1])
-		t.Run(name, func(t *testing.T) {
-			hs := newHarness(t, 3, size[0], size[1])
-			hs.run(hs.keys(":deploy<enter>"))
-			if hs.a.cur != viewDeploy {
-				t.Fatalf(":deploy shows view %d", hs.a.cur)
-			}
-			s := hs.screen()
-			checkFrame(t, s, size[0], size[1])
-			golden(t, name, s)
-		})
-	}
+	kindGolden(t, "deploy", viewDeploy, "[deploy]")
 	hs := newHarness(t, 3, 120, 30)
 	hs.keys(":deploy<enter>")
 	if l := lineWith(hs.screen(), "shop"); !strings.Contains(l, "0/1") || !strings.Contains(l, "3h1m") {
@@ -157,7 +145,7 @@ func TestDeployView(t *testing.T) {
 		t.Errorf("filter /web:\n%s", s)
 	}
 	hs.keys("<enter>")
-	if hs.a.detail != nil || !strings.Contains(hs.screen(), "podlab get deploy web -n default -o yaml") {
+	if hs.a.detail != nil || !strings.Contains(hs.screen(), "no details of deployment here: y shows its YAML") {
 		t.Errorf("enter on a deployment points to the CLI:\n%s", hs.screen())
 	}
 	hs.keys("s")
@@ -167,5 +155,28 @@ func TestDeployView(t *testing.T) {
 	// Its status changes without an event: each counters tick lists it again.
 	if _, cmd := hs.a.Update(countersMsg{sess: hs.a.sess, cs: hs.fake.Counter}); cmd == nil || !hs.a.fetching {
 		t.Error("a counters tick with :deploy shown should fetch the state and objects")
+	}
+}
+
+func TestEndpointsView(t *testing.T) { kindGolden(t, "ep", viewEp, "ENDPOINTS") }
+
+// kindGolden opens :cmd at two sizes and checks it shows view v with want, against
+// its goldens.
+func kindGolden(t *testing.T, cmd string, v int, want string) {
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		name := fmt.Sprintf("%s_%dx%d", cmd, size[0], size[1])
+		t.Run(name, func(t *testing.T) {
+			hs := newHarness(t, 3, size[0], size[1])
+			hs.run(hs.keys(":" + cmd + "<enter>"))
+			if hs.a.cur != v {
+				t.Fatalf(":%s shows view %d", cmd, hs.a.cur)
+			}
+			s := hs.screen()
+			checkFrame(t, s, size[0], size[1])
+			if !strings.Contains(s, want) {
+				t.Errorf(":%s: no %q:\n%s", cmd, want, s)
+			}
+			golden(t, name, s)
+		})
 	}
 }

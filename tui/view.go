@@ -26,6 +26,9 @@ func (t target) String() string {
 	if t.Kind == kindDeployment {
 		return "deploy " + podKey(t.Namespace, t.Name)
 	}
+	if t.Kind == kindEndpoints {
+		return "ep " + podKey(t.Namespace, t.Name)
+	}
 	if t.Kind == kindNode {
 		return "node " + t.Name
 	}
