@@ -1,8 +1,15 @@
 package e2e
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // moreLab: two pods serving HTTP on port 80 behind a Service.
@@ -66,5 +73,46 @@ func TestWait(t *testing.T) {
 	e.must("delete", "--name", name, "pod", "web-2")
 	if got := e.must("wait", "--name", name, "--for=delete", "pod/web-2", "--timeout", "30s"); got != "pod/web-2 deleted\n" {
 		t.Errorf("wait --for=delete pod/web-2: %q", got)
+	}
+}
+
+// port-forward listens on 127.0.0.1 only and carries HTTP into the pod, for a pod and
+// for a Service.
+func TestPortForward(t *testing.T) {
+	e := newEnv(t)
+	name := uniq("pfwd")
+	e.deploy(name, strings.Replace(moreLab, "%s", name, 1))
+	for i, target := range []string{"web-1", "svc/web"} {
+		local := 20000 + os.Getpid()%10000 + i
+		cmd := exec.Command(podlabBin, "port-forward", "--name", name, target, fmt.Sprintf("%d:80", local))
+		cmd.Env = append(os.Environ(), "PODLAB_STATE_DIR="+e.root)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		if want := fmt.Sprintf("Forwarding from 127.0.0.1:%d -> 80\n", local); line != want {
+			t.Errorf("port-forward %s: %q, want %q", target, line, want)
+		}
+		go io.Copy(io.Discard, out)
+		hc := http.Client{Timeout: 5 * time.Second}
+		resp, err := hc.Get(fmt.Sprintf("http://127.0.0.1:%d/", local))
+		if err != nil {
+			t.Errorf("port-forward %s: %v", target, err)
+		} else {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || len(body) == 0 {
+				t.Errorf("port-forward %s: HTTP %d %q", target, resp.StatusCode, body)
+			}
+		}
+		cmd.Process.Signal(os.Interrupt)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("port-forward %s after Ctrl-C: %v", target, err)
+		}
 	}
 }

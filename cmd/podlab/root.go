@@ -60,6 +60,7 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newDeploy(), newDestroy(), newInspect(), newExec(), newEvents(), newValidate(), newVersion(), newSupervise(), newDelete(), newLabel(), newDescribe(), newApply(), newGet(), newTUI(), newImage(), newScale(), newRollout(), newDNS(), newLogs(), newProbe(), newTrace(), newLs(), newUse(), newGraph())
 	root.AddCommand(newWait())
+	root.AddCommand(newPortForward())
 	return root
 }
 
