@@ -103,13 +103,14 @@ type Kubelet struct {
 	r     store.Reader
 	// cursor is each node's last allocated address: new pods take the next free one,
 	// round-robin as host-local does, so a replacement gets a new address.
-	cursor    map[string]netip.Addr
-	handles   map[string]vnetns.NsHandle // nodes' namespaces, for probes
-	probeKick chan struct{}              // a container started: the probe loop looks again
-	qmu       sync.Mutex
-	queued    map[*podState]struct{} // statuses to write with the next batch
-	qkick     chan struct{}
-	handleMu  sync.Mutex
+	cursor      map[string]netip.Addr
+	handles     map[string]vnetns.NsHandle // nodes' namespaces, for probes
+	probeTables sync.Map                   // node name -> its podlab-probes table is made (ProbeTraffic)
+	probeKick   chan struct{}              // a container started: the probe loop looks again
+	qmu         sync.Mutex
+	queued      map[*podState]struct{} // statuses to write with the next batch
+	qkick       chan struct{}
+	handleMu    sync.Mutex
 	// adopted is closed once the first sync has started (or adopted) every pod: a
 	// restarted supervisor lets kube-proxy resync only then, since the kernel's rules
 	// carry traffic meanwhile but the pods' servers do not exist until kubelet opens them.

@@ -398,12 +398,6 @@ func (k *Kubelet) nodeHandle(n *Node) (vnetns.NsHandle, error) {
 	if err != nil {
 		return h, fmt.Errorf("node %s: %w", n.Name, err)
 	}
-	// Without the table probes still work; only their traffic is not told apart.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := ensureProbeTable(ctx, n); err != nil {
-		k.cfg.Info("kubelet: probe traffic is not counted apart", "node", n.Name, "err", err)
-	}
 	k.handles[n.Name] = h
 	return h, nil
 }

@@ -75,11 +75,21 @@ type ProbeCount struct {
 }
 
 // ProbeTraffic reads every node's probe counters, by pod address: one nft listing
-// per node.
+// per node. The tables are made at the first read, not when probing starts: nobody
+// pays for them until a reader (the TUI, `get -o wide`) asks, and a deploy's first
+// probes never wait for an nft process. Until then probes are marked but not counted.
 func (k *Kubelet) ProbeTraffic(ctx context.Context) (map[netip.Addr]ProbeCount, error) {
 	out := map[netip.Addr]ProbeCount{}
 	for i := range k.cfg.Nodes {
 		n := &k.cfg.Nodes[i]
+		if _, made := k.probeTables.LoadOrStore(n.Name, true); !made {
+			// Without the table probes still work; only their traffic is not told apart.
+			if err := ensureProbeTable(ctx, n); err != nil {
+				k.probeTables.Delete(n.Name)
+				k.cfg.Info("kubelet: probe traffic is not counted apart", "node", n.Name, "err", err)
+				continue
+			}
+		}
 		js, err := exec.CommandContext(ctx, "nsenter", "--net="+n.Netns, "--", "nft", "-j", "list", "table", "ip", probeTable).Output()
 		if err != nil {
 			continue // not programmed yet (probes wait for the network)
