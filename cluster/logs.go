@@ -18,6 +18,7 @@ import (
 	"podlab.dev/podlab/cluster/dns"
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/plan"
+	"podlab.dev/podlab/workload"
 )
 
 // Query log sizes and limits.
@@ -157,7 +158,7 @@ func (s *Supervisor) logRoutes(mux *http.ServeMux) {
 		}
 		pod := o.(*corev1.Pod)
 		if !isCoreDNS(pod) {
-			s.writeNote(w, fmt.Sprintf("pod %s/%s runs podlab's built-in servers, which keep no logs (podlab logs shows the queries of a CoreDNS pod, in kube-system, and of a lab host serving zones)", ns, name))
+			s.serveRequestLog(w, r, ns, name)
 			return
 		}
 		s.serveQueryLog(w, r, ns+"/"+name, s.coreDNSStartup(pod))
@@ -199,25 +200,9 @@ func (s *Supervisor) writeNote(w http.ResponseWriter, note string) {
 // request's since and tail as kubectl logs does; with follow, each new query as it
 // comes.
 func (s *Supervisor) serveQueryLog(w http.ResponseWriter, r *http.Request, server string, startup []api.LogLine) {
-	qv := r.URL.Query()
-	follow := qv.Get("follow") != ""
-	var since time.Time
-	if v := qv.Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			http.Error(w, "since: expected an RFC 3339 time", http.StatusBadRequest)
-			return
-		}
-		since = t
-	}
-	tail := -1
-	if v := qv.Get("tail"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			http.Error(w, "tail: expected a number", http.StatusBadRequest)
-			return
-		}
-		tail = n
+	follow, since, tail, ok := logParams(w, r)
+	if !ok {
+		return
 	}
 	var past []dns.Query
 	var sub *querySub
@@ -321,4 +306,91 @@ func (s *Supervisor) coreDNSStartup(pod *corev1.Pod) []api.LogLine {
 		out[i] = api.LogLine{Time: at, Line: t}
 	}
 	return out
+}
+
+// logParams reads a log request's follow, since and tail (-1: all), as kubectl logs
+// takes them; false after answering a bad one.
+func logParams(w http.ResponseWriter, r *http.Request) (follow bool, since time.Time, tail int, ok bool) {
+	qv := r.URL.Query()
+	follow, tail = qv.Get("follow") != "", -1
+	if v := qv.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			http.Error(w, "since: expected an RFC 3339 time", http.StatusBadRequest)
+			return
+		}
+		since = t
+	}
+	if v := qv.Get("tail"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			http.Error(w, "tail: expected a number", http.StatusBadRequest)
+			return
+		}
+		tail = n
+	}
+	return follow, since, tail, true
+}
+
+// serveRequestLog streams an ordinary pod's log: a line per request its built-in
+// servers answered, as its image logs them (nginx's access log, agnhost's lines,
+// podlab's own), kubelet's probes included (user agent kube-probe), as kubectl logs
+// shows a container's output; with follow, new requests as they come (read every
+// quarter of a second).
+func (s *Supervisor) serveRequestLog(w http.ResponseWriter, r *http.Request, ns, name string) {
+	follow, since, tail, ok := logParams(w, r)
+	if !ok {
+		return
+	}
+	var reqs []workload.Request
+	var style workload.LogStyle
+	running := false
+	if s.kubelet != nil {
+		reqs, style, running = s.kubelet.Requests(ns, name)
+	}
+	if !running {
+		s.writeNote(w, fmt.Sprintf("pod %s/%s has no running container yet", ns, name))
+		return
+	}
+	var lines []api.LogLine
+	for _, q := range reqs {
+		if !q.Time.Before(since) {
+			lines = append(lines, api.LogLine{Time: q.Time, Line: q.Format(style)})
+		}
+	}
+	if tail >= 0 && tail < len(lines) {
+		lines = lines[len(lines)-tail:]
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	last := since
+	for _, l := range lines {
+		if enc.Encode(l) != nil {
+			return
+		}
+		last = l.Time
+	}
+	flusher, _ := w.(http.Flusher)
+	if flusher != nil {
+		flusher.Flush()
+	}
+	for follow {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+		reqs, style, _ = s.kubelet.Requests(ns, name)
+		for _, q := range reqs {
+			if q.Time.After(last) {
+				if enc.Encode(api.LogLine{Time: q.Time, Line: q.Format(style)}) != nil {
+					return
+				}
+				last = q.Time
+			}
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
 }

@@ -258,7 +258,7 @@ func TestAPILogs(t *testing.T) {
 		t.Errorf("--since: %d lines, want the 2 last queries", len(lines))
 	}
 	if lines, err := read("", "default", "web-1", api.LogQuery{Tail: -1}); err != nil || len(lines) != 1 || lines[0].Note == "" {
-		t.Errorf("a pod without logs: %+v %v", lines, err)
+		t.Errorf("a pod with no running container: %+v %v", lines, err)
 	}
 	for _, who := range [][3]string{{"", "default", "nosuch"}, {"nosuch", "", ""}} {
 		if _, err := read(who[0], who[1], who[2], api.LogQuery{Tail: -1}); !errors.Is(err, api.ErrNotFound) {

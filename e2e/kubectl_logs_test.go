@@ -64,3 +64,35 @@ func TestUseAndGraph(t *testing.T) {
 		t.Errorf("get pods with a gone current lab: exit %d: %s", code, errs)
 	}
 }
+
+// podlab logs POD for an ordinary pod: its built-in servers' requests, as its image
+// logs them (nginx's access log here), kubelet's probes included.
+func TestPodRequestLog(t *testing.T) {
+	e := newEnv(t)
+	name := uniq("reqlog")
+	st := e.deploy(name, "name: "+name+`
+nodes: [{name: control-plane, role: control-plane}, {name: worker-1}]
+manifests:
+  - {apiVersion: v1, kind: Pod, metadata: {name: web}, spec: {containers: [{name: web, image: "nginx:1.27", ports: [{containerPort: 80}]}]}}
+  - {apiVersion: v1, kind: Pod, metadata: {name: client}, spec: {containers: [{name: c, image: podlab/pod}]}}
+`)
+	var webIP, client string
+	for _, p := range st.Pods {
+		switch p.Name {
+		case "web":
+			webIP = p.IP.String()
+		case "client":
+			client = p.Netns
+		}
+	}
+	if _, err := httpGet(client, webIP+":80", "/from-the-test"); err != nil {
+		t.Fatalf("GET from the client: %v", err)
+	}
+	out := e.must("logs", "--name", name, "web")
+	if !strings.Contains(out, `"GET /from-the-test HTTP/1.1" 404`) || !strings.Contains(out, `"GET /healthz HTTP/1.1" 200 2 "-" "kube-probe/1.32"`) { // nginx has no such page; kubelet checks /healthz
+		t.Errorf("podlab logs web lacks the request, as nginx logs it:\n%s", out)
+	}
+	if tail := e.must("logs", "--name", name, "web", "--tail", "1"); strings.Count(strings.TrimSpace(tail), "\n") != 0 {
+		t.Errorf("--tail 1 printed:\n%s", tail)
+	}
+}

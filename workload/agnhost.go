@@ -137,8 +137,12 @@ func (s *Server) serveUDP(c net.PacketConn, k kind) {
 		if err != nil {
 			return
 		}
-		if out, ok := s.udpReply(k, string(buf[:n]), peer); ok {
+		msg := string(buf[:n])
+		if out, ok := s.udpReply(k, msg, peer); ok {
 			c.WriteTo([]byte(out), peer)
+			if s.opts.OnRequest != nil {
+				s.opts.OnRequest(Request{Time: time.Now(), Client: peer.String(), UDP: true, URI: msg, Bytes: len(out)})
+			}
 		}
 	}
 }

@@ -68,6 +68,9 @@ type Options struct {
 	// to exit (/exit). The caller closes the Server and starts a new one when the
 	// restart back-off allows. Without it /exit is refused.
 	OnExit func(code int)
+	// OnRequest, when set, learns every HTTP request and UDP datagram the servers
+	// answer (the pod's request log); it must not block.
+	OnRequest func(Request)
 }
 
 // Server is the set of listeners of one pod or host.
@@ -150,7 +153,7 @@ func (s *Server) open() error {
 			s.closers = append(s.closers, o.l)
 			go s.serveHostnameTCP(o.l)
 		default:
-			hs := &http.Server{Handler: s.handler(o.kind), ReadHeaderTimeout: 10 * time.Second}
+			hs := &http.Server{Handler: logRequests(s.handler(o.kind), s.opts.OnRequest), ReadHeaderTimeout: 10 * time.Second}
 			s.https = append(s.https, hs)
 			go hs.Serve(o.l)
 		}

@@ -329,7 +329,7 @@ func (k *Kubelet) implicitCheck(ctx context.Context, ps *podState) (bool, string
 		}
 		defer conn.Close()
 		conn.SetDeadline(time.Now().Add(timeout))
-		fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", addr)
+		fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: %s\r\nUser-Agent: kube-probe/1.32\r\nConnection: close\r\n\r\n", addr) // as kubelet introduces itself
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		if err != nil {
 			return false, fmt.Sprintf("http %s: %v", addr, err)

@@ -24,8 +24,9 @@ const AnnotationIP = "podlab.dev/ip"
 // podState is what kubelet knows of one running pod.
 type podState struct {
 	mu       sync.Mutex
-	rewire   sync.Mutex  // held while the sandbox is re-wired (Recreate) or torn down
-	pod      *corev1.Pod // the latest object seen
+	reqlog   *workload.RequestLog // what its built-in servers answered, across restarts
+	rewire   sync.Mutex           // held while the sandbox is re-wired (Recreate) or torn down
+	pod      *corev1.Pod          // the latest object seen
 	node     *Node
 	netns    string // name
 	path     string
@@ -239,8 +240,9 @@ func (k *Kubelet) startContainers(ps *podState) {
 		}
 		opts := workload.Options{
 			NetnsPath: ps.path, Hostname: hostname, Image: c.Image, Command: c.Command, Args: c.Args,
-			Ports:  declaredPorts(p),
-			OnExit: func(code int) { k.exited(ps, gen, int32(code), "") },
+			Ports:     declaredPorts(p),
+			OnExit:    func(code int) { k.exited(ps, gen, int32(code), "") },
+			OnRequest: ps.requests(),
 		}
 		srv, err := workload.StartPod(opts)
 		// A socket of the previous run may linger a moment: try again briefly.
@@ -369,4 +371,50 @@ func containerName(p *corev1.Pod) string {
 		return p.Spec.Containers[0].Name
 	}
 	return "app"
+}
+
+// requestLogSize is how many requests a pod's log keeps.
+const requestLogSize = 1000
+
+// requests is the hook that records the pod's requests in its log (made at the
+// container's first start, kept across restarts as kubectl logs --previous would).
+func (ps *podState) requests() func(workload.Request) {
+	ps.mu.Lock()
+	if ps.reqlog == nil {
+		ps.reqlog = workload.NewRequestLog(requestLogSize)
+	}
+	l := ps.reqlog
+	ps.mu.Unlock()
+	return l.Add
+}
+
+// Requests are the requests pod namespace/name's built-in servers answered, oldest
+// first, with the way its image logs them; false when kubelet runs no such pod.
+func (k *Kubelet) Requests(namespace, name string) ([]workload.Request, workload.LogStyle, bool) {
+	k.mu.Lock()
+	all := make([]*podState, 0, len(k.pods))
+	for _, s := range k.pods {
+		all = append(all, s)
+	}
+	k.mu.Unlock()
+	var l *workload.RequestLog
+	var p *corev1.Pod
+	for _, s := range all {
+		s.mu.Lock()
+		if s.pod.Namespace == namespace && s.pod.Name == name {
+			l, p = s.reqlog, s.pod
+		}
+		s.mu.Unlock()
+	}
+	if p == nil {
+		return nil, workload.StylePlain, false
+	}
+	if l == nil {
+		return nil, workload.StylePlain, true
+	}
+	var c corev1.Container
+	if len(p.Spec.Containers) > 0 {
+		c = p.Spec.Containers[0]
+	}
+	return l.Requests(), workload.StyleOf(workload.Options{Image: c.Image, Command: c.Command, Args: c.Args, Ports: declaredPorts(p)}), true
 }

@@ -33,8 +33,9 @@ func newLogs() *cobra.Command {
 			"podlab logs them as if `log` were on, because seeing what a pod's resolver really\n" +
 			"asked (the search path that ndots:5 makes, the NXDOMAINs before the answer) is what a\n" +
 			"lab is for. For a lab host serving zones (podlab logs HOST), the queries it answered,\n" +
-			"in the same format. Other pods run podlab's built-in servers, which keep no logs: a\n" +
-			"note on stderr says so, exit 0.\n\n" +
+			"in the same format. Other pods: a line per request their built-in servers answered,\n" +
+			"as their image logs it (nginx's access log, agnhost's lines, else podlab's own),\n" +
+			"kubelet's probes included (user agent kube-probe/1.32); the last 1,000 per pod.\n\n" +
 			"The supervisor keeps the last 2,000 queries of each server, in memory (a restarted\n" +
 			"supervisor starts empty). -o json prints one JSON object a line with each query's\n" +
 			"fields and the pod, node or host that has the client's address now. The first 20\n" +
