@@ -17,16 +17,20 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/rand"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 )
 
 // Scheme knows the Go types of the kinds podlab types; other kinds are kept as
-// unstructured objects.
+// unstructured objects. The Gateway API (gateway.networking.k8s.io) is typed too;
+// its v1beta1 objects are stored as v1 (see canonical).
 var Scheme = runtime.NewScheme()
 
 func init() {
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, appsv1.AddToScheme, discoveryv1.AddToScheme, networkingv1.AddToScheme,
 		batchv1.AddToScheme, policyv1.AddToScheme, rbacv1.AddToScheme,
+		gatewayv1.Install, gatewayv1beta1.Install,
 	} {
 		if err := add(Scheme); err != nil {
 			panic(err) // the scheme is built from compiled-in types: a failure is a bug
@@ -66,7 +70,7 @@ func Decode(apiVersion, kind string, data []byte) (Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("apiVersion %q: %w", apiVersion, err)
 	}
-	gvk := gv.WithKind(kind)
+	gvk := storageVersion(gv.WithKind(kind))
 	if typed, err := Scheme.New(gvk); err == nil {
 		if err := json.Unmarshal(data, typed); err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, err)
@@ -80,6 +84,37 @@ func Decode(apiVersion, kind string, data []byte) (Object, error) {
 	}
 	u.SetGroupVersionKind(gvk)
 	return u, nil
+}
+
+// storageVersion is the version the store keeps an object of gvk in: v1 for the
+// Gateway API kinds that v1 serves (an API server with the CRDs stores them so too),
+// gvk itself otherwise. The v1beta1 types are v1's under other names (type Gateway
+// v1.Gateway) with the same JSON, so nothing is lost.
+func storageVersion(gvk schema.GroupVersionKind) schema.GroupVersionKind {
+	if gvk.Group != gatewayv1.GroupName || gvk.Version == "v1" {
+		return gvk
+	}
+	if v1 := (schema.GroupVersionKind{Group: gatewayv1.GroupName, Version: "v1", Kind: gvk.Kind}); Scheme.Recognizes(v1) {
+		return v1
+	}
+	return gvk
+}
+
+// canonical is o as the store keeps it: a v1beta1 Gateway API object becomes its
+// v1 type (a pointer conversion: the types are the same struct), so that components
+// only handle the v1 types. Other objects are returned as they are.
+func canonical(o Object) Object {
+	switch t := o.(type) {
+	case *gatewayv1beta1.GatewayClass:
+		return (*gatewayv1.GatewayClass)(t)
+	case *gatewayv1beta1.Gateway:
+		return (*gatewayv1.Gateway)(t)
+	case *gatewayv1beta1.HTTPRoute:
+		return (*gatewayv1.HTTPRoute)(t)
+	case *gatewayv1beta1.ReferenceGrant:
+		return (*gatewayv1.ReferenceGrant)(t)
+	}
+	return o
 }
 
 // field returns the struct field name of o (a pointer to a struct), if it has one.

@@ -256,6 +256,7 @@ func (s *Store) Create(o Object) (Object, error) {
 
 // createLocked stores a new object o (a private copy); s.mu is held.
 func (s *Store) createLocked(o Object) (Object, error) {
+	o = canonical(o)
 	kind := KindOf(o)
 	k := Key{kind, o.GetNamespace(), o.GetName()}
 	if _, ok := s.objs[k]; ok {
@@ -342,7 +343,7 @@ func (s *Store) batch(fn func()) {
 }
 
 func (s *Store) updateLocked(o Object, statusOnly bool) (Object, error) {
-	o = o.DeepCopyObject().(Object)
+	o = canonical(o.DeepCopyObject().(Object))
 	kind := KindOf(o)
 	k := Key{kind, o.GetNamespace(), o.GetName()}
 	old, ok := s.objs[k]

@@ -154,8 +154,8 @@ func TestPersistReplayAndCompact(t *testing.T) {
 	}
 	s.Delete("Pod", "default", "b")
 	u := &unstructured.Unstructured{}
-	u.SetAPIVersion("gateway.networking.k8s.io/v1")
-	u.SetKind("Gateway")
+	u.SetAPIVersion("widgets.example.com/v1") // a kind the store has no Go type for
+	u.SetKind("Widget")
 	u.SetNamespace("default")
 	u.SetName("gw")
 	u.Object["spec"] = map[string]any{"gatewayClassName": "podlab"}
@@ -175,7 +175,7 @@ func TestPersistReplayAndCompact(t *testing.T) {
 	if !ok || o.(*corev1.Pod).Labels["app"] != "web" || o.GetResourceVersion() != "3" {
 		t.Fatalf("pod c after reload: %+v", o)
 	}
-	if g, ok := r.Get("Gateway", "default", "gw"); !ok || g.(*unstructured.Unstructured).Object["spec"].(map[string]any)["gatewayClassName"] != "podlab" {
+	if g, ok := r.Get("Widget", "default", "gw"); !ok || g.(*unstructured.Unstructured).Object["spec"].(map[string]any)["gatewayClassName"] != "podlab" {
 		t.Fatalf("unstructured after reload: %+v", g)
 	}
 	if o, _ := r.Create(pod("default", "d", nil)); o.GetResourceVersion() != "6" {
