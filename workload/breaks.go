@@ -10,22 +10,21 @@ import (
 // withBreaks puts the break endpoints (see the package doc) in front of an image's
 // handler. Health endpoints answer 503 while broken; while healthy /healthz is the
 // image's own and /readyz and /livez say ok.
-func (s *Server) withBreaks(image http.Handler) http.Handler {
+func (s *Server) withBreaks(image http.Handler) http.Handler { return s.breaks(image, false) }
+
+// breaks is withBreaks; with echoes (an image that answers every path, whose answers
+// conformance tests check) only /podlab/... is podlab's, and /healthz, /readyz and
+// /livez are the image's own answer unless broken.
+func (s *Server) breaks(image http.Handler, echoes bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", image)
-	mux.HandleFunc("/exit", func(w http.ResponseWriter, r *http.Request) {
-		code, err := strconv.Atoi(r.FormValue("code"))
-		if err != nil && r.FormValue("code") != "" {
-			http.Error(w, fmt.Sprintf("argument 'code' must be an integer [0-127] or empty, got %q", r.FormValue("code")), http.StatusBadRequest)
-			return
-		}
-		wait, err := time.ParseDuration(r.FormValue("wait"))
-		if err != nil && r.FormValue("wait") != "" {
-			http.Error(w, fmt.Sprintf("argument 'wait' must be a Go duration such as 5s or empty, got %q", r.FormValue("wait")), http.StatusBadRequest)
-			return
-		}
-		s.exit(w, code, wait)
-	})
+	exitPaths := []string{"/exit", "/podlab/exit"}
+	if echoes {
+		exitPaths = exitPaths[1:]
+	}
+	for _, p := range exitPaths {
+		mux.HandleFunc(p, s.exitEndpoint)
+	}
 	mux.HandleFunc("/podlab/fail-readiness", func(w http.ResponseWriter, r *http.Request) {
 		s.notReady.Store(true)
 		fmt.Fprintln(w, "readiness broken: /readyz and /healthz answer 503 until /podlab/recover; a readinessProbe on them takes this pod out of its Services' endpoints")
@@ -39,10 +38,29 @@ func (s *Server) withBreaks(image http.Handler) http.Handler {
 		s.notLive.Store(false)
 		fmt.Fprintln(w, "recovered: /readyz, /livez and /healthz answer 200 again")
 	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { s.health(w, r, s.Ready(), nil) })
-	mux.HandleFunc("/livez", func(w http.ResponseWriter, r *http.Request) { s.health(w, r, s.Live(), nil) })
+	own := http.Handler(nil) // "ok"
+	if echoes {
+		own = image
+	}
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { s.health(w, r, s.Ready(), own) })
+	mux.HandleFunc("/livez", func(w http.ResponseWriter, r *http.Request) { s.health(w, r, s.Live(), own) })
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { s.health(w, r, s.Healthy(), image) })
 	return mux
+}
+
+// exitEndpoint is /exit?code=N&wait=D.
+func (s *Server) exitEndpoint(w http.ResponseWriter, r *http.Request) {
+	code, err := strconv.Atoi(r.FormValue("code"))
+	if err != nil && r.FormValue("code") != "" {
+		http.Error(w, fmt.Sprintf("argument 'code' must be an integer [0-127] or empty, got %q", r.FormValue("code")), http.StatusBadRequest)
+		return
+	}
+	wait, err := time.ParseDuration(r.FormValue("wait"))
+	if err != nil && r.FormValue("wait") != "" {
+		http.Error(w, fmt.Sprintf("argument 'wait' must be a Go duration such as 5s or empty, got %q", r.FormValue("wait")), http.StatusBadRequest)
+		return
+	}
+	s.exit(w, code, wait)
 }
 
 // health answers a health endpoint: 503 naming the break while broken, else the

@@ -21,6 +21,8 @@ const (
 	hostnameHTTP             // agnhost serve-hostname
 	hostnameTCP              // agnhost serve-hostname --tcp
 	hostnameUDP              // agnhost serve-hostname --udp
+	echoHTTP                 // Gateway API's echo-basic, HTTP
+	echoH2C                  // echo-basic's h2c port
 )
 
 // socket is one port a program listens on.
@@ -34,8 +36,9 @@ type socket struct {
 type program struct {
 	sockets []socket
 	exit    *ExitError
-	noUDP   bool // agnhost netexec --udp-port=-1: its /healthz answers 412
-	close   bool // agnhost serve-hostname --close
+	noUDP   bool        // agnhost netexec --udp-port=-1: its /healthz answers 412
+	close   bool        // agnhost serve-hostname --close
+	echo    echoContext // echo-basic: what its JSON says of where it runs
 }
 
 // ExitError says the emulated program exits as soon as it starts, as the real one
@@ -62,6 +65,10 @@ var images = map[string]knownImage{
 	"nginx":   {entrypoint: []string{"/docker-entrypoint.sh"}, cmd: []string{"nginx", "-g", "daemon off;"}, programs: []string{"nginx", "nginx-debug"}},
 	"httpd":   {cmd: []string{"httpd-foreground"}, programs: []string{"httpd-foreground", "httpd"}},
 	"agnhost": {entrypoint: []string{"/agnhost"}, cmd: []string{"pause"}, programs: []string{"agnhost"}},
+	// Gateway API's conformance echo server, and its predecessor from the ingress
+	// conformance suite (see echoImage).
+	"echo-basic": {entrypoint: []string{"/echo-basic"}, programs: []string{"echo-basic", "echoserver"}},
+	"echoserver": {entrypoint: []string{"/echoserver"}, programs: []string{"echoserver", "echo-basic"}},
 }
 
 // EmulatedPorts is the ports a container of image, run with the container spec's
@@ -71,7 +78,13 @@ var images = map[string]knownImage{
 // UDP port. Declared ports that are not listed are refused, as they would be in a real
 // cluster. A program that exits at once listens on nothing.
 func EmulatedPorts(image string, command, args []string, declared []Port) []Port {
-	prog := emulate(image, command, args, declared)
+	return Options{Image: image, Command: command, Args: args, Ports: declared}.EmulatedPorts()
+}
+
+// EmulatedPorts is the package function EmulatedPorts for o, reading o.Env where the
+// image does (echo-basic's HTTP_PORT).
+func (o Options) EmulatedPorts() []Port {
+	prog := emulate(o)
 	out := make([]Port, 0, len(prog.sockets))
 	for _, s := range prog.sockets {
 		out = append(out, s.Port)
@@ -79,13 +92,15 @@ func EmulatedPorts(image string, command, args []string, declared []Port) []Port
 	return out
 }
 
-func emulate(ref string, command, args []string, declared []Port) program {
-	name := imageName(ref)
+func emulate(o Options) program {
+	declared := o.Ports
+	name := imageName(o.Image)
 	img, known := images[name]
-	if !known {
+	if !known || name == "echoserver" && !strings.Contains(o.Image, "ingressconformance/") {
+		// registry.k8s.io/echoserver is another image (nginx with a text echo).
 		return plain(declared)
 	}
-	argv := containerArgv(img, command, args)
+	argv := containerArgv(img, o.Command, o.Args)
 	if !slices.Contains(img.programs, path.Base(argv[0])) {
 		return plain(declared)
 	}
@@ -94,6 +109,8 @@ func emulate(ref string, command, args []string, declared []Port) program {
 		return program{sockets: []socket{{Port{80, "TCP"}, nginxHTTP}}}
 	case "httpd":
 		return program{sockets: []socket{{Port{80, "TCP"}, httpdHTTP}}}
+	case "echo-basic", "echoserver":
+		return echoBasic(o)
 	}
 	if len(argv) < 2 {
 		return program{exit: &ExitError{Code: 0, Reason: "agnhost: no subcommand given: it prints its help and exits"}}

@@ -66,17 +66,20 @@ func (l *RequestLog) Requests() []Request {
 type LogStyle int
 
 const (
-	StylePlain   LogStyle = iota // podlab's own server
-	StyleNginx                   // nginx's combined access log
-	StyleAgnhost                 // agnhost netexec / serve-hostname
+	StylePlain     LogStyle = iota // podlab's own server
+	StyleNginx                     // nginx's combined access log
+	StyleAgnhost                   // agnhost netexec / serve-hostname
+	StyleEchoBasic                 // Gateway API's echo-basic: a line per request it echoes
 )
 
 // StyleOf is the log style of the image o runs.
 func StyleOf(o Options) LogStyle {
-	for _, so := range emulate(o.Image, o.Command, o.Args, o.Ports).sockets {
+	for _, so := range emulate(o).sockets {
 		switch so.kind {
 		case nginxHTTP:
 			return StyleNginx
+		case echoHTTP, echoH2C:
+			return StyleEchoBasic
 		case netexecHTTP, netexecUDP, hostnameHTTP, hostnameTCP, hostnameUDP:
 			return StyleAgnhost
 		}
@@ -102,6 +105,8 @@ func (r Request) Format(style LogStyle) string {
 		return r.Time.Format("2006/01/02 15:04:05") + " UDP request from " + r.Client + ": " + strconv.Quote(r.URI)
 	case style == StyleAgnhost:
 		return r.Time.Format("2006/01/02 15:04:05") + " " + r.Method + " " + r.URI
+	case style == StyleEchoBasic && !r.UDP:
+		return "Echoing back request made to " + r.URI + " to client (" + r.Client + ")"
 	case r.UDP:
 		return fmt.Sprintf("%s %s UDP %q %d bytes", r.Time.Format(time.RFC3339Nano), r.Client, r.URI, r.Bytes)
 	}
@@ -112,6 +117,29 @@ func (r Request) Format(style LogStyle) string {
 type countingWriter struct {
 	http.ResponseWriter
 	status, bytes int
+	unlogged      bool // see unlessLogged
+}
+
+// Unwrap lets http.ResponseController reach the connection (echo-basic's /retry/
+// hijacks it).
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// unlessLogged wraps the handler of an image that logs only some requests: a request
+// goes to the log only if a handler inside calls logged.
+func unlessLogged(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cw, ok := w.(*countingWriter); ok {
+			cw.unlogged = true
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// logged says that the request w answers goes to the log (see unlessLogged).
+func logged(w http.ResponseWriter) {
+	if cw, ok := w.(*countingWriter); ok {
+		cw.unlogged = false
+	}
 }
 
 func (w *countingWriter) WriteHeader(code int) {
@@ -138,6 +166,9 @@ func logRequests(h http.Handler, hook func(Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw := &countingWriter{ResponseWriter: w}
 		h.ServeHTTP(cw, r)
+		if cw.unlogged {
+			return
+		}
 		if cw.status == 0 {
 			cw.status = http.StatusOK
 		}

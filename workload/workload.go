@@ -17,6 +17,16 @@
 //     --tcp and --udp with --http=false. Both at once exits with code 1, as the real
 //     one does.
 //   - agnhost with no args (pause): nothing.
+//   - Gateway API's echo-basic (any registry path ending in echo-basic, any tag; and
+//     the older .../ingressconformance/echoserver): HTTP on $HTTP_PORT (3000) and h2c
+//     on $H2C_PORT (3001), whatever the spec declares. Every request is echoed as
+//     indented JSON (path, host, method, proto, headers, httpPort, namespace,
+//     ingress, service, pod; $NAMESPACE and $POD_NAME, else the pod's own), with the
+//     response headers X-Echo-Set-Header: "name:value,..." asks for and ?delay=D;
+//     /health is "OK", /status/NNN answers NNN, /retry/ fails N times per uuid. It
+//     logs "Echoing back request made to PATH to client (ADDR)". Not emulated:
+//     HTTPS on 8443 (TLS_SERVER_CERT names a file a podlab pod lacks), /ws, and its
+//     GRPC_, TCP_ and UDP_ECHO_SERVER modes (podlab's own server instead).
 //   - any other image, or a command that runs something else: podlab's own server on
 //     each declared port, HTTP on TCP (/ and /hostname give the name, /clientip,
 //     /echo?msg=, /healthz) and an echo on UDP ("hostname", "clientip", "echo X").
@@ -30,6 +40,11 @@
 //	/podlab/fail-liveness   /livez and /healthz answer 503 until /podlab/recover
 //	/podlab/recover         all three answer 200 again
 //	/readyz, /livez         200 "ok" unless broken; /healthz is the image's own
+//	/podlab/exit            as /exit
+//
+// echo-basic echoes /exit, /readyz, /livez and /healthz as the real one does (the
+// conformance suite may ask for any path): there only /podlab/... is podlab's, and
+// the health paths answer 503 only while broken.
 //
 // A restarted container is a new Server, so a restart also clears a break, as it
 // would clear a real process's state.
@@ -64,6 +79,12 @@ type Options struct {
 	Command   []string // the container spec's command and args
 	Args      []string
 	Ports     []Port // the declared containerPorts
+	// Env is the container's environment as resolved by the kubelet (value, and the
+	// downward API's fieldRef); images that read variables read them here.
+	Env map[string]string
+	// Namespace and PodName are the pod's identity, for images that report it when
+	// the environment does not say (echo-basic's NAMESPACE and POD_NAME).
+	Namespace, PodName string
 	// OnExit is called, once and from its own goroutine, when the container is asked
 	// to exit (/exit). The caller closes the Server and starts a new one when the
 	// restart back-off allows. Without it /exit is refused.
@@ -89,7 +110,7 @@ type Server struct {
 // New is the Server for o without opening any socket: its Handler can be served
 // elsewhere (tests, httptest).
 func New(o Options) *Server {
-	return &Server{opts: o, prog: emulate(o.Image, o.Command, o.Args, o.Ports)}
+	return &Server{opts: o, prog: emulate(o)}
 }
 
 // StartPod opens every port the emulated image listens on inside o.NetnsPath and
@@ -154,6 +175,11 @@ func (s *Server) open() error {
 			go s.serveHostnameTCP(o.l)
 		default:
 			hs := &http.Server{Handler: logRequests(s.handler(o.kind), s.opts.OnRequest), ReadHeaderTimeout: 10 * time.Second}
+			if o.kind == echoH2C { // HTTP/2 without TLS, by prior knowledge, as echo-basic's
+				hs.Protocols = new(http.Protocols)
+				hs.Protocols.SetHTTP1(true)
+				hs.Protocols.SetUnencryptedHTTP2(true)
+			}
 			s.https = append(s.https, hs)
 			go hs.Serve(o.l)
 		}
@@ -183,6 +209,10 @@ func (s *Server) handler(k kind) http.Handler {
 		h = s.netexecHandler()
 	case hostnameHTTP:
 		h = s.serveHostnameHandler()
+	case echoHTTP:
+		return s.echoBasicHandler()
+	case echoH2C:
+		return s.echoH2CHandler()
 	default:
 		h = s.plainHandler()
 	}
