@@ -305,7 +305,7 @@ func (k *Kubelet) implicitCheck(ctx context.Context, ps *podState) (bool, string
 	}
 	ports := declaredPorts(p)
 	if k.cfg.OwnImage == nil || !k.cfg.OwnImage(c.Image) {
-		ports = workload.EmulatedPorts(c.Image, c.Command, c.Args, ports)
+		ports = workload.Options{Image: c.Image, Command: c.Command, Args: c.Args, Ports: ports, Env: containerEnv(p, c)}.EmulatedPorts()
 	}
 	// Until it first answers, a short timeout: a connection attempt lost while the
 	// pod's interface comes up is tried again at once rather than after a second.

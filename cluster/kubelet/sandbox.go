@@ -240,7 +240,7 @@ func (k *Kubelet) startContainers(ps *podState) {
 		}
 		opts := workload.Options{
 			NetnsPath: ps.path, Hostname: hostname, Image: c.Image, Command: c.Command, Args: c.Args,
-			Ports:     declaredPorts(p),
+			Ports: declaredPorts(p), Env: containerEnv(p, c), Namespace: p.Namespace, PodName: p.Name,
 			OnExit:    func(code int) { k.exited(ps, gen, int32(code), "") },
 			OnRequest: ps.requests(),
 		}
@@ -416,5 +416,5 @@ func (k *Kubelet) Requests(namespace, name string) ([]workload.Request, workload
 	if len(p.Spec.Containers) > 0 {
 		c = p.Spec.Containers[0]
 	}
-	return l.Requests(), workload.StyleOf(workload.Options{Image: c.Image, Command: c.Command, Args: c.Args, Ports: declaredPorts(p)}), true
+	return l.Requests(), workload.StyleOf(workload.Options{Image: c.Image, Command: c.Command, Args: c.Args, Ports: declaredPorts(p), Env: containerEnv(p, c)}), true
 }
