@@ -261,3 +261,23 @@ func TestEchoBasicStartPod(t *testing.T) {
 		tr.CloseIdleConnections()
 	}
 }
+
+// /retry/ without responseCode resets the connection succeedAfter times, then echoes.
+func TestEchoBasicRetryReset(t *testing.T) {
+	srv := httptest.NewServer(logRequests(New(Options{Image: echoBasicImage}).Handler(3000), func(Request) {}))
+	defer srv.Close()
+	url := srv.URL + "/retry/?uuid=u2&succeedAfter=1"
+	if resp, err := http.Get(url); err == nil {
+		resp.Body.Close()
+		t.Fatalf("first attempt answered %d, want a reset connection", resp.StatusCode)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || echoedPath(string(b)) != "/retry/?uuid=u2&succeedAfter=1" {
+		t.Errorf("second attempt = %d %q, want the echo", resp.StatusCode, b)
+	}
+}
