@@ -47,7 +47,30 @@ var (
 		},
 		"/Endpoints": {{"subsets[*].ports[*].protocol", protocols}},
 		"/Service":   serviceEnums,
+		"gateway.networking.k8s.io/Gateway": {
+			{"spec.listeners[*].tls.mode", []string{"Terminate", "Passthrough"}},
+			{"spec.listeners[*].allowedRoutes.namespaces.from", []string{"All", "Selector", "Same"}},
+		},
+		"gateway.networking.k8s.io/HTTPRoute": append(httpFilterEnums("spec.rules[*].filters[*]"),
+			append(httpFilterEnums("spec.rules[*].backendRefs[*].filters[*]"),
+				enum{"spec.rules[*].matches[*].path.type", []string{"Exact", "PathPrefix", "RegularExpression"}},
+				enum{"spec.rules[*].matches[*].headers[*].type", []string{"Exact", "RegularExpression"}},
+				enum{"spec.rules[*].matches[*].queryParams[*].type", []string{"Exact", "RegularExpression"}},
+				enum{"spec.rules[*].matches[*].method", []string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}},
+			)...),
+		"gateway.networking.k8s.io/GRPCRoute": {
+			{"spec.rules[*].matches[*].method.type", []string{"Exact", "RegularExpression"}},
+			{"spec.rules[*].matches[*].headers[*].type", []string{"Exact", "RegularExpression"}},
+			{"spec.rules[*].filters[*].type", grpcFilterTypes},
+			{"spec.rules[*].backendRefs[*].filters[*].type", grpcFilterTypes},
+		},
 	}
+	// enumNotes add to the hint of an enum path what a value from a neighbouring
+	// API means here.
+	enumNotes = map[string]string{
+		"spec.rules[*].matches[*].path.type": "Ingress's Prefix is PathPrefix here; ImplementationSpecific has no counterpart",
+	}
+	grpcFilterTypes = []string{"ResponseHeaderModifier", "RequestHeaderModifier", "RequestMirror", "ExtensionRef"}
 	// Where each workload kind keeps its pod spec.
 	podSpecPaths = map[string]string{
 		"/Pod": "spec", "/PodTemplate": "template.spec", "/ReplicationController": "spec.template.spec",
@@ -56,6 +79,17 @@ var (
 		"batch/Job": "spec.template.spec", "batch/CronJob": "spec.jobTemplate.spec.template.spec",
 	}
 )
+
+// httpFilterEnums are the enums of an HTTPRoute filter at path.
+func httpFilterEnums(path string) []enum {
+	return []enum{
+		{path + ".type", []string{"RequestHeaderModifier", "ResponseHeaderModifier", "RequestMirror", "RequestRedirect", "URLRewrite", "ExtensionRef", "CORS"}},
+		{path + ".requestRedirect.scheme", []string{"http", "https"}},
+		{path + ".requestRedirect.statusCode", []string{"301", "302", "303", "307", "308"}},
+		{path + ".requestRedirect.path.type", []string{"ReplaceFullPath", "ReplacePrefixMatch"}},
+		{path + ".urlRewrite.path.type", []string{"ReplaceFullPath", "ReplacePrefixMatch"}},
+	}
+}
 
 // groupKind is "group/Kind", "/Kind" for the core group.
 func groupKind(apiVersion, kind string) string {
@@ -100,6 +134,10 @@ func (d *doc) checkEnums(rules []enum) {
 		if !ok || n.Kind != yaml.ScalarNode || isNull(n) || n.Value == "" || contains(values, n.Value) {
 			continue
 		}
-		d.add(p, "supported values: "+quoteList(values), "unsupported value %q%s", n.Value, didYouMean(n.Value, values))
+		hint := "supported values: " + quoteList(values)
+		if note := enumNotes[indexRE.ReplaceAllString(p, "[*]")]; note != "" {
+			hint += "\n" + note
+		}
+		d.add(p, hint, "unsupported value %q%s", n.Value, didYouMean(n.Value, values))
 	}
 }

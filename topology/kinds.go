@@ -27,10 +27,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 )
 
 // kindTable is what the built-in API serves: which kinds exist in which group/version.
-// It is the GA (v1/v2) groups of k8s.io/api, as a current API server serves them.
+// It is the GA (v1/v2) groups of k8s.io/api, as a current API server serves them, and
+// the Gateway API's v1 and v1beta1 (gateway.networking.k8s.io, sigs.k8s.io/gateway-api
+// v1.6), as a cluster with its CRDs installed serves them.
 type kindTable struct {
 	types    map[string]map[string]reflect.Type // apiVersion -> kind -> Go type
 	versions map[string][]string                // kind -> apiVersions serving it, newest first
@@ -47,6 +51,7 @@ var builtinKinds = sync.OnceValue(func() *kindTable {
 		schedulingv1.AddToScheme, coordinationv1.AddToScheme, nodev1.AddToScheme,
 		certificatesv1.AddToScheme, admissionregistrationv1.AddToScheme, eventsv1.AddToScheme,
 		flowcontrolv1.AddToScheme, resourcev1.AddToScheme,
+		gatewayv1.Install, gatewayv1beta1.Install,
 	} {
 		if err := add(scheme); err != nil {
 			panic(err) // static registration; cannot depend on input
@@ -112,7 +117,7 @@ func (kt *kindTable) resolve(apiVersion, kind string) (t reflect.Type, msg, hint
 	}
 	if _, ok := kt.types[apiVersion]; !ok {
 		msg = "unknown apiVersion " + quote(apiVersion) + didYouMean(apiVersion, kt.apis)
-		return nil, msg, "podlab knows the built-in Kubernetes APIs: " + strings.Join(kt.apis, ", ")
+		return nil, msg, "podlab knows the built-in Kubernetes APIs and the Gateway API: " + strings.Join(kt.apis, ", ")
 	}
 	return nil, noMatch, "kinds in " + apiVersion + ": " + strings.Join(inVersion, ", ")
 }
@@ -140,7 +145,7 @@ var clusterScoped = map[string]bool{
 	"MutatingWebhookConfiguration": true, "ValidatingAdmissionPolicy": true,
 	"ValidatingAdmissionPolicyBinding": true, "MutatingAdmissionPolicy": true,
 	"MutatingAdmissionPolicyBinding": true, "FlowSchema": true, "PriorityLevelConfiguration": true,
-	"DeviceClass": true, "ResourceSlice": true,
+	"DeviceClass": true, "ResourceSlice": true, "GatewayClass": true,
 }
 
 func quote(s string) string { return `"` + s + `"` }

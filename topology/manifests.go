@@ -113,6 +113,12 @@ func (m *manifestSet) decode(file, prefix string, n *yaml.Node, e *errs) {
 		pods = d.deployment(obj, ns)
 	case "networking.k8s.io/NetworkPolicy":
 		d.networkPolicy(obj)
+	case "networking.k8s.io/Ingress":
+		d.ingress(obj)
+	case "networking.k8s.io/IngressClass":
+		d.ingressClass(obj)
+	default:
+		d.gatewayAPI(obj)
 	}
 	if len(e.list) > before {
 		return

@@ -5,11 +5,7 @@ import (
 )
 
 func TestManifestErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		yaml string
-		want []string
-	}{
+	checkManifestErrors(t, []manifestCase{
 		{name: "service ports as map", yaml: `apiVersion: v1
 kind: Service
 metadata:
@@ -55,11 +51,11 @@ spec:
 		{name: "old apiVersion", yaml: "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: web}\n", want: []string{
 			"app.yaml:1:13: documents[0] (Deployment default/web): apiVersion: no matches for kind \"Deployment\" in version \"extensions/v1beta1\"\n  hint: Deployment is served by apiVersion \"apps/v1\": write apiVersion: apps/v1",
 		}},
-		{name: "unknown apiVersion", yaml: "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web}\n", want: []string{
-			"app.yaml:1:13: documents[0] (HTTPRoute default/web): apiVersion: unknown apiVersion \"gateway.networking.k8s.io/v1\"\n  hint: podlab knows the built-in Kubernetes APIs: admissionregistration.k8s.io/v1, apps/v1, autoscaling/v1, autoscaling/v2, batch/v1, certificates.k8s.io/v1, coordination.k8s.io/v1, discovery.k8s.io/v1, events.k8s.io/v1, flowcontrol.apiserver.k8s.io/v1, networking.k8s.io/v1, node.k8s.io/v1, policy/v1, rbac.authorization.k8s.io/v1, resource.k8s.io/v1, scheduling.k8s.io/v1, storage.k8s.io/v1, v1",
+		{name: "unknown apiVersion", yaml: "apiVersion: widgets.example.com/v1\nkind: Widget\nmetadata: {name: web}\n", want: []string{
+			"app.yaml:1:13: documents[0] (Widget default/web): apiVersion: unknown apiVersion \"widgets.example.com/v1\"\n  hint: podlab knows the built-in Kubernetes APIs and the Gateway API: " + knownAPIs,
 		}},
 		{name: "misspelled apiVersion", yaml: "apiVersion: app/v1\nkind: Frobnicator\nmetadata: {name: web}\n", want: []string{
-			"app.yaml:1:13: documents[0] (Frobnicator default/web): apiVersion: unknown apiVersion \"app/v1\"; did you mean \"apps/v1\"?\n  hint: podlab knows the built-in Kubernetes APIs: admissionregistration.k8s.io/v1, apps/v1, autoscaling/v1, autoscaling/v2, batch/v1, certificates.k8s.io/v1, coordination.k8s.io/v1, discovery.k8s.io/v1, events.k8s.io/v1, flowcontrol.apiserver.k8s.io/v1, networking.k8s.io/v1, node.k8s.io/v1, policy/v1, rbac.authorization.k8s.io/v1, resource.k8s.io/v1, scheduling.k8s.io/v1, storage.k8s.io/v1, v1",
+			"app.yaml:1:13: documents[0] (Frobnicator default/web): apiVersion: unknown apiVersion \"app/v1\"; did you mean \"apps/v1\"?\n  hint: podlab knows the built-in Kubernetes APIs and the Gateway API: " + knownAPIs,
 		}},
 		{name: "invalid apiVersion", yaml: "apiVersion: a/b/c\nkind: Pod\nmetadata: {name: web}\n", want: []string{
 			"app.yaml:1:13: documents[0] (Pod default/web): apiVersion: invalid apiVersion \"a/b/c\"\n  hint: write group/version, e.g. apps/v1, or v1 for the core group",
@@ -287,14 +283,8 @@ spec:
 		{name: "alias cycle", yaml: "apiVersion: v1\nkind: ConfigMap\nmetadata: &m {name: x, labels: *m}\n", want: []string{
 			"app.yaml:3:32: documents[0] (ConfigMap default/x): metadata.labels: anchor \"m\" refers to itself",
 		}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := LoadManifests("app.yaml", []byte(tc.yaml))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			checkErrors(t, err, tc.want)
-		})
-	}
+	})
 }
+
+// knownAPIs is the apiVersions the "unknown apiVersion" hint lists.
+const knownAPIs = "admissionregistration.k8s.io/v1, apps/v1, autoscaling/v1, autoscaling/v2, batch/v1, certificates.k8s.io/v1, coordination.k8s.io/v1, discovery.k8s.io/v1, events.k8s.io/v1, flowcontrol.apiserver.k8s.io/v1, gateway.networking.k8s.io/v1, gateway.networking.k8s.io/v1beta1, networking.k8s.io/v1, node.k8s.io/v1, policy/v1, rbac.authorization.k8s.io/v1, resource.k8s.io/v1, scheduling.k8s.io/v1, storage.k8s.io/v1, v1"
