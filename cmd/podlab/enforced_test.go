@@ -10,7 +10,7 @@ import (
 
 const ingressLab = "name: ing\nnodes: [{name: w}]\nmanifests:\n" +
 	"  - {apiVersion: networking.k8s.io/v1, kind: Ingress, metadata: {name: web}, spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}}\n" +
-	"  - {apiVersion: networking.k8s.io/v1, kind: IngressClass, metadata: {name: nginx}}\n" +
+	"  - {apiVersion: networking.k8s.io/v1, kind: IngressClass, metadata: {name: nginx}, spec: {controller: k8s.io/ingress-nginx}}\n" +
 	"  - {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: deny}, spec: {podSelector: {}}}\n"
 
 // validate and inspect say in plain words which objects nothing acts on, and never
