@@ -281,3 +281,23 @@ func tlsSecret(t *testing.T, ns, name string, hosts ...string) string {
 	k := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})
 	return fmt.Sprintf("---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: %s}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: %q\n  tls.key: %q\n", name, ns, crt, k)
 }
+
+var metav1Later = metav1.NewTime(now.Add(time.Hour))
+
+type gatewayv1StatusAddress = gatewayv1.GatewayStatusAddress
+
+// write stores res's status in f's objects, as the component would.
+func write(f *fakeStore, res Result) {
+	for name, st := range res.GatewayClasses {
+		o, _ := f.Get("GatewayClass", "", name)
+		o.(*gatewayv1.GatewayClass).Status = st
+	}
+	for k, st := range res.Gateways {
+		o, _ := f.Get("Gateway", k.Namespace, k.Name)
+		o.(*gatewayv1.Gateway).Status = st
+	}
+	for k, st := range res.HTTPRoutes {
+		o, _ := f.Get("HTTPRoute", k.Namespace, k.Name)
+		o.(*gatewayv1.HTTPRoute).Status = st
+	}
+}
