@@ -3,8 +3,9 @@
 // (k8s.io/kubernetes/pkg/printers/internalversion, as of Kubernetes 1.32), so that
 // `podlab get`, the TUI and a future Table endpoint print the same cells.
 //
-// It reads typed k8s.io/api objects and never fetches, sorts or filters them: the
-// caller lists the objects and decides their order. A row never panics on a
+// It reads typed k8s.io/api objects and the Gateway API's v1 types, and never
+// fetches, sorts or filters them: the caller lists the objects and decides their
+// order. A row never panics on a
 // partially filled object. Where the API server would have defaulted a field before
 // kubectl saw it (a Service's type and protocols, replicas, a Secret's type, a
 // Namespace's phase), the row shows that default, because podlab's objects may be
@@ -24,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/duration"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"podlab.dev/podlab/topology"
 )
@@ -54,12 +56,19 @@ var byKind = map[string]printer{
 	"Endpoints":     {endpointsColumns, rowOf(endpointsRow)},
 	"EndpointSlice": {endpointSliceColumns, rowOf(endpointSliceRow)},
 	"Ingress":       {ingressColumns, rowOf(ingressRow)},
+	"IngressClass":  {ingressClassColumns, rowOf(ingressClassRow)},
 	"NetworkPolicy": {networkPolicyColumns, rowOf(networkPolicyRow)},
 	"Node":          {nodeColumns, rowOf(nodeRow)},
 	"Namespace":     {namespaceColumns, rowOf(namespaceRow)},
 	"ConfigMap":     {configMapColumns, rowOf(configMapRow)},
 	"Secret":        {secretColumns, rowOf(secretRow)},
 	"Event":         {eventColumns, rowOf(eventRow)},
+
+	"GatewayClass":   {gatewayClassColumns, rowOf(gatewayClassRow)},
+	"Gateway":        {gatewayColumns, rowOf(gatewayRow)},
+	"HTTPRoute":      {routeColumns, rowOf(httpRouteRow)},
+	"GRPCRoute":      {routeColumns, rowOf(grpcRouteRow)},
+	"ReferenceGrant": {referenceGrantColumns, rowOf(referenceGrantRow)},
 }
 
 // generic is kubectl's table for a kind it has no printer for (a custom resource
@@ -90,6 +99,8 @@ func kindOf(obj runtime.Object) string {
 		return "EndpointSlice"
 	case *networkingv1.Ingress:
 		return "Ingress"
+	case *networkingv1.IngressClass:
+		return "IngressClass"
 	case *networkingv1.NetworkPolicy:
 		return "NetworkPolicy"
 	case *corev1.Node:
@@ -102,6 +113,16 @@ func kindOf(obj runtime.Object) string {
 		return "Secret"
 	case *corev1.Event:
 		return "Event"
+	case *gatewayv1.GatewayClass:
+		return "GatewayClass"
+	case *gatewayv1.Gateway:
+		return "Gateway"
+	case *gatewayv1.HTTPRoute:
+		return "HTTPRoute"
+	case *gatewayv1.GRPCRoute:
+		return "GRPCRoute"
+	case *gatewayv1.ReferenceGrant:
+		return "ReferenceGrant"
 	}
 	return ""
 }

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // now is the clock of every test; ago gives a timestamp that far before it.
@@ -92,6 +93,12 @@ func TestColumns(t *testing.T) {
 		{"Endpoints", "NAME ENDPOINTS AGE", "NAME ENDPOINTS AGE"},
 		{"EndpointSlice", "NAME ADDRESSTYPE PORTS ENDPOINTS AGE", "NAME ADDRESSTYPE PORTS ENDPOINTS AGE"},
 		{"Ingress", "NAME CLASS HOSTS ADDRESS PORTS AGE", "NAME CLASS HOSTS ADDRESS PORTS AGE"},
+		{"IngressClass", "NAME CONTROLLER PARAMETERS AGE", "NAME CONTROLLER PARAMETERS AGE"},
+		{"GatewayClass", "NAME CONTROLLER ACCEPTED AGE", "NAME CONTROLLER ACCEPTED AGE DESCRIPTION"},
+		{"Gateway", "NAME CLASS ADDRESS PROGRAMMED AGE", "NAME CLASS ADDRESS PROGRAMMED AGE"},
+		{"HTTPRoute", "NAME HOSTNAMES AGE", "NAME HOSTNAMES AGE"},
+		{"GRPCRoute", "NAME HOSTNAMES AGE", "NAME HOSTNAMES AGE"},
+		{"ReferenceGrant", "NAME AGE", "NAME AGE"},
 		{"NetworkPolicy", "NAME POD-SELECTOR AGE", "NAME POD-SELECTOR AGE"},
 		{"Node", "NAME STATUS ROLES AGE VERSION", "NAME STATUS ROLES AGE VERSION INTERNAL-IP EXTERNAL-IP OS-IMAGE KERNEL-VERSION CONTAINER-RUNTIME"},
 		{"Namespace", "NAME STATUS AGE", "NAME STATUS AGE"},
@@ -139,6 +146,12 @@ func emptyObjects() []runtime.Object {
 		&discoveryv1.EndpointSlice{}, (*discoveryv1.EndpointSlice)(nil),
 		&networkingv1.Ingress{}, (*networkingv1.Ingress)(nil),
 		&networkingv1.NetworkPolicy{}, (*networkingv1.NetworkPolicy)(nil),
+		&networkingv1.IngressClass{}, (*networkingv1.IngressClass)(nil),
+		&gatewayv1.GatewayClass{}, (*gatewayv1.GatewayClass)(nil),
+		&gatewayv1.Gateway{}, (*gatewayv1.Gateway)(nil),
+		&gatewayv1.HTTPRoute{}, (*gatewayv1.HTTPRoute)(nil),
+		&gatewayv1.GRPCRoute{}, (*gatewayv1.GRPCRoute)(nil),
+		&gatewayv1.ReferenceGrant{}, (*gatewayv1.ReferenceGrant)(nil),
 		&corev1.Node{}, (*corev1.Node)(nil),
 		&corev1.Namespace{}, (*corev1.Namespace)(nil),
 		&corev1.ConfigMap{}, (*corev1.ConfigMap)(nil),
