@@ -174,13 +174,9 @@ func (s *Supervisor) ReadyCount() api.ReadyCount {
 	return api.ReadyCount{Ready: ready, Total: total, Settled: s.Settled()}
 }
 
-// appliedKinds are the kinds a component of this version acts on.
-var appliedKinds = map[string]bool{
-	"Namespace": true, "Pod": true, "Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true,
-	"Service": true, "Endpoints": true, "EndpointSlice": true, "Node": true,
-	"ConfigMap": true, "Secret": true, // data: stored is applied
-	"NetworkPolicy": true,
-}
+// applied says whether a component of this version acts on objects of kind (the
+// data kinds count: being stored is all there is to do), as topology.NotEnforced says.
+func applied(kind string) bool { return topology.NotEnforced(kind) == "" }
 
 // Objects lists stored objects of kind (all but Pods and Nodes when empty) in
 // namespace (all when empty).
@@ -209,7 +205,7 @@ func (s *Supervisor) Objects(kind, namespace string) []*api.StoredObject {
 			raw, _ := s.store.JSON(o)
 			gvk := o.GetObjectKind().GroupVersionKind()
 			out = append(out, &api.StoredObject{APIVersion: gvk.GroupVersion().String(), Kind: k, Namespace: o.GetNamespace(), Name: o.GetName(),
-				Applied: appliedKinds[k], Created: o.GetCreationTimestamp().Time, Object: raw})
+				Applied: applied(k), Created: o.GetCreationTimestamp().Time, Object: raw})
 		}
 	}
 	return out
@@ -224,7 +220,7 @@ func (s *Supervisor) Apply(ctx context.Context, req api.ApplyRequest) []api.Appl
 		r := s.admitAndStore(o)
 		if r.Error == "" && r.Action != "unchanged" {
 			msg := r.Action
-			if ne := topology.NotEnforced(o.Kind); ne != "" && !appliedKinds[o.Kind] {
+			if ne := topology.NotEnforced(o.Kind); ne != "" && !applied(o.Kind) {
 				msg += "; " + ne
 			}
 			s.events.emit(events.Event{Type: events.ObjectApplied, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Message: msg})

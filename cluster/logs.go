@@ -16,6 +16,7 @@ import (
 
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/cluster/dns"
+	"podlab.dev/podlab/cluster/ingress"
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/plan"
 	"podlab.dev/podlab/workload"
@@ -157,6 +158,10 @@ func (s *Supervisor) logRoutes(mux *http.ServeMux) {
 			return
 		}
 		pod := o.(*corev1.Pod)
+		if ingress.Serves(pod) {
+			s.serveAccessLog(w, r, ns+"/"+name)
+			return
+		}
 		if !isCoreDNS(pod) {
 			s.serveRequestLog(w, r, ns, name)
 			return
@@ -391,6 +396,54 @@ func (s *Supervisor) serveRequestLog(w http.ResponseWriter, r *http.Request, ns,
 		}
 		if flusher != nil {
 			flusher.Flush()
+		}
+	}
+}
+
+// serveAccessLog streams a proxy pod's access log (ingress-nginx's log format, with
+// the rule that matched), as serveRequestLog streams a pod's requests.
+func (s *Supervisor) serveAccessLog(w http.ResponseWriter, r *http.Request, pod string) {
+	follow, since, tail, ok := logParams(w, r)
+	if !ok {
+		return
+	}
+	entries, seen := s.ingress.Log().Entries(pod)
+	var lines []api.LogLine
+	for _, e := range entries {
+		if !e.Time.Before(since) {
+			lines = append(lines, api.LogLine{Time: e.Time, Line: e.String()})
+		}
+	}
+	if tail >= 0 && tail < len(lines) {
+		lines = lines[len(lines)-tail:]
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	for _, l := range lines {
+		if enc.Encode(l) != nil {
+			return
+		}
+	}
+	flusher, _ := w.(http.Flusher)
+	for follow {
+		if flusher != nil {
+			flusher.Flush()
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+		entries, n := s.ingress.Log().Entries(pod)
+		fresh := int(n - seen)
+		seen = n
+		if fresh > len(entries) {
+			fresh = len(entries)
+		}
+		for _, e := range entries[len(entries)-fresh:] {
+			if enc.Encode(api.LogLine{Time: e.Time, Line: e.String()}) != nil {
+				return
+			}
 		}
 	}
 }

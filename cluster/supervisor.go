@@ -26,6 +26,7 @@ import (
 	"podlab.dev/podlab/cluster/component"
 	"podlab.dev/podlab/cluster/controllers"
 	"podlab.dev/podlab/cluster/dns"
+	"podlab.dev/podlab/cluster/ingress"
 	"podlab.dev/podlab/cluster/kubelet"
 	"podlab.dev/podlab/cluster/kubeproxy"
 	"podlab.dev/podlab/cluster/netpol"
@@ -61,6 +62,7 @@ type Supervisor struct {
 	kubelet    *kubelet.Kubelet
 	proxy      *kubeproxy.KubeProxy
 	dns        *dns.Server
+	ingress    *ingress.Component
 	netpol     *netpol.Component
 	adopted    bool // resumed from a store a previous supervisor left
 	hosts      []*workload.Server
@@ -134,9 +136,12 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		OwnImage:    func(image string) bool { return p.RunsOwnImage(&plan.Pod{Image: image}) },
 		Sysctls:     plan.Sysctls(), Built: built, ProbeInterval: s.ProbeInterval,
 		Writer: s.store, Emit: emit, Drained: s.drained,
-		Serves: isCoreDNS,
+		Serves: func(p *corev1.Pod) bool { return isCoreDNS(p) || ingress.Serves(p) },
 		ServedBy: func(p *corev1.Pod, path string) (kubelet.Closer, error) {
-			return s.dns.ServePod(p.Namespace+"/"+p.Name, path)
+			if isCoreDNS(p) {
+				return s.dns.ServePod(p.Namespace+"/"+p.Name, path)
+			}
+			return s.ingress.ServePod(p, path)
 		},
 		Log:  func(msg string, args ...any) { s.log.Warn(msg, args...) },
 		Info: func(msg string, args ...any) { s.log.Info(msg, args...) },
@@ -144,6 +149,7 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 	s.netpol = netpol.NewComponent(names, s.openEnforcer, func(pod *corev1.Pod) string {
 		return cni.HostVethName(plan.ContainerID(p.Lab, pod.Namespace, pod.Name), "eth0")
 	}, emit)
+	s.ingress = ingress.New(s.store, serviceWriter{s}, emit)
 	s.proxy = kubeproxy.New(names, s.openProxier, emit, built)
 	endpoints := controllers.NewEndpoints(s.store, emit)
 	s.proxy.After(endpoints)
@@ -160,6 +166,7 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		s.proxy,
 		s.dns,
 		s.netpol,
+		s.ingress,
 		kubeproxy.NewSpeaker(names, s.announce, emit),
 	}
 }

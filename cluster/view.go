@@ -87,7 +87,7 @@ func (s *Supervisor) State() *api.LabState {
 		}
 		for _, o := range s.store.List(k, "") {
 			gvk := o.GetObjectKind().GroupVersionKind()
-			st.Objects = append(st.Objects, api.ObjectState{APIVersion: gvk.GroupVersion().String(), Kind: k, Namespace: o.GetNamespace(), Name: o.GetName(), Applied: appliedKinds[k]})
+			st.Objects = append(st.Objects, api.ObjectState{APIVersion: gvk.GroupVersion().String(), Kind: k, Namespace: o.GetNamespace(), Name: o.GetName(), Applied: applied(k)})
 		}
 	}
 	s.markBroken(st)

@@ -122,12 +122,12 @@ func (e *env) inspect(name string) *api.LabState {
 	return labPods(&st)
 }
 
-// labPods drops the pods of kube-system (the cluster DNS every lab runs) from st, so
-// that a test sees the pods its lab file makes.
+// labPods drops the pods of kube-system (the cluster DNS every lab runs) and of the
+// ingress and gateway proxies from st, so that a test sees the pods its lab file makes.
 func labPods(st *api.LabState) *api.LabState {
 	pods := st.Pods[:0]
 	for _, p := range st.Pods {
-		if p.Namespace != "kube-system" {
+		if p.Namespace != "kube-system" && p.Namespace != "podlab-ingress" && p.Namespace != "podlab-gateway-system" {
 			pods = append(pods, p)
 		}
 	}

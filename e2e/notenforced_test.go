@@ -11,26 +11,26 @@ name: %s
 nodes: [{name: w}]
 pods: [{name: web-1, node: w, labels: {app: web}, ports: [80]}]
 manifests:
-  - apiVersion: networking.k8s.io/v1
-    kind: Ingress
+  - apiVersion: batch/v1
+    kind: Job
     metadata: {name: web}
-    spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}
+    spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}}}
   - apiVersion: networking.k8s.io/v1
     kind: NetworkPolicy
     metadata: {name: allow}
     spec: {podSelector: {}, ingress: [{}]}
 `
 
-// get and inspect say plainly that the lab's Ingress routes nothing, and say nothing
+// get and inspect say plainly that the lab's Job runs nothing, and say nothing
 // of the kind about a NetworkPolicy, which is enforced.
 func TestNotEnforced(t *testing.T) {
 	e := newEnv(t)
 	name := uniq("kept")
 	e.deploy(name, fmt.Sprintf(keptLab, name))
-	const note = "NOT ENFORCED: this version keeps Ingress objects but routes nothing yet"
-	out, errs, code := e.run("get", "ingress", "--name", name)
+	const note = "NOT ENFORCED: this version keeps Job objects but runs no pods for them yet"
+	out, errs, code := e.run("get", "jobs", "--name", name)
 	if code != 0 || !strings.Contains(out, "web") || strings.TrimSpace(errs) != note {
-		t.Errorf("get ingress: exit %d:\n%s%s", code, out, errs)
+		t.Errorf("get jobs: exit %d:\n%s%s", code, out, errs)
 	}
 	if _, errs, code := e.run("get", "netpol", "--name", name); code != 0 || strings.Contains(errs, "NOT ENFORCED") {
 		t.Errorf("get netpol: exit %d: %s", code, errs)

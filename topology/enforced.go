@@ -8,16 +8,14 @@ var enforced = map[string]bool{
 	"Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true,
 	"Service": true, "Endpoints": true, "EndpointSlice": true,
 	"NetworkPolicy": true,
-	"ConfigMap":     true, "Secret": true, "Event": true,
+	"Ingress":       true, "IngressClass": true, "GatewayClass": true, "Gateway": true, "HTTPRoute": true, "ReferenceGrant": true,
+	"ConfigMap": true, "Secret": true, "Event": true,
 }
 
 // notEnforced says what a user would expect of a kept kind and this version does not do.
 var notEnforced = map[string]string{
-	"Ingress":                 "routes nothing yet",
-	"IngressClass":            "runs no ingress controller yet",
-	"Gateway":                 "routes nothing yet",
-	"GatewayClass":            "runs no gateway controller yet",
-	"HTTPRoute":               "routes nothing yet",
+	"GRPCRoute":               "routes no gRPC yet (HTTPRoute is served)",
+	"TLSRoute":                "passes no TLS through yet (HTTPS listeners terminate TLS for HTTPRoutes)",
 	"Job":                     "runs no pods for them yet",
 	"CronJob":                 "runs no pods for them yet",
 	"HorizontalPodAutoscaler": "scales nothing yet",

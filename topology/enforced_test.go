@@ -10,8 +10,10 @@ func TestNotEnforced(t *testing.T) {
 		"Service":       "",
 		"NetworkPolicy": "",
 		"ConfigMap":     "",
-		"Ingress":       "NOT ENFORCED: this version keeps Ingress objects but routes nothing yet",
-		"IngressClass":  "NOT ENFORCED: this version keeps IngressClass objects but runs no ingress controller yet",
+		"Ingress":       "",
+		"IngressClass":  "",
+		"HTTPRoute":     "",
+		"GRPCRoute":     "NOT ENFORCED: this version keeps GRPCRoute objects but routes no gRPC yet (HTTPRoute is served)",
 		"Job":           "NOT ENFORCED: this version keeps Job objects but runs no pods for them yet",
 		"Role":          "NOT ENFORCED: this version keeps Role objects but nothing acts on them yet",
 	} {

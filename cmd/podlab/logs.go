@@ -23,7 +23,7 @@ func newLogs() *cobra.Command {
 	var tail int
 	var since time.Duration
 	cmd := &cobra.Command{
-		Use:   "logs [--name LAB] ([-n NAMESPACE] POD|HOST [--tail N] [--since DURATION] | --policy) [-f] [-o json]",
+		Use:   "logs [--name LAB] ([-n NAMESPACE] POD|TYPE/NAME|HOST [--tail N] [--since DURATION] | --policy) [-f] [-o json]",
 		Short: "Print a pod's logs as kubectl logs does: the queries a CoreDNS pod or a host's zones answered",
 		Long: "For a CoreDNS pod (podlab logs -n kube-system coredns-...): what CoreDNS prints when it\n" +
 			"starts (.:53, the reload plugin's SHA512 of the Corefile, CoreDNS-1.11.3, the build),\n" +
@@ -71,7 +71,13 @@ func newLogs() *cobra.Command {
 			if since < 0 {
 				return invalid("--since %s: expected a duration such as 5m", since)
 			}
-			name := strings.TrimPrefix(args[0], "pod/")
+			name := args[0]
+			if strings.Contains(name, "/") {
+				var err error
+				if name, err = podOf(cmd, name, namespace); err != nil {
+					return err
+				}
+			}
 			lab, dir, p, err := deployedLab(cmd)
 			if err != nil {
 				return err

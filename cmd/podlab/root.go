@@ -61,6 +61,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newDeploy(), newDestroy(), newInspect(), newExec(), newEvents(), newValidate(), newVersion(), newSupervise(), newDelete(), newLabel(), newDescribe(), newApply(), newGet(), newTUI(), newImage(), newScale(), newRollout(), newDNS(), newLogs(), newProbe(), newTrace(), newLs(), newUse(), newGraph())
 	root.AddCommand(newWait())
 	root.AddCommand(newPortForward())
+	root.AddCommand(newCreate())
 	return root
 }
 
