@@ -36,6 +36,12 @@ var resources = map[string]string{
 	"netpol": "NetworkPolicy", "networkpolicy": "NetworkPolicy", "networkpolicies": "NetworkPolicy",
 	"ing": "Ingress", "ingress": "Ingress", "ingresses": "Ingress",
 	"ingressclass": "IngressClass", "ingressclasses": "IngressClass",
+	// The Gateway API's CRDs: names and short names as they declare them (refgrant is podlab's).
+	"gc": "GatewayClass", "gatewayclass": "GatewayClass", "gatewayclasses": "GatewayClass",
+	"gtw": "Gateway", "gateway": "Gateway", "gateways": "Gateway",
+	"httproute": "HTTPRoute", "httproutes": "HTTPRoute",
+	"grpcroute": "GRPCRoute", "grpcroutes": "GRPCRoute",
+	"referencegrant": "ReferenceGrant", "referencegrants": "ReferenceGrant", "refgrant": "ReferenceGrant",
 	"sc": "StorageClass", "storageclass": "StorageClass", "storageclasses": "StorageClass",
 	"pv": "PersistentVolume", "persistentvolume": "PersistentVolume", "persistentvolumes": "PersistentVolume",
 	"pc": "PriorityClass", "priorityclass": "PriorityClass", "priorityclasses": "PriorityClass",
@@ -64,6 +70,7 @@ func newGet() *cobra.Command {
   podlab get svc web -o jsonpath='{.spec.clusterIP}'
   podlab get svc,endpoints               # several kinds at once
   podlab get ingressclass                # cluster-scoped kinds need no -A
+  podlab get gatewayclass,gateways,httproutes -A
   podlab get all -n kube-system`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {

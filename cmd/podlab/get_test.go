@@ -93,7 +93,7 @@ func TestPrintObjectsColumns(t *testing.T) {
 // Every resource name get accepts for a cluster-scoped kind is known as one to the
 // lab file's decoder, so get lists it without -A.
 func TestClusterScopedResources(t *testing.T) {
-	for _, r := range []string{"ingressclass", "ns", "no", "sc", "pv", "pc", "clusterrole"} {
+	for _, r := range []string{"ingressclass", "ns", "no", "sc", "pv", "pc", "clusterrole", "gatewayclass", "gatewayclasses", "gc"} {
 		k, ok := resources[r]
 		if !ok {
 			t.Errorf("get %s: unknown resource", r)

@@ -68,6 +68,7 @@ func qualified(kind string) string {
 		"NetworkPolicy": "networking.k8s.io", "Ingress": "networking.k8s.io", "IngressClass": "networking.k8s.io",
 		"EndpointSlice": "discovery.k8s.io", "Job": "batch", "CronJob": "batch",
 		"Gateway": "gateway.networking.k8s.io", "HTTPRoute": "gateway.networking.k8s.io", "GatewayClass": "gateway.networking.k8s.io",
+		"GRPCRoute": "gateway.networking.k8s.io", "ReferenceGrant": "gateway.networking.k8s.io",
 	}[kind]
 	if group == "" {
 		return strings.ToLower(kind)
