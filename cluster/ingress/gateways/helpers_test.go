@@ -58,7 +58,8 @@ func (f *fakeStore) add(kind string, o store.Object) {
 // newStore decodes "---"-separated manifests. Namespaced objects without a namespace
 // go to "gateway-conformance-infra", as in the conformance suite. "Service" documents
 // also get a ready EndpointSlice (one endpoint per entry of the annotation
-// "test/endpoints", "10.0.0.1,10.0.0.2"; none when empty) with target port 8080.
+// "test/endpoints", "10.0.0.1,10.0.0.2"; none when empty; 10.9.0.1 without the
+// annotation) with target port 8080.
 func newStore(t *testing.T, manifests ...string) *fakeStore {
 	t.Helper()
 	f := &fakeStore{objs: map[store.Key]store.Object{}}
@@ -114,7 +115,11 @@ func slice(svc *corev1.Service) *discoveryv1.EndpointSlice {
 		es.Ports = append(es.Ports, discoveryv1.EndpointPort{Name: &name, Port: &port})
 	}
 	ready := true
-	for _, ip := range strings.Split(svc.Annotations["test/endpoints"], ",") {
+	ips, ok := svc.Annotations["test/endpoints"]
+	if !ok {
+		ips = "10.9.0.1"
+	}
+	for _, ip := range strings.Split(ips, ",") {
 		if ip != "" {
 			es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}})
 		}
@@ -180,6 +185,23 @@ func serve(t *testing.T, res Result, gw string, port int32, r req) string {
 	if l == nil {
 		return "no listener"
 	}
+	if rt := route(l, r); rt != nil {
+		return routeName(rt)
+	}
+	return "404"
+}
+
+// walk is the Route of the first listener of gateway gw that r reaches, or nil.
+func walk(t *testing.T, res Result, gw string, r req) *table.Route {
+	t.Helper()
+	f := res.Frontends[table.FrontendGateway("gateway-conformance-infra", gw)]
+	if f == nil || len(f.Listeners) == 0 {
+		t.Fatalf("gateway %s is not served", gw)
+	}
+	return route(f.Listeners[0], r)
+}
+
+func route(l *table.Listener, r req) *table.Route {
 	hdr := http.Header{}
 	for k, v := range r.headers {
 		hdr.Set(k, v)
@@ -190,10 +212,7 @@ func serve(t *testing.T, res Result, gw string, port int32, r req) string {
 		m = "GET"
 	}
 	_, rt := l.Route(r.host, r.path, hdr, q, m)
-	if rt == nil {
-		return "404"
-	}
-	return routeName(rt)
+	return rt
 }
 
 func routeName(rt *table.Route) string {

@@ -248,10 +248,15 @@ func (c *compile) namespaceLabels(ns string) map[string]string {
 	if lb, ok := c.nsLb[ns]; ok {
 		return lb
 	}
-	var lb map[string]string
+	// The API server labels every namespace with its name (Kubernetes 1.22+), and
+	// selectors rely on it (the conformance suite selects by it).
+	lb := map[string]string{}
 	if o, ok := c.r.Get("Namespace", "", ns); ok {
-		lb = o.GetLabels()
+		for k, v := range o.GetLabels() {
+			lb[k] = v
+		}
 	}
+	lb["kubernetes.io/metadata.name"] = ns
 	c.nsLb[ns] = lb
 	return lb
 }

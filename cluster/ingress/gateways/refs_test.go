@@ -55,7 +55,7 @@ func TestBackendRefs(t *testing.T) {
 ---
 apiVersion: v1
 kind: Service
-metadata: {name: no-endpoints}
+metadata: {name: no-endpoints, annotations: {test/endpoints: ""}}
 spec: {ports: [{port: 8080}]}
 ---
 apiVersion: gateway.networking.k8s.io/v1
