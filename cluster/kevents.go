@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/ingress"
 	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/events"
 )
@@ -23,7 +24,8 @@ var warningReasons = map[string]bool{
 // kubeKinds are the kinds whose events a cluster would record.
 var kubeKinds = map[string]bool{"Pod": true, "Node": true, "Service": true, "Deployment": true, "ReplicaSet": true,
 	"StatefulSet": true, "DaemonSet": true, "Endpoints": true, "EndpointSlice": true, "Namespace": true, "Job": true,
-	"ConfigMap": true, "NetworkPolicy": true, "Ingress": true}
+	"ConfigMap": true, "NetworkPolicy": true, "Ingress": true, "IngressClass": true, "Gateway": true, "GatewayClass": true,
+	"HTTPRoute": true, "ReferenceGrant": true, "Secret": true}
 
 // kubeEvents renders the lab's events about Kubernetes objects as core/v1 Events in
 // namespace (all when empty), so that `get events` lists them as kubectl does.
@@ -52,7 +54,7 @@ func (s *Supervisor) kubeEvents(namespace string) []*api.StoredObject {
 			FirstTimestamp: metav1.NewTime(e.Time), LastTimestamp: metav1.NewTime(e.Time),
 			Source: corev1.EventSource{Component: "podlab", Host: e.Node},
 		}
-		if warningReasons[e.Type] {
+		if warningReasons[e.Type] || ingress.IsWarning(e.Type) {
 			ev.Type = corev1.EventTypeWarning
 		}
 		raw, _ := json.Marshal(ev)

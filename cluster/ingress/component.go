@@ -139,7 +139,7 @@ func (c *Component) sync(r store.Reader) {
 		t.Frontends[table.FrontendIngress] = ing.Frontend
 	}
 	for _, p := range ing.Problems {
-		c.problem(p.Kind, p.Namespace, p.Name, p.Message)
+		c.warn(p.Kind, p.Namespace, p.Name, p.Reason, p.Message)
 	}
 
 	gw := gateways.Compile(r, gateways.Options{
@@ -152,7 +152,7 @@ func (c *Component) sync(r store.Reader) {
 		t.Frontends[k] = f
 	}
 	for _, p := range gw.Problems {
-		c.problem(p.Kind, p.Namespace, p.Name, p.Message)
+		c.warn(p.Kind, p.Namespace, p.Name, p.Reason, p.Message)
 	}
 	c.ensureGatewayProxies(r, gw.Frontends)
 	c.proxy.Update(t)
@@ -194,7 +194,27 @@ func writeStatus[O store.Object, S any](c *Component, r store.Reader, kind strin
 
 // problem notes a Warning event about an object for this sync.
 func (c *Component) problem(kind, namespace, name, msg string) {
-	c.current[kind+"/"+namespace+"/"+name+": "+msg] = events.Event{Type: events.Warning, Kind: kind, Namespace: namespace, Name: name, Message: msg}
+	c.warn(kind, namespace, name, events.Warning, msg)
+}
+
+// warn notes a Warning event with its reason (the event's type, as kubectl describe
+// shows it: IngressClassNotFound, BackendNotFound, RefNotPermitted, ...).
+func (c *Component) warn(kind, namespace, name, reason, msg string) {
+	if reason == "" {
+		reason = events.Warning
+	}
+	warningReasons.Store(reason, true)
+	c.current[kind+"/"+namespace+"/"+name+": "+msg] = events.Event{Type: reason, Kind: kind, Namespace: namespace, Name: name, Message: msg}
+}
+
+// warningReasons are the reasons this component has emitted Warning events with.
+var warningReasons sync.Map
+
+// IsWarning says whether reason is one of this component's Warning reasons, so the
+// lab's Kubernetes events call them Warning as a cluster would.
+func IsWarning(reason string) bool {
+	_, ok := warningReasons.Load(reason)
+	return ok
 }
 
 // sayProblems emits the problems this sync found that the last one did not.
