@@ -227,9 +227,52 @@ func (g *gatewayCheck) commonRoute(spec *gatewayv1.CommonRouteSpec, hostnames []
 			g.between(p.Child("port"), int64(*ref.Port), 1, 65535)
 		}
 	}
+	g.sameParent(path.Child("parentRefs"), spec.ParentRefs)
 	g.items(path.Child("hostnames"), len(hostnames), 0, 16)
 	for i, h := range hostnames {
 		g.hostname(path.Child("hostnames").Index(i), string(h))
+	}
+}
+
+// sameParent is the standard channel's CEL rules on parentRefs: references to one
+// parent (group, kind, namespace and name, with their defaults) either all name a
+// sectionName or none does, and no two are the same. The error is at the later one.
+func (g *gatewayCheck) sameParent(path *fieldpath.Path, refs []gatewayv1.ParentReference) {
+	parent := func(r gatewayv1.ParentReference) string {
+		group, kind, ns := gatewayv1.GroupName, "Gateway", ""
+		if r.Group != nil {
+			group = string(*r.Group)
+		}
+		if r.Kind != nil {
+			kind = string(*r.Kind)
+		}
+		if r.Namespace != nil {
+			ns = string(*r.Namespace)
+		}
+		return group + "/" + kind + "/" + ns + "/" + string(r.Name)
+	}
+	section := func(r gatewayv1.ParentReference) string {
+		if r.SectionName == nil {
+			return ""
+		}
+		return string(*r.SectionName)
+	}
+	for j := range refs {
+		for i := range j {
+			if parent(refs[i]) != parent(refs[j]) {
+				continue
+			}
+			a, b := section(refs[i]), section(refs[j])
+			switch {
+			case (a == "") != (b == ""):
+				g.cel(path.Index(j), "sectionName must be specified when parentRefs includes 2 or more references to the same parent")
+			case a == b:
+				g.cel(path.Index(j), "sectionName must be unique when parentRefs includes 2 or more references to the same parent")
+			default:
+				continue
+			}
+			break
+		}
 	}
 }
 
@@ -257,10 +300,12 @@ func (g *gatewayCheck) httpRoute(spec *gatewayv1.HTTPRouteSpec) {
 	g.commonRoute(&spec.CommonRouteSpec, spec.Hostnames)
 	rp := fieldpath.NewPath("spec", "rules")
 	g.items(rp, len(spec.Rules), 0, 16)
+	matches := 0
 	for i := range spec.Rules {
 		r := &spec.Rules[i]
 		p := rp.Index(i)
 		g.items(p.Child("matches"), len(r.Matches), 0, 64)
+		matches += len(r.Matches)
 		for j := range r.Matches {
 			g.httpMatch(p.Child("matches").Index(j), &r.Matches[j])
 		}
@@ -277,6 +322,7 @@ func (g *gatewayCheck) httpRoute(spec *gatewayv1.HTTPRouteSpec) {
 			g.replacePrefixMatch(p, r.Matches, b.Filters, "Within backendRefs, ")
 		}
 	}
+	g.totalMatches(rp, matches)
 }
 
 func (g *gatewayCheck) httpMatch(p *fieldpath.Path, m *gatewayv1.HTTPRouteMatch) {
@@ -328,15 +374,15 @@ func (g *gatewayCheck) pathValue(p *fieldpath.Path, typ, value string) {
 	}
 }
 
-// filterConfigs names each filter type's config field and whether it is set.
-func filterConfigs(f *gatewayv1.HTTPRouteFilter) []struct {
+// filterConfig is one filter type, its config field, and whether a filter sets it.
+type filterConfig struct {
 	typ, field string
 	set        bool
-} {
-	return []struct {
-		typ, field string
-		set        bool
-	}{
+}
+
+// filterConfigs are an HTTPRoute filter's types and config fields.
+func filterConfigs(f *gatewayv1.HTTPRouteFilter) []filterConfig {
+	return []filterConfig{
 		{"CORS", "cors", f.CORS != nil},
 		{"RequestHeaderModifier", "requestHeaderModifier", f.RequestHeaderModifier != nil},
 		{"ResponseHeaderModifier", "responseHeaderModifier", f.ResponseHeaderModifier != nil},
@@ -347,23 +393,54 @@ func filterConfigs(f *gatewayv1.HTTPRouteFilter) []struct {
 	}
 }
 
+// grpcFilterConfigs are a GRPCRoute filter's.
+func grpcFilterConfigs(f *gatewayv1.GRPCRouteFilter) []filterConfig {
+	return []filterConfig{
+		{"RequestHeaderModifier", "requestHeaderModifier", f.RequestHeaderModifier != nil},
+		{"ResponseHeaderModifier", "responseHeaderModifier", f.ResponseHeaderModifier != nil},
+		{"RequestMirror", "requestMirror", f.RequestMirror != nil},
+		{"ExtensionRef", "extensionRef", f.ExtensionRef != nil},
+	}
+}
+
+// filter checks the filter at p of type typ (false when it has none): its type
+// sets its own config field and no other.
+func (g *gatewayCheck) filter(p *fieldpath.Path, typ string, configs []filterConfig) bool {
+	if !g.required(p.Child("type")) {
+		return false
+	}
+	for _, c := range configs {
+		switch {
+		case c.set && typ != c.typ:
+			g.cel(p.Child(c.field), "filter."+c.field+" must be nil if the filter.type is not "+c.typ)
+		case !c.set && typ == c.typ:
+			g.cel(p, "filter."+c.field+" must be specified for "+c.typ+" filter.type")
+		}
+	}
+	if g.has(p.Child("requestMirror").String()) {
+		g.required(p.Child("requestMirror", "backendRef", "name"))
+	}
+	return true
+}
+
+// repeated reports the filter types of once that count has more than once.
+func (g *gatewayCheck) repeated(path *fieldpath.Path, count map[string]int, once ...string) {
+	for _, t := range once {
+		if count[t] > 1 {
+			g.cel(path, t+" filter cannot be repeated")
+		}
+	}
+}
+
 func (g *gatewayCheck) httpFilters(path *fieldpath.Path, filters []gatewayv1.HTTPRouteFilter) {
-	count := map[gatewayv1.HTTPRouteFilterType]int{}
+	count := map[string]int{}
 	for i := range filters {
 		f := &filters[i]
 		p := path.Index(i)
-		if !g.required(p.Child("type")) {
+		if !g.filter(p, string(f.Type), filterConfigs(f)) {
 			continue
 		}
-		count[f.Type]++
-		for _, c := range filterConfigs(f) {
-			switch {
-			case c.set && string(f.Type) != c.typ:
-				g.cel(p.Child(c.field), "filter."+c.field+" must be nil if the filter.type is not "+c.typ)
-			case !c.set && string(f.Type) == c.typ:
-				g.cel(p, "filter."+c.field+" must be specified for "+c.typ+" filter.type")
-			}
-		}
+		count[string(f.Type)]++
 		if r := f.RequestRedirect; r != nil {
 			rp := p.Child("requestRedirect")
 			if r.Port != nil {
@@ -381,18 +458,21 @@ func (g *gatewayCheck) httpFilters(path *fieldpath.Path, filters []gatewayv1.HTT
 			}
 			g.pathModifier(up.Child("path"), r.Path)
 		}
-		if m := f.RequestMirror; m != nil {
-			g.required(p.Child("requestMirror", "backendRef", "name"))
-		}
 	}
-	if count[gatewayv1.HTTPRouteFilterRequestRedirect] > 0 && count[gatewayv1.HTTPRouteFilterURLRewrite] > 0 {
+	if count["RequestRedirect"] > 0 && count["URLRewrite"] > 0 {
 		g.cel(path, "May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both")
 	}
-	for _, t := range []gatewayv1.HTTPRouteFilterType{"CORS", "RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "URLRewrite"} {
-		if count[t] > 1 {
-			g.cel(path, string(t)+" filter cannot be repeated")
+	g.repeated(path, count, "CORS", "RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "URLRewrite")
+}
+
+func (g *gatewayCheck) grpcFilters(path *fieldpath.Path, filters []gatewayv1.GRPCRouteFilter) {
+	count := map[string]int{}
+	for i := range filters {
+		if g.filter(path.Index(i), string(filters[i].Type), grpcFilterConfigs(&filters[i])) {
+			count[string(filters[i].Type)]++
 		}
 	}
+	g.repeated(path, count, "RequestHeaderModifier", "ResponseHeaderModifier")
 }
 
 func (g *gatewayCheck) pathModifier(p *fieldpath.Path, m *gatewayv1.HTTPPathModifier) {
@@ -458,19 +538,37 @@ func (g *gatewayCheck) grpcRoute(spec *gatewayv1.GRPCRouteSpec) {
 	g.commonRoute(&spec.CommonRouteSpec, spec.Hostnames)
 	rp := fieldpath.NewPath("spec", "rules")
 	g.items(rp, len(spec.Rules), 0, 16)
+	matches := 0
 	for i := range spec.Rules {
 		r := &spec.Rules[i]
 		p := rp.Index(i)
+		g.items(p.Child("matches"), len(r.Matches), 0, 64)
+		matches += len(r.Matches)
 		for j, m := range r.Matches {
+			mp := p.Child("matches").Index(j)
+			if m.Method != nil && m.Method.Service == nil && m.Method.Method == nil {
+				g.cel(mp.Child("method"), "One or both of 'service' or 'method' must be specified")
+			}
 			for k := range m.Headers {
-				hp := p.Child("matches").Index(j).Child("headers").Index(k)
+				hp := mp.Child("headers").Index(k)
 				g.required(hp.Child("name"))
 				g.required(hp.Child("value"))
 			}
 		}
+		g.grpcFilters(p.Child("filters"), r.Filters)
 		for j := range r.BackendRefs {
-			g.backendRef(p.Child("backendRefs").Index(j), &r.BackendRefs[j].BackendRef)
+			bp := p.Child("backendRefs").Index(j)
+			g.backendRef(bp, &r.BackendRefs[j].BackendRef)
+			g.grpcFilters(bp.Child("filters"), r.BackendRefs[j].Filters)
 		}
+	}
+	g.totalMatches(rp, matches)
+}
+
+// totalMatches is the routes' CEL rule on the number of matches of all rules.
+func (g *gatewayCheck) totalMatches(rules *fieldpath.Path, n int) {
+	if n > 128 {
+		g.cel(rules, "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128")
 	}
 }
 
@@ -526,6 +624,8 @@ func gatewayHint(e *fieldpath.Error) string {
 		return "HTTPS terminates TLS at the Gateway: mode: Terminate (the default);\nto pass TLS through to the backend use protocol: TLS with a TLSRoute"
 	case strings.HasPrefix(d, "hostname must not be specified"):
 		return "TCP and UDP carry no host name to match: drop hostname, or use protocol HTTP, HTTPS or TLS"
+	case strings.HasPrefix(d, "sectionName must be"):
+		return "to attach to several listeners of one Gateway, give each parentRef its own sectionName (a listener name);\nto attach to all of them, keep one parentRef without sectionName"
 	case strings.Contains(d, "unique"):
 		return "each listener needs its own name, and its own port, protocol and hostname combination"
 	case strings.Contains(d, "when type one of ['Exact', 'PathPrefix']"), strings.Contains(d, "valid characters"):
@@ -540,6 +640,8 @@ func gatewayHint(e *fieldpath.Error) string {
 		return "a rule takes this filter once: merge the two (a header modifier can set, add and remove several headers)"
 	case strings.Contains(e.Field, ".headers[") && leaf == "name":
 		return "a header name is one token, without spaces or colon, e.g. X-Request-Id"
+	case strings.HasPrefix(d, "One or both of 'service' or 'method'"):
+		return "a gRPC method match names the service (com.example.User), the method (Login) or both"
 	case d == "Must have port for Service reference":
 		return "give the Service's port (not the targetPort): backendRefs:\n  - name: web\n    port: 80"
 	case leaf == "weight":

@@ -302,6 +302,46 @@ spec:
 			"app.yaml:22:58: documents[2] (Gateway default/old): spec.listeners[0].tls: Invalid value: \"object\": tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']\n  hint: drop tls, or make the listener protocol: HTTPS (port 443) to terminate TLS",
 			"app.yaml:28:3: documents[3] (HTTPRoute default/typo): spec.parentRef: unknown field \"parentRef\"; did you mean \"parentRefs\"?",
 		}},
+		{name: "parentRefs to one Gateway", yaml: `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web}
+spec:
+  parentRefs:
+    - name: gw
+    - name: gw
+    - {name: gw, sectionName: https}
+    - {name: gw, namespace: other}
+    - {name: gw, kind: ListenerSet, group: gateway.networking.k8s.io}
+`, want: []string{
+			"app.yaml:7:7: documents[0] (HTTPRoute default/web): spec.parentRefs[1]: Invalid value: \"object\": sectionName must be unique when parentRefs includes 2 or more references to the same parent\n  hint: to attach to several listeners of one Gateway, give each parentRef its own sectionName (a listener name);\n        to attach to all of them, keep one parentRef without sectionName",
+			"app.yaml:8:7: documents[0] (HTTPRoute default/web): spec.parentRefs[2]: Invalid value: \"object\": sectionName must be specified when parentRefs includes 2 or more references to the same parent\n  hint: to attach to several listeners of one Gateway, give each parentRef its own sectionName (a listener name);\n        to attach to all of them, keep one parentRef without sectionName",
+		}},
+		{name: "grpc filters and method", yaml: `apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: grpc}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+    - matches:
+        - method: {type: Exact}
+      filters:
+        - type: RequestHeaderModifier
+          responseHeaderModifier: {add: [{name: a, value: b}]}
+        - type: ResponseHeaderModifier
+          responseHeaderModifier: {add: [{name: a, value: b}]}
+        - type: ResponseHeaderModifier
+          responseHeaderModifier: {add: [{name: c, value: d}]}
+      backendRefs:
+        - name: users
+          port: 50051
+          filters: [{type: RequestMirror}]
+`, want: []string{
+			"app.yaml:8:19: documents[0] (GRPCRoute default/grpc): spec.rules[0].matches[0].method: Invalid value: \"object\": One or both of 'service' or 'method' must be specified\n  hint: a gRPC method match names the service (com.example.User), the method (Login) or both",
+			"app.yaml:10:9: documents[0] (GRPCRoute default/grpc): spec.rules[0].filters: Invalid value: \"object\": ResponseHeaderModifier filter cannot be repeated\n  hint: a rule takes this filter once: merge the two (a header modifier can set, add and remove several headers)",
+			"app.yaml:10:11: documents[0] (GRPCRoute default/grpc): spec.rules[0].filters[0]: Invalid value: \"object\": filter.requestHeaderModifier must be specified for RequestHeaderModifier filter.type\n  hint: a filter sets the field named by its type, e.g.\n          - type: RequestHeaderModifier\n            requestHeaderModifier:\n              add:\n                - {name: X-Lab, value: podlab}",
+			"app.yaml:11:35: documents[0] (GRPCRoute default/grpc): spec.rules[0].filters[0].responseHeaderModifier: Invalid value: \"object\": filter.responseHeaderModifier must be nil if the filter.type is not ResponseHeaderModifier\n  hint: a filter sets the field named by its type, e.g.\n          - type: RequestHeaderModifier\n            requestHeaderModifier:\n              add:\n                - {name: X-Lab, value: podlab}",
+			"app.yaml:19:21: documents[0] (GRPCRoute default/grpc): spec.rules[0].backendRefs[0].filters[0]: Invalid value: \"object\": filter.requestMirror must be specified for RequestMirror filter.type\n  hint: a filter sets the field named by its type, e.g.\n          - type: RequestHeaderModifier\n            requestHeaderModifier:\n              add:\n                - {name: X-Lab, value: podlab}",
+		}},
 	})
 }
 

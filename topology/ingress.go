@@ -15,8 +15,18 @@ import (
 // its messages; pathType values are checked with the other enums.
 func (d *doc) ingress(obj any) {
 	ing := obj.(*networkingv1.Ingress)
-	d.report(validateIngressSpec(&ing.Spec, fieldpath.NewPath("spec")), ingressHint)
+	errs := validateIngressSpec(&ing.Spec, fieldpath.NewPath("spec"))
+	// ValidateIngressCreate: the deprecated class annotation may stay beside the field
+	// only when they agree.
+	if v, ok := ing.Annotations[classAnnotation]; ok && ing.Spec.IngressClassName != nil && v != *ing.Spec.IngressClassName {
+		errs = append(errs, fieldpath.Invalid(fieldpath.NewPath("metadata", "annotations").Key(classAnnotation), v,
+			"must match `ingressClassName` when both are specified"))
+	}
+	d.report(errs, ingressHint)
 }
+
+// classAnnotation is the Ingress class before spec.ingressClassName (deprecated).
+const classAnnotation = "kubernetes.io/ingress.class"
 
 // ingressClass checks an IngressClass's controller as the API server does.
 func (d *doc) ingressClass(obj any) {
@@ -197,6 +207,8 @@ func ingressHint(e *fieldpath.Error) string {
 		return "add the Service's port (not the targetPort):\n  service:\n    name: web\n    port:\n      number: 80"
 	case strings.Contains(e.Detail, "backend"):
 		return "a backend is a Service:\n  backend:\n    service:\n      name: web\n      port:\n        number: 80\nor a resource (apiGroup, kind, name), not both"
+	case strings.Contains(e.Detail, "must match `ingressClassName`"):
+		return "the kubernetes.io/ingress.class annotation is deprecated: drop it and keep spec.ingressClassName"
 	case leaf == "ingressClassName":
 		return "ingressClassName names an IngressClass (podlab get ingressclass), e.g. nginx"
 	case leaf == "controller":

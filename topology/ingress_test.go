@@ -91,6 +91,19 @@ spec:
 			"app.yaml:5:21: documents[0] (Ingress default/web): spec.ingressClassName: Invalid value: \"Nginx\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n  hint: ingressClassName names an IngressClass (podlab get ingressclass), e.g. nginx",
 			"app.yaml:11:15: documents[1] (IngressClass nginx): spec.controller: Invalid value: \"nginx\": must be a domain-prefixed path (such as \"acme.io/foo\")\n  hint: controller names the ingress controller as a domain-prefixed path, e.g. k8s.io/ingress-nginx",
 		}},
+		{name: "class annotation and field disagree", yaml: `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  annotations:
+    kubernetes.io/ingress.class: nginx
+spec:
+  ingressClassName: podlab
+  defaultBackend:
+    service: {name: web, port: {number: 80}}
+`, want: []string{
+			"app.yaml:6:34: documents[0] (Ingress default/web): metadata.annotations[kubernetes.io/ingress.class]: Invalid value: \"nginx\": must match `ingressClassName` when both are specified\n  hint: the kubernetes.io/ingress.class annotation is deprecated: drop it and keep spec.ingressClassName",
+		}},
 	})
 }
 
