@@ -17,6 +17,7 @@ import (
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/cluster/dns"
 	"podlab.dev/podlab/cluster/ingress"
+	"podlab.dev/podlab/cluster/ingress/proxy"
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/plan"
 	"podlab.dev/podlab/workload"
@@ -148,7 +149,7 @@ func wireRecord(q dns.Query) api.QueryRecord {
 		RespSize: q.RespSize, Took: q.Took, Upstream: q.Upstream}
 }
 
-// logRoutes serves `podlab logs` and the TUI's :dns view.
+// logRoutes serves `podlab logs` and the TUI's :dns and :ingress views.
 func (s *Supervisor) logRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+api.PathLogs+"pod/{namespace}/{name}", func(w http.ResponseWriter, r *http.Request) {
 		ns, name := r.PathValue("namespace"), r.PathValue("name")
@@ -193,6 +194,38 @@ func (s *Supervisor) logRoutes(mux *http.ServeMux) {
 		}
 		reply(w, out, nil)
 	})
+	mux.HandleFunc("GET "+api.PathAccessLog, func(w http.ResponseWriter, r *http.Request) {
+		limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
+		if err != nil || limit <= 0 {
+			limit = 500
+		}
+		out := []*api.AccessEntry{}
+		if s.ingress == nil {
+			reply(w, out, nil)
+			return
+		}
+		es := s.ingress.Log().All(limit)
+		b := s.addressBook()
+		for i := len(es) - 1; i >= 0; i-- { // newest first, as the DNS queries
+			out = append(out, wireAccess(es[i], b))
+		}
+		reply(w, out, nil)
+	})
+}
+
+// wireAccess is a proxy's log entry on the wire, its rule and backend made text.
+func wireAccess(e proxy.Entry, b addressBook) *api.AccessEntry {
+	a := &api.AccessEntry{Time: e.Time, Pod: e.Pod, Frontend: e.Frontend, Listener: e.Listener, Client: e.Client,
+		Method: e.Method, Host: e.Host, Path: e.Path, Proto: e.Proto, Status: e.Status, Bytes: e.BytesSent,
+		DurationMs: float64(e.Duration) / float64(time.Millisecond), Upstream: e.Upstream, UpstreamStatus: e.UpstreamStatus,
+		From: b.from(e.Client)}
+	if e.Matched.Kind != "" {
+		a.Matched = proxy.Matched(e.Matched)
+	}
+	if e.Service != "" {
+		a.Backend = e.Namespace + "/" + e.Service + ":" + strconv.Itoa(int(e.ServicePort))
+	}
+	return a
 }
 
 func (s *Supervisor) writeNote(w http.ResponseWriter, note string) {
