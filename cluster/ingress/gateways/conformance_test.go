@@ -30,6 +30,8 @@ metadata: {name: podlab}
 spec: {controllerName: podlab.dev/gateway-controller}`}, docs...)...)
 }
 
+const noHost = "Accepted=False/NoMatchingListenerHostname ResolvedRefs=True/ResolvedRefs"
+
 // The requests of the conformance tests of the same names, and the backend
 // (Service) they expect, or "404". The compiled table is walked as the proxy walks it.
 func TestConformanceRouting(t *testing.T) {
@@ -44,9 +46,11 @@ func TestConformanceRouting(t *testing.T) {
 	for _, c := range []struct {
 		test, gateway string
 		reqs          []req
-		// attached is the gateway's listeners' attachedRoutes, when checked;
-		// notAccepted the routes of the test that must not be Accepted.
-		attached, notAccepted string
+		// attached is the gateway's listeners' attachedRoutes, when checked.
+		attached string
+		// routes are the conditions of routes that are not Accepted and
+		// ResolvedRefs True ("Accepted=False/NoMatchingParent ResolvedRefs=...").
+		routes map[string]string
 	}{
 		{"httproute-matching-across-routes", "same-namespace", []req{
 			{host: "example.com", path: "/", want: "infra-backend-v1"},
@@ -57,7 +61,7 @@ func TestConformanceRouting(t *testing.T) {
 			{host: "example.net", path: "/v2", want: "infra-backend-v1"},
 			{host: "example.com", path: "/v2/example", want: "infra-backend-v2"},
 			{host: "example.com", path: "/", headers: h("Version", "two"), want: "infra-backend-v2"},
-		}, "", ""},
+		}, "", nil},
 		{"httproute-matching", "same-namespace", []req{
 			{path: "/", want: "infra-backend-v1"},
 			{path: "/example", want: "infra-backend-v1"},
@@ -68,7 +72,7 @@ func TestConformanceRouting(t *testing.T) {
 			{path: "/v2/", want: "infra-backend-v2"},
 			{path: "/v2example", want: "infra-backend-v1"},
 			{path: "/foo/v2/example", want: "infra-backend-v1"},
-		}, "", ""},
+		}, "", nil},
 		{"httproute-method-matching", "same-namespace", []req{
 			{method: "POST", path: "/", want: "infra-backend-v1"},
 			{method: "GET", path: "/", want: "infra-backend-v2"},
@@ -82,7 +86,7 @@ func TestConformanceRouting(t *testing.T) {
 			{path: "/path4", method: "DELETE", want: "404"},
 			{path: "/path5", method: "PATCH", want: "infra-backend-v1"},
 			{headers: h("version", "four"), path: "/", method: "PATCH", want: "infra-backend-v2"},
-		}, "", ""},
+		}, "", nil},
 		{"httproute-header-matching", "same-namespace", []req{
 			{path: "/", headers: h("Version", "one"), want: "infra-backend-v1"},
 			{path: "/", headers: h("Version", "two"), want: "infra-backend-v2"},
@@ -95,7 +99,7 @@ func TestConformanceRouting(t *testing.T) {
 			{path: "/", headers: h("Color", "red"), want: "infra-backend-v2"},
 			{path: "/", headers: h("Color", "yellow"), want: "infra-backend-v2"},
 			{path: "/", headers: h("Color", "purple"), want: "404"},
-		}, "", ""},
+		}, "", nil},
 		{"httproute-query-param-matching", "same-namespace", []req{
 			{path: "/", query: "animal=whale", want: "infra-backend-v1"},
 			{path: "/", query: "animal=dolphin", want: "infra-backend-v2"},
@@ -116,7 +120,7 @@ func TestConformanceRouting(t *testing.T) {
 			{path: "/path4", query: "animal=kraken", want: "404"},
 			{path: "/path5", query: "animal=hydra", want: "infra-backend-v1"},
 			{headers: h("version", "four"), path: "/", query: "animal=hydra", want: "infra-backend-v3"},
-		}, "", ""},
+		}, "", nil},
 		{"httproute-listener-hostname-matching", "httproute-listener-hostname-matching", []req{
 			{host: "bar.com", path: "/", want: "infra-backend-v1"},
 			{host: "foo.bar.com", path: "/", want: "infra-backend-v2"},
@@ -126,7 +130,7 @@ func TestConformanceRouting(t *testing.T) {
 			{host: "multiple.prefixes.foo.com", path: "/", want: "infra-backend-v3"},
 			{host: "foo.com", path: "/", want: "404"},
 			{host: "no.matching.host", path: "/", want: "404"},
-		}, "", ""},
+		}, "", nil},
 		{"gateway-http-listener-isolation", "http-listener-isolation", []req{
 			{host: "bar.com", path: "/empty-hostname", want: "infra-backend-v1"},
 			{host: "bar.com", path: "/wildcard-example-com", want: "404"},
@@ -144,7 +148,7 @@ func TestConformanceRouting(t *testing.T) {
 			{host: "abc.foo.example.com", path: "/wildcard-example-com", want: "404"},
 			{host: "abc.foo.example.com", path: "/wildcard-foo-example-com", want: "404"},
 			{host: "abc.foo.example.com", path: "/abc-foo-example-com", want: "infra-backend-v1"},
-		}, "", ""},
+		}, "", nil},
 		{"httproute-hostname-intersection", "httproute-hostname-intersection", []req{
 			{host: "very.specific.com", path: "/s1", want: "infra-backend-v1"},
 			{host: "very.specific.com:1234", path: "/s1", want: "infra-backend-v1"},
@@ -172,7 +176,7 @@ func TestConformanceRouting(t *testing.T) {
 			{host: "foo.anotherwildcard.io", path: "/non-matching-prefix", want: "404"},
 			{host: "specific.but.wrong.com", path: "/s5", want: "404"},
 			{host: "wildcard.io", path: "/s5", want: "404"},
-		}, "listener-1=2 listener-2=1 listener-3=1", "no-intersecting-hosts"},
+		}, "listener-1=2 listener-2=1 listener-3=1", map[string]string{"no-intersecting-hosts": noHost}},
 		{"httproute-hostname-intersection", "httproute-hostname-intersection-all", []req{
 			{host: "first.com", path: "/", want: "infra-backend-v2"},
 			{host: "sub.first.com", path: "/", want: "infra-backend-v2"},
@@ -180,7 +184,66 @@ func TestConformanceRouting(t *testing.T) {
 			{host: "sub.second.com", path: "/", want: "infra-backend-v2"},
 			{host: "third.com", path: "/", want: "404"},
 			{host: "sub.third.com", path: "/", want: "404"},
-		}, "listener-1=1", "no-intersecting-hosts"},
+		}, "listener-1=1", map[string]string{"no-intersecting-hosts": noHost}},
+		{"httproute-path-match-order", "same-namespace", []req{
+			{path: "/match/exact/one", want: "infra-backend-v3"},
+			{path: "/match/exact", want: "infra-backend-v2"},
+			{path: "/match", want: "infra-backend-v1"},
+			{path: "/match/prefix/one/any", want: "infra-backend-v2"},
+			{path: "/match/prefix/any", want: "infra-backend-v1"},
+			{path: "/match/any", want: "infra-backend-v3"},
+		}, "", nil},
+		{"httproute-omitted-backendrefs", "same-namespace", []req{
+			{path: "/forward", want: "infra-backend-v1"},
+			{path: "/omitted-no-forward", want: "500"},
+			{path: "/empty-no-forward", want: "500"},
+		}, "", nil},
+		{"httproute-exact-path-matching", "same-namespace", []req{
+			{path: "/one", want: "infra-backend-v1"},
+			{path: "/two", want: "infra-backend-v2"},
+			{path: "/", want: "404"},
+			{path: "/one/example", want: "404"},
+			{path: "/two/", want: "404"},
+			{path: "/Two", want: "404"},
+		}, "", nil},
+		{"httproute-cross-namespace", "backend-namespaces", []req{
+			{path: "/", want: "web-backend"},
+		}, "", nil},
+		{"httproute-reference-grant", "same-namespace", []req{
+			{path: "/", want: "web-backend"},
+		}, "", nil},
+		{"httproute-invalid-cross-namespace-backend-ref", "same-namespace", []req{
+			{path: "/", want: "500"},
+		}, "", map[string]string{"invalid-cross-namespace-backend-ref": "Accepted=True/Accepted ResolvedRefs=False/RefNotPermitted"}},
+		{"httproute-invalid-nonexistent-backendref", "same-namespace", []req{
+			{path: "/", want: "500"},
+		}, "", map[string]string{"invalid-nonexistent-backend-ref": "Accepted=True/Accepted ResolvedRefs=False/BackendNotFound"}},
+		{"httproute-invalid-backendref-unknown-kind", "same-namespace", []req{
+			{path: "/v2", want: "500"},
+		}, "", map[string]string{"invalid-backend-ref-unknown-kind": "Accepted=True/Accepted ResolvedRefs=False/InvalidKind"}},
+		{"httproute-partially-invalid-via-invalid-reference-grant", "same-namespace", []req{
+			{path: "/v2", want: "500"},
+			{path: "/", want: "app-backend-v1"},
+		}, "", map[string]string{"invalid-reference-grant": "Accepted=True/Accepted ResolvedRefs=False/RefNotPermitted"}},
+		{"httproute-listener-port-matching", "httproute-listener-port-matching", []req{
+			{host: "foo.com", path: "/", want: "infra-backend-v1"},
+			{host: "foo.com:8080", path: "/", want: "infra-backend-v2"},
+			{host: "bar.com:8080", path: "/", want: "infra-backend-v2"},
+			{host: "foo.com:8090", path: "/", want: "infra-backend-v3"},
+			{host: "bar.com:8090", path: "/", want: "404"},
+		}, "", nil},
+		{"httproute-multiple-gateways", "same-namespace", []req{
+			{path: "/shared", want: "infra-backend-v1"},
+			{path: "/", want: "infra-backend-v2"},
+		}, "", nil},
+		{"httproute-multiple-gateways", "all-namespaces", []req{
+			{path: "/shared", want: "infra-backend-v1"},
+			{path: "/", want: "infra-backend-v3"},
+		}, "", nil},
+		{"httproute-simple-same-namespace", "same-namespace", []req{
+			{path: "/", want: "infra-backend-v1"},
+		}, "", nil},
+		{"httproute-disallowed-kind", "same-namespace", nil, "", map[string]string{"disallowed-kind": "Accepted=False/NotAllowedByListeners ResolvedRefs=True/ResolvedRefs"}},
 	} {
 		t.Run(c.test+"/"+c.gateway, func(t *testing.T) {
 			res := compileAll(t, conformanceStore(t, c.test))
@@ -190,9 +253,15 @@ func TestConformanceRouting(t *testing.T) {
 				}
 				got := "404"
 				if rt := walk(t, res, c.gateway, q); rt != nil {
-					got = "no backend: " + routeName(rt)
-					if len(rt.Backends) == 1 && rt.Status == 0 {
+					switch {
+					case rt.Status != 0:
+						got = fmt.Sprint(rt.Status)
+					case len(rt.Backends) == 1 && rt.Backends[0].Status != 0:
+						got = fmt.Sprint(rt.Backends[0].Status)
+					case len(rt.Backends) == 1:
 						got = rt.Backends[0].Service
+					default:
+						got = "several backends: " + routeName(rt)
 					}
 				}
 				if got != q.want {
@@ -209,15 +278,13 @@ func TestConformanceRouting(t *testing.T) {
 				}
 			}
 			for k, st := range res.HTTPRoutes {
-				want := "True"
-				if k.Name == c.notAccepted {
-					want = "False"
+				want, ok := c.routes[k.Name]
+				if !ok {
+					want = "Accepted=True/Accepted ResolvedRefs=True/ResolvedRefs"
 				}
 				for _, p := range st.Parents {
-					for _, cd := range p.Conditions {
-						if (cd.Type == "Accepted" && string(cd.Status) != want) || (cd.Type == "ResolvedRefs" && cd.Status != "True") {
-							t.Errorf("route %s: %s", k.Name, conditions(p.Conditions))
-						}
+					if got := conditions(p.Conditions); got != want {
+						t.Errorf("route %s, parent %s: %s, want %s", k.Name, p.ParentRef.Name, got, want)
 					}
 				}
 			}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,8 @@ func newStore(t *testing.T, manifests ...string) *fakeStore {
 			o = &corev1.Secret{}
 		case "Namespace":
 			o = &corev1.Namespace{}
+		case "EndpointSlice":
+			o = &discoveryv1.EndpointSlice{}
 		default:
 			t.Fatalf("test manifest of kind %q", meta.Kind)
 		}
@@ -198,7 +201,15 @@ func walk(t *testing.T, res Result, gw string, r req) *table.Route {
 	if f == nil || len(f.Listeners) == 0 {
 		t.Fatalf("gateway %s is not served", gw)
 	}
-	return route(f.Listeners[0], r)
+	// The port in Host picks the listener when one has it (the conformance suite
+	// dials the port it names), else the first listener.
+	l := f.Listeners[0]
+	if i := strings.LastIndexByte(r.host, ':'); i >= 0 {
+		if p, err := strconv.Atoi(r.host[i+1:]); err == nil && f.Listener(int32(p)) != nil {
+			l = f.Listener(int32(p))
+		}
+	}
+	return route(l, r)
 }
 
 func route(l *table.Listener, r req) *table.Route {

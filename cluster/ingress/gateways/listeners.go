@@ -72,8 +72,8 @@ func (c *compile) gateway(gw *gatewayv1.Gateway, classAccepted bool) {
 	case gw.Spec.Infrastructure != nil && gw.Spec.Infrastructure.ParametersRef != nil:
 		p := gw.Spec.Infrastructure.ParametersRef
 		g.acc = cond("Accepted", false, "InvalidParameters", fmt.Sprintf("spec.infrastructure.parametersRef %s/%s %s: podlab's gateway controller takes no parameters", p.Group, p.Kind, p.Name), gen)
-	case len(gw.Spec.Addresses) > 0:
-		g.acc = cond("Accepted", false, "UnsupportedAddress", "spec.addresses: podlab gives each Gateway its own address from the LoadBalancer pool; requested addresses are not supported (remove spec.addresses)", gen)
+	case !poolAddresses(gw.Spec.Addresses):
+		g.acc = cond("Accepted", false, "UnsupportedAddress", "spec.addresses: podlab gives each Gateway one address from the LoadBalancer pool; a requested value is not supported (remove spec.addresses, or leave one IPAddress entry without a value)", gen)
 	case valid == 0:
 		g.acc = cond("Accepted", false, "ListenersNotValid", "no listener is valid (see status.listeners)", gen)
 	case valid < len(g.listeners):
@@ -93,6 +93,19 @@ func (c *compile) gateway(gw *gatewayv1.Gateway, classAccepted bool) {
 			c.problem("Gateway", gw.Namespace, gw.Name, l.unresolved, "listener %s: %s", l.Name, l.unresolvedMsg)
 		}
 	}
+}
+
+// poolAddresses says whether spec.addresses asks only for what podlab gives: nothing,
+// or one IPAddress without a value ("pick one", GatewayAddressEmpty).
+func poolAddresses(as []gatewayv1.GatewaySpecAddress) bool {
+	switch {
+	case len(as) == 0:
+		return true
+	case len(as) > 1:
+		return false
+	}
+	a := as[0]
+	return a.Value == "" && (a.Type == nil || *a.Type == gatewayv1.IPAddressType)
 }
 
 // listener validates one listener alone (conflicts are between listeners).

@@ -315,6 +315,14 @@ spec:
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
+metadata: {name: gateway-without-address-value}
+spec:
+  gatewayClassName: podlab
+  addresses: [{type: IPAddress}]
+  listeners: [{name: http, port: 8080, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
 metadata: {name: theirs}
 spec:
   gatewayClassName: other
@@ -342,6 +350,10 @@ spec:
 		if len(st.Addresses) != 0 || res.Frontends[table.FrontendGateway("gateway-conformance-infra", name)] != nil {
 			t.Errorf("%s: served although not accepted", name)
 		}
+	}
+	st := res.Gateways[types.NamespacedName{Namespace: "gateway-conformance-infra", Name: "gateway-without-address-value"}]
+	if got := conditions(st.Conditions); got != "Accepted=True/Accepted Programmed=True/Programmed" || len(st.Addresses) != 1 {
+		t.Errorf("an IPAddress without a value is the pool's: %s %v", got, st.Addresses)
 	}
 	if _, ok := res.Gateways[types.NamespacedName{Namespace: "gateway-conformance-infra", Name: "theirs"}]; ok {
 		t.Errorf("wrote another controller's Gateway")

@@ -67,7 +67,9 @@ func (c *compile) attach(hr *gatewayv1.HTTPRoute, pr gatewayv1.ParentReference, 
 		c.problem("HTTPRoute", hr.Namespace, hr.Name, reason, "parent Gateway %s/%s: %s", g.obj.Namespace, g.obj.Name, msg)
 		return []metav1.Condition{cond("Accepted", false, reason, msg, gen), resolved}
 	}
-	if !g.accepted {
+	if !g.accepted && g.acc.Reason != "ListenersNotValid" {
+		// Rejected as a whole (class, parameters, addresses); with only invalid
+		// listeners the listeners answer below (NotAllowedByListeners).
 		return notAccepted("NoMatchingParent", "the Gateway is not accepted (see its status)")
 	}
 	var named []*listener

@@ -106,11 +106,6 @@ func (c *compile) rule(hr *gatewayv1.HTTPRoute, ri int, rule gatewayv1.HTTPRoute
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range bf {
-			if f.Type == table.FilterRedirect {
-				return nil, incompatible("backendRefs[%d]: a RequestRedirect filter cannot act on one backend", bi)
-			}
-		}
 		if bstatus != 0 && b.Status == 0 {
 			b.Status = bstatus
 		}
