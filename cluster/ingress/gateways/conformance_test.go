@@ -291,3 +291,62 @@ func TestConformanceRouting(t *testing.T) {
 		})
 	}
 }
+
+// The status the conformance tests of the same names expect, on their manifests,
+// with the Secrets the suite makes ("certificate" in the web backends' namespace,
+// "tls-validity-checks-certificate" in the infrastructure's). Each want lists
+// "Type=Status/Reason" conditions that must be present ("Type=Status/" takes any
+// reason), and attached=N.
+func TestConformanceStatus(t *testing.T) {
+	for _, c := range []struct {
+		test, gateway, listener string // listener "": the Gateway's conditions
+		want                    []string
+	}{
+		{"gateway-secret-invalid-reference-grant", "gateway-secret-invalid-reference-grant", "https", []string{"ResolvedRefs=False/RefNotPermitted", "attached=0"}},
+		{"gateway-secret-missing-reference-grant", "gateway-secret-missing-reference-grant", "https", []string{"ResolvedRefs=False/RefNotPermitted", "attached=0"}},
+		{"gateway-secret-reference-grant-all-in-namespace", "gateway-secret-reference-grant-all-in-namespace", "https", []string{"Programmed=True/Programmed", "ResolvedRefs=True/", "attached=0"}},
+		{"gateway-secret-reference-grant-specific", "gateway-secret-reference-grant-specific", "https", []string{"Programmed=True/Programmed", "ResolvedRefs=True/", "attached=0"}},
+		{"gateway-invalid-tls-configuration", "gateway-certificate-nonexistent-secret", "https", []string{"ResolvedRefs=False/InvalidCertificateRef", "attached=0", "kinds=HTTPRoute"}},
+		{"gateway-invalid-tls-configuration", "gateway-certificate-unsupported-group", "https", []string{"ResolvedRefs=False/InvalidCertificateRef", "attached=0", "kinds=HTTPRoute"}},
+		{"gateway-invalid-tls-configuration", "gateway-certificate-unsupported-kind", "https", []string{"ResolvedRefs=False/InvalidCertificateRef", "attached=0", "kinds=HTTPRoute"}},
+		{"gateway-invalid-tls-configuration", "gateway-certificate-malformed-secret", "https", []string{"ResolvedRefs=False/InvalidCertificateRef", "attached=0", "kinds=HTTPRoute"}},
+		{"gateway-invalid-route-kind", "gateway-only-invalid-route-kind", "http", []string{"ResolvedRefs=False/InvalidRouteKinds", "attached=0", "kinds="}},
+		{"gateway-invalid-route-kind", "gateway-supported-and-invalid-route-kind", "http", []string{"ResolvedRefs=False/InvalidRouteKinds", "attached=0", "kinds=HTTPRoute"}},
+		{"gateway-invalid-listeners-unsupported-protocol", "gateway-only-unsupported-protocols", "", []string{"Accepted=False/ListenersNotValid"}},
+		{"gateway-invalid-listeners-unsupported-protocol", "gateway-only-unsupported-protocols", "invalid", []string{"Accepted=False/UnsupportedProtocol", "attached=0", "kinds="}},
+		{"gateway-invalid-listeners-unsupported-protocol", "gateway-supported-and-unsupported-protocols", "", []string{"Accepted=True/ListenersNotValid"}},
+		{"gateway-invalid-listeners-unsupported-protocol", "gateway-supported-and-unsupported-protocols", "http", []string{"Accepted=True/Accepted", "attached=0", "kinds=HTTPRoute"}},
+		{"gateway-invalid-listeners-unsupported-protocol", "gateway-supported-and-unsupported-protocols", "invalid", []string{"Accepted=False/UnsupportedProtocol", "attached=0", "kinds="}},
+		{"gateway-with-attached-routes", "gateway-with-one-attached-route", "http", []string{"Accepted=True/", "ResolvedRefs=True/", "attached=1"}},
+		{"gateway-with-attached-routes", "gateway-with-two-attached-routes", "http", []string{"Accepted=True/", "ResolvedRefs=True/", "attached=2"}},
+		{"gateway-with-attached-routes", "unresolved-gateway-with-one-attached-unresolved-route", "tls", []string{"Programmed=False/", "ResolvedRefs=False/", "attached=1", "kinds=HTTPRoute"}},
+		{"gateway-invalid-parameters-ref", "gateway-invalid-parameters-ref", "", []string{"Accepted=False/InvalidParameters"}},
+	} {
+		t.Run(c.test+"/"+c.gateway+"/"+c.listener, func(t *testing.T) {
+			f := conformanceStore(t, c.test)
+			for _, o := range newStore(t, tlsSecret(t, "gateway-conformance-web-backend", "certificate", "*.example.com"),
+				tlsSecret(t, "gateway-conformance-infra", "tls-validity-checks-certificate", "*.example.com")).objs {
+				f.add("Secret", o)
+			}
+			res := compileAll(t, f)
+			st, ok := res.Gateways[types.NamespacedName{Namespace: "gateway-conformance-infra", Name: c.gateway}]
+			if !ok {
+				t.Fatalf("no status for %s", c.gateway)
+			}
+			got := conditions(st.Conditions)
+			if c.listener != "" {
+				got = ""
+				for _, l := range strings.Split(listenerStatus(res, c.gateway), "\n") {
+					if strings.HasPrefix(l, c.listener+": ") {
+						got = l
+					}
+				}
+			}
+			for _, w := range c.want {
+				if !strings.Contains(" "+got+" ", " "+w) || (strings.HasPrefix(w, "kinds=") && !strings.HasSuffix(got, " "+w)) {
+					t.Errorf("%s lacks %s", got, w)
+				}
+			}
+		})
+	}
+}
