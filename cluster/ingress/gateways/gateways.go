@@ -24,6 +24,37 @@ import (
 // ControllerName is podlab's GatewayClass controllerName.
 const ControllerName = "podlab.dev/gateway-controller"
 
+// SupportedFeatures are the conformance features (kubernetes-sigs/gateway-api
+// pkg/features) our GatewayClasses announce in status.supportedFeatures, sorted as the
+// API asks. Each is compiled into the table here; the proxy must honour it.
+var SupportedFeatures = []string{
+	"Gateway",
+	"GatewayAddressEmpty",
+	"GatewayHTTPListenerIsolation",
+	"GatewayPort8080",
+	"HTTPRoute",
+	"HTTPRoute303RedirectStatusCode",
+	"HTTPRoute307RedirectStatusCode",
+	"HTTPRoute308RedirectStatusCode",
+	"HTTPRouteBackendRequestHeaderModification",
+	"HTTPRouteBackendRequestRedirect",
+	"HTTPRouteBackendURLRewrite",
+	"HTTPRouteHostRewrite",
+	"HTTPRouteMethodMatching",
+	"HTTPRouteNamedRouteRule",
+	"HTTPRouteParentRefPort",
+	"HTTPRoutePathRedirect",
+	"HTTPRoutePathRewrite",
+	"HTTPRoutePortRedirect",
+	"HTTPRouteQueryParamMatching",
+	"HTTPRouteRequestMirror",
+	"HTTPRouteRequestMultipleMirrors",
+	"HTTPRouteRequestPercentageMirror",
+	"HTTPRouteResponseHeaderModification",
+	"HTTPRouteSchemeRedirect",
+	"ReferenceGrant",
+}
+
 // Options are what the compile needs beyond the store.
 type Options struct {
 	// ControllerName selects our GatewayClasses (ControllerName when empty).
@@ -152,6 +183,10 @@ func (c *compile) classes() map[string]bool {
 		}
 		st := gc.Status
 		st.Conditions = merge(gc.Status.Conditions, ours, []string{"Accepted", "SupportedVersion"}, c.o.Now)
+		st.SupportedFeatures = nil
+		for _, f := range SupportedFeatures {
+			st.SupportedFeatures = append(st.SupportedFeatures, gatewayv1.SupportedFeature{Name: gatewayv1.FeatureName(f)})
+		}
 		c.res.GatewayClasses[gc.Name] = st
 		out[gc.Name] = accepted.Status == metav1.ConditionTrue
 	}

@@ -1,6 +1,7 @@
 package gateways
 
 import (
+	"sort"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -331,6 +332,10 @@ spec:
 	res := compileAll(t, newStore(t, m))
 	if got := conditions(res.GatewayClasses["podlab"].Conditions); got != "Accepted=True/Accepted SupportedVersion=True/SupportedVersion" {
 		t.Errorf("podlab class: %s", got)
+	}
+	if fs := res.GatewayClasses["podlab"].SupportedFeatures; len(fs) != len(SupportedFeatures) ||
+		!sort.SliceIsSorted(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name }) {
+		t.Errorf("supportedFeatures: %v", fs)
 	}
 	if got := conditions(res.GatewayClasses["with-params"].Conditions); got != "Accepted=False/InvalidParameters SupportedVersion=True/SupportedVersion" {
 		t.Errorf("with-params class: %s", got)
