@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"podlab.dev/podlab/cluster/ingress"
 	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/cluster/store"
 	"podlab.dev/podlab/plan"
@@ -112,6 +113,10 @@ func (s *Supervisor) seedAddons() error {
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: coreDNSName},
 			Data: map[string]string{"Corefile": corefile(p.Cluster.Domain)}},
 		coreDNSDeployment(),
+		// The ingress and gateway controller's classes, before the lab's Ingresses so
+		// that admission gives a class-less Ingress the default class.
+		ingress.IngressClass(),
+		ingress.GatewayClass(),
 	}
 	for _, o := range objs {
 		if _, err := s.store.Create(o); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -280,6 +281,10 @@ func (s *Supervisor) admitAndStore(o topology.Object) api.ApplyResult {
 		}
 		ns.Labels[corev1.LabelMetadataName] = ns.Name
 		ns.Status.Phase = corev1.NamespaceActive
+	case "Ingress":
+		if _, exists := s.store.Get("Ingress", o.Namespace, o.Name); !exists {
+			s.defaultIngressClass(obj.(*networkingv1.Ingress))
+		}
 	case "Pod":
 		if errs := validation.IsDNS1123Subdomain(o.Name); len(errs) > 0 {
 			r.Error = strings.Join(errs, "; ")
@@ -492,4 +497,27 @@ func labelString(l map[string]string) string {
 		b.WriteString(k + "=" + l[k])
 	}
 	return b.String()
+}
+
+// defaultIngressClass is the DefaultIngressClass admission plugin: a new Ingress
+// without a class (and without the deprecated annotation) gets the IngressClass
+// marked ingressclass.kubernetes.io/is-default-class, the newest when several are.
+func (s *Supervisor) defaultIngressClass(ing *networkingv1.Ingress) {
+	if ing.Spec.IngressClassName != nil || ing.Annotations["kubernetes.io/ingress.class"] != "" {
+		return
+	}
+	var best *networkingv1.IngressClass
+	for _, o := range s.store.List("IngressClass", "") {
+		ic := o.(*networkingv1.IngressClass)
+		if ic.Annotations[networkingv1.AnnotationIsDefaultIngressClass] != "true" {
+			continue
+		}
+		if best == nil || best.CreationTimestamp.Before(&ic.CreationTimestamp) {
+			best = ic
+		}
+	}
+	if best != nil {
+		name := best.Name
+		ing.Spec.IngressClassName = &name
+	}
 }

@@ -239,12 +239,12 @@ func (c *Component) sayProblems() {
 func (c *Component) ensureClasses(r store.Reader) bool {
 	ok := true
 	if _, exists := r.Get("IngressClass", "", IngressClassName); !exists {
-		if _, err := c.w.Create(ingressClass()); err != nil {
+		if _, err := c.w.Create(IngressClass()); err != nil {
 			ok = false
 		}
 	}
 	if _, exists := r.Get("GatewayClass", "", GatewayClassName); !exists {
-		if _, err := c.w.Create(gatewayClass()); err != nil {
+		if _, err := c.w.Create(GatewayClass()); err != nil {
 			ok = false
 		}
 	}

@@ -167,9 +167,10 @@ func gatewayService(namespace, name string, ports []int32) *corev1.Service {
 
 func itoa(p int32) string { return strconv.Itoa(int(p)) }
 
-// classes are podlab's IngressClass (the default, as a cluster's installed
-// controller marks its own) and GatewayClass, written into every lab.
-func ingressClass() *networkingv1.IngressClass {
+// podlab's IngressClass (the default, as a cluster's installed controller marks its
+// own) and GatewayClass are written into every lab, before its objects.
+// IngressClass is podlab's IngressClass, marked the default class.
+func IngressClass() *networkingv1.IngressClass {
 	return &networkingv1.IngressClass{
 		ObjectMeta: metav1.ObjectMeta{Name: IngressClassName,
 			Labels:      map[string]string{labelName: nameIngress, labelManagedBy: managedBy},
@@ -178,7 +179,8 @@ func ingressClass() *networkingv1.IngressClass {
 	}
 }
 
-func gatewayClass() *gatewayv1.GatewayClass {
+// GatewayClass is podlab's GatewayClass.
+func GatewayClass() *gatewayv1.GatewayClass {
 	desc := "podlab's built-in gateway: one proxy pod and one LoadBalancer address per Gateway"
 	return &gatewayv1.GatewayClass{
 		ObjectMeta: metav1.ObjectMeta{Name: GatewayClassName, Labels: map[string]string{labelManagedBy: managedBy}},
