@@ -167,9 +167,6 @@ for ((r = 1; r <= runs; r++)); do
   order=("${order[@]:1}" "${order[0]}")
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-for name in gateway ingress nginx; do
-  mr[$name]=1
-done
 declare -A mr mp
 for name in gateway ingress nginx; do
   mr[$name]=$(echo "${rps[$name]}" | median)
