@@ -55,12 +55,27 @@ func (p *Proxy) ServePod(frontendKey, pod, netnsPath string) (*PodServer, error)
 	return ps, nil
 }
 
-// Close stops the pod's listeners and their connections.
+// Close stops the pod's listeners and their connections, and drops the upstream
+// connections dialed from its namespace unless another pod shares it (a pod's
+// namespace goes with the pod; a new one gets a new path).
 func (ps *PodServer) Close() error {
-	ps.p.mu.Lock()
-	delete(ps.p.pods, ps)
-	ps.p.mu.Unlock()
+	p := ps.p
+	p.mu.Lock()
+	delete(p.pods, ps)
+	shared := false
+	for o := range p.pods {
+		shared = shared || o.path == ps.path
+	}
+	var gone *forwarder
+	if !shared && ps.path != "" && p.forwards[ps.path] == ps.fwd {
+		gone = ps.fwd
+		delete(p.forwards, ps.path)
+	}
+	p.mu.Unlock()
 	ps.close()
+	if gone != nil {
+		gone.transport.CloseIdleConnections()
+	}
 	return nil
 }
 

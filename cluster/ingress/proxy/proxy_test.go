@@ -379,3 +379,79 @@ func TestPanicIsA500(t *testing.T) {
 		t.Errorf("errors: %v", errs)
 	}
 }
+
+func TestHTTPSBackendAndUpgrade(t *testing.T) {
+	tlsBackend := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("over tls"))
+	}))
+	t.Cleanup(tlsBackend.Close)
+	upgrade := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		brw.WriteString("echo " + line)
+		brw.Flush()
+	})
+	secure := svc("secure", netip.MustParseAddrPort(tlsBackend.Listener.Addr().String()))
+	secure.Protocol = "HTTPS"
+	var mu sync.Mutex
+	var log []Entry
+	p := New(Options{Log: func(e Entry) { mu.Lock(); log = append(log, e); mu.Unlock() }})
+	t.Cleanup(func() { p.Close() })
+	p.Update(oneListener(table.FrontendIngress, &table.VirtualHost{Routes: []*table.Route{
+		route(prefix("/secure"), secure), route(prefix("/ws"), svc("ws", upgrade)),
+	}}))
+	s := front(t, p, table.FrontendIngress)
+	if got := do(t, http.DefaultClient, "GET", s.URL+"/secure", "h", ""); got.status != 200 || got.body != "over tls" {
+		t.Errorf("HTTPS backend: got %d %q", got.status, got.body)
+	}
+
+	conn, err := net.Dial("tcp", s.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn.Write([]byte("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"))
+	buf := make([]byte, 512)
+	var got string
+	for !strings.Contains(got, "echo hello\n") {
+		if strings.HasSuffix(got, "\r\n\r\n") { // the 101 is in: talk the new protocol, as a WebSocket client would
+			conn.Write([]byte("hello\n"))
+		}
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("upgrade: %v after %q", err, got)
+		}
+		got += string(buf[:n])
+	}
+	if !strings.HasPrefix(got, "HTTP/1.1 101 Switching Protocols") {
+		t.Errorf("upgrade: got %q", got)
+	}
+}
+
+func TestClientGoneIs499(t *testing.T) {
+	slow := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	logged := make(chan Entry, 1)
+	p := New(Options{Log: func(e Entry) { logged <- e }})
+	t.Cleanup(func() { p.Close() })
+	p.Update(oneListener(table.FrontendIngress, &table.VirtualHost{Routes: []*table.Route{route(prefix("/"), svc("slow", slow))}}))
+	s := front(t, p, table.FrontendIngress)
+	c := &http.Client{Timeout: 100 * time.Millisecond}
+	if _, err := c.Get(s.URL + "/"); err == nil {
+		t.Fatal("want the client's timeout")
+	}
+	select {
+	case e := <-logged:
+		if e.Status != 499 || e.UpstreamStatus != 0 {
+			t.Errorf("client gone: logged %d (upstream %d), want 499", e.Status, e.UpstreamStatus)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no log entry")
+	}
+}
