@@ -56,6 +56,7 @@ const (
 	viewDNS
 	viewNetpol
 	viewEp
+	viewIngress
 )
 
 // App is the TUI's root model: the lab picker, or one lab's views around a header and
@@ -115,13 +116,12 @@ type App struct {
 	objFetching, objDirty, objScheduled bool
 	objLast                             time.Time
 
-	// DNS queries: polled only while :dns is shown.
-	dnsv       *dnsView
-	dnsPolling bool
-
-	// NetworkPolicy counters: polled only while :netpol is shown.
-	netv       *netpolView
-	netPolling bool
+	// The DNS queries, the NetworkPolicy counters and the ingress and gateway
+	// access log: each polled only while its view is shown.
+	dnsv                      *dnsView
+	netv                      *netpolView
+	ingv                      *ingressView
+	dnsPoll, netPoll, ingPoll *poller
 }
 
 // New returns the TUI's model.
@@ -159,10 +159,10 @@ func (a *App) openLab(lab string, fromPicker bool) tea.Cmd {
 	a.objFetching, a.objDirty, a.objScheduled = true, false, false
 	a.deployv = newDeployView(a.cfg.Now)
 	a.epv = newEndpointsView(a.cfg.Now)
-	a.dnsv, a.dnsPolling = newDNSView(), false
-	a.netv, a.netPolling = newNetpolView(), false
+	a.dnsv, a.netv, a.ingv = newDNSView(), newNetpolView(), newIngressView()
+	a.dnsPoll, a.netPoll, a.ingPoll = dnsPoller(a.dnsv), netpolPoller(a.netv), ingressPoller(a.ingv)
 	a.topov = newTopoView()
-	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, a.topov, a.ev, a.dnsv, a.netv, a.epv}
+	a.views = []view{newPodsView(a.cfg.Now), newNodesView(), a.svcv, a.deployv, a.topov, a.ev, a.dnsv, a.netv, a.epv, a.ingv}
 	a.cur = viewPods
 	a.detail, a.text, a.help, a.mode, a.status = nil, nil, false, promptNone, ""
 	a.fetching, a.dirty, a.scheduled = true, false, false
@@ -227,10 +227,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if cmd, ok := a.onServiceMsg(msg); ok {
 		return a, cmd
 	}
-	if cmd, ok := a.onDNSMsg(msg); ok {
-		return a, cmd
-	}
-	if cmd, ok := a.onNetpolMsg(msg); ok {
+	if cmd, ok := a.onPollMsg(msg); ok {
 		return a, cmd
 	}
 	switch msg := msg.(type) {
@@ -242,10 +239,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if poll := a.syncSvcPolling(); poll != nil {
 			cmd = tea.Batch(cmd, poll)
 		}
-		if poll := a.syncDNSPolling(); poll != nil {
-			cmd = tea.Batch(cmd, poll)
-		}
-		if poll := a.syncNetpolPolling(); poll != nil {
+		if poll := a.syncPolling(); poll != nil {
 			cmd = tea.Batch(cmd, poll)
 		}
 		return a, cmd
@@ -697,6 +691,8 @@ func (a *App) command(c string) tea.Cmd {
 		return show(viewDNS)
 	case "netpol", "networkpolicy", "networkpolicies", "policies", "policy":
 		return show(viewNetpol)
+	case "ingress", "ing", "access", "gateway", "gw":
+		return show(viewIngress)
 	case "deploy", "deployment", "deployments":
 		show(viewDeploy)
 		return a.requestFetch()

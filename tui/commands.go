@@ -5,7 +5,7 @@ import "strings"
 // Commands are the `:` command lines, one per view and then the picker and quit, in
 // the order the help lists them; `podlab tui --help`, the help screen and the
 // unknown-command hint all print this list, so none of them can miss a view.
-var Commands = []string{":pods", ":nodes", ":svc", ":deploy", ":ep", ":topo", ":events", ":dns", ":netpol", ":labs", ":q"}
+var Commands = []string{":pods", ":nodes", ":svc", ":deploy", ":ep", ":topo", ":events", ":dns", ":netpol", ":ingress", ":labs", ":q"}
 
 // CommandList is Commands on one line.
 func CommandList() string { return strings.Join(Commands, " ") }

@@ -52,7 +52,7 @@ func TestDNSView(t *testing.T) {
 				}
 			}
 			// The next tick polls again while shown, not once another view is.
-			if _, cmd := hs.a.Update(dnsTickMsg{hs.a.sess}); cmd == nil {
+			if _, cmd := hs.a.Update(pollTickMsg{hs.a.sess, hs.a.dnsPoll}); cmd == nil {
 				t.Error("a tick while :dns is shown polls nothing")
 			}
 			hs.keys("<enter>")
@@ -60,7 +60,7 @@ func TestDNSView(t *testing.T) {
 				t.Errorf("enter on a query does not open its client pod:\n%s", hs.screen())
 			}
 			hs.keys("<esc>:pods<enter>")
-			if _, cmd := hs.a.Update(dnsTickMsg{hs.a.sess}); cmd != nil || hs.a.dnsPolling {
+			if _, cmd := hs.a.Update(pollTickMsg{hs.a.sess, hs.a.dnsPoll}); cmd != nil || hs.a.dnsPoll.polling {
 				t.Error("polled while :pods is shown")
 			}
 		})

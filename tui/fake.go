@@ -40,6 +40,9 @@ type Fake struct {
 	// the calls.
 	Netpol      *api.NetpolCounters
 	NetpolCalls int
+	// Access is what AccessLog returns; AccessCalls counts the calls.
+	Access      []api.AccessEntry
+	AccessCalls int
 	// LogLines is what Logs returns, by namespace/name.
 	LogLines map[string][]api.LogLine
 }
@@ -212,6 +215,13 @@ func (f *Fake) DNSQueries(ctx context.Context, limit int) ([]api.DNSQuery, error
 	defer f.mu.Unlock()
 	f.DNSCalls++
 	return slices.Clone(f.Queries[:min(limit, len(f.Queries))]), nil
+}
+
+func (f *Fake) AccessLog(ctx context.Context, limit int) ([]api.AccessEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.AccessCalls++
+	return slices.Clone(f.Access[:min(limit, len(f.Access))]), nil
 }
 
 func (f *Fake) NetpolCounters(ctx context.Context) (*api.NetpolCounters, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -67,6 +66,14 @@ func (v *netpolView) setSize(w, h int) {
 	v.w, v.h = w, h
 	v.cur.setHeight(h - 1)
 	v.relayout()
+}
+
+// netpolPoller polls the counters while v is shown.
+func netpolPoller(v *netpolView) *poller {
+	return &poller{v: v, label: "netpol counters", fetch: func(ctx context.Context, src Source) func() error {
+		nc, err := src.NetpolCounters(ctx)
+		return func() error { v.setCounters(nc, err); return err }
+	}}
 }
 
 func (v *netpolView) setCounters(nc *api.NetpolCounters, err error) {
@@ -155,68 +162,4 @@ func (v *netpolView) selected() (target, bool) {
 	}
 	r := v.rows[v.cur.pos]
 	return target{kindPod, r.namespace, r.name}, true
-}
-
-type (
-	netpolTickMsg     struct{ sess int }
-	netpolCountersMsg struct {
-		sess int
-		nc   *api.NetpolCounters
-		err  error
-	}
-)
-
-// netpolShown says whether the :netpol view is on screen: only then is it polled.
-func (a *App) netpolShown() bool {
-	return a.inLab && a.netv != nil && a.detail == nil && a.current() == view(a.netv)
-}
-
-// syncNetpolPolling starts polling the counters when the view is shown; the loop stops
-// by itself at its next tick once it is not.
-func (a *App) syncNetpolPolling() tea.Cmd {
-	if a.netPolling || !a.netpolShown() {
-		return nil
-	}
-	a.netPolling = true
-	return a.fetchNetpol()
-}
-
-func (a *App) fetchNetpol() tea.Cmd {
-	src, ctx, sess := a.src, a.ctx, a.sess
-	return func() tea.Msg {
-		c, cancel := context.WithTimeout(ctx, requestTimeout)
-		defer cancel()
-		nc, err := src.NetpolCounters(c)
-		return netpolCountersMsg{sess: sess, nc: nc, err: err}
-	}
-}
-
-// onNetpolMsg handles the :netpol view's messages; ok is false for other messages.
-func (a *App) onNetpolMsg(msg tea.Msg) (cmd tea.Cmd, ok bool) {
-	switch msg := msg.(type) {
-	case netpolTickMsg:
-		if msg.sess != a.sess {
-			return nil, true
-		}
-		if !a.netpolShown() {
-			a.netPolling = false
-			return nil, true
-		}
-		return a.fetchNetpol(), true
-	case netpolCountersMsg:
-		if msg.sess != a.sess {
-			return nil, true
-		}
-		a.netv.setCounters(msg.nc, msg.err)
-		if msg.err != nil && a.netpolShown() {
-			a.setStatus("netpol counters: "+msg.err.Error(), true)
-		}
-		if !a.netpolShown() {
-			a.netPolling = false
-			return nil, true
-		}
-		sess := a.sess
-		return tea.Tick(a.cfg.CountersEvery, func(time.Time) tea.Msg { return netpolTickMsg{sess} }), true
-	}
-	return nil, false
 }

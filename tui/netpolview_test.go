@@ -37,7 +37,7 @@ func TestNetpolView(t *testing.T) {
 					t.Errorf("no %q in\n%s", want, s)
 				}
 			}
-			if _, cmd := hs.a.Update(netpolTickMsg{hs.a.sess}); cmd == nil {
+			if _, cmd := hs.a.Update(pollTickMsg{hs.a.sess, hs.a.netPoll}); cmd == nil {
 				t.Error("a tick while :netpol is shown polls nothing")
 			}
 			hs.keys("G<enter>")
@@ -45,7 +45,7 @@ func TestNetpolView(t *testing.T) {
 				t.Errorf("enter on a pod row does not open the pod:\n%s", hs.screen())
 			}
 			hs.keys("<esc>:pods<enter>")
-			if _, cmd := hs.a.Update(netpolTickMsg{hs.a.sess}); cmd != nil || hs.a.netPolling {
+			if _, cmd := hs.a.Update(pollTickMsg{hs.a.sess, hs.a.netPoll}); cmd != nil || hs.a.netPoll.polling {
 				t.Error("polled while :pods is shown")
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // View draws the whole screen. The program downsamples the colours to what the
@@ -64,13 +65,26 @@ func (a *App) tabs() string {
 	if !a.inLab {
 		return ""
 	}
+	// With a filter or the details' title after the views the line can pass 80
+	// columns: then the views' tabs lose their padding, so that what follows shows.
+	if s := a.tabLine(true); ansi.StringWidth(s) <= a.w {
+		return s
+	}
+	return a.tabLine(false)
+}
+
+func (a *App) tabLine(padded bool) string {
+	pad := " "
+	if !padded {
+		pad = ""
+	}
 	var b strings.Builder
 	b.WriteByte(' ')
 	for i, v := range a.views {
 		if i == a.cur && a.detail == nil && a.text == nil {
 			b.WriteString(stTabOn.Render("[" + v.name() + "]"))
 		} else {
-			b.WriteString(stTab.Render(" " + v.name() + " "))
+			b.WriteString(stTab.Render(pad + v.name() + pad))
 		}
 		b.WriteByte(' ')
 	}
@@ -133,6 +147,9 @@ func (a *App) footer() string {
 	if a.current() == view(a.dnsv) {
 		return stDim.Render(" : command  / filter  enter client  s shell  ? help  q quit  (all: podlab logs -n kube-system POD)")
 	}
+	if a.current() == view(a.ingv) {
+		return stDim.Render(" : command  / filter  enter client  s shell  ? help  q quit  (one proxy: podlab logs -n NS POD)")
+	}
 	if a.current() == view(a.svcv) {
 		return stDim.Render(" : command  / filter  enter details  r refresh  ? help  q quit  (delete: podlab delete svc NAME)")
 	}
@@ -145,6 +162,7 @@ func helpLines(inLab bool) []string {
 		"",
 		"   :           command line: " + CommandList(),
 		"   :netpol     NetworkPolicy counters: allowed per policy, drops per pod (podlab trace: why)",
+		"   :ingress    Ingress and Gateway access log: the rule each request matched",
 		"   /           filter the current view (esc clears it)",
 		"   enter       details of the selected pod, node, host or service",
 		"   y           YAML of the selected object as stored (esc back)",

@@ -41,6 +41,9 @@ type Source interface {
 	// NetpolCounters is the NetworkPolicy tables' counters, summed per policy and
 	// pod: one nft listing per node, polled only while :netpol is shown.
 	NetpolCounters(ctx context.Context) (*api.NetpolCounters, error)
+	// AccessLog is the newest requests the lab's ingress and gateway proxies served
+	// (at most limit), newest first: polled only while :ingress is shown.
+	AccessLog(ctx context.Context, limit int) ([]api.AccessEntry, error)
 }
 
 var _ Source = (*api.Client)(nil)

@@ -26,7 +26,10 @@ func newTUI() *cobra.Command {
 			":netpol lists each NetworkPolicy with what its rules allowed and what the default\n" +
 			"deny of the pods it isolates dropped, then each isolated pod and direction with its\n" +
 			"drops and the policies isolating it (the nodes' nft counters, read once a second\n" +
-			"while shown).",
+			"while shown).\n" +
+			":ingress (:ing, :access, :gateway, :gw) lists the requests the ingress and gateway proxies\n" +
+			"served, newest first: time, client, host, method, path, status, the rule that matched,\n" +
+			"backend Service port, upstream endpoint, duration.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			lab, _ := cmd.Flags().GetString("name")
