@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,5 +60,65 @@ func TestIngressBundledLab(t *testing.T) {
 	}
 	if out := e.must("convert", "--name", name, "ingress", "example"); !strings.Contains(out, "replacePrefixMatch: /") || !strings.Contains(out, "kind: HTTPRoute") {
 		t.Errorf("convert:\n%s", out)
+	}
+}
+
+// dockerIngressLab: the same Ingress and Gateway on the Docker runtime, in front of a
+// pod running podlab's own server (no image to pull).
+const dockerIngressLab = `name: %s
+cluster:
+  loadBalancerPool: [172.30.0.240/28]
+nodes:
+  - {name: control-plane, role: control-plane}
+  - {name: worker-1}
+  - {name: worker-2}
+hosts:
+  - name: client
+pods:
+  - {name: web-1, node: worker-1, labels: {app: web}, ports: [8080]}
+manifests:
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: web}
+    spec:
+      selector: {app: web}
+      ports: [{port: 80, targetPort: 8080}]
+  - apiVersion: networking.k8s.io/v1
+    kind: Ingress
+    metadata: {name: web}
+    spec:
+      rules:
+        - host: example.com
+          http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+  - apiVersion: gateway.networking.k8s.io/v1
+    kind: Gateway
+    metadata: {name: gw}
+    spec:
+      gatewayClassName: podlab
+      listeners: [{name: http, protocol: HTTP, port: 80}]
+  - apiVersion: gateway.networking.k8s.io/v1
+    kind: HTTPRoute
+    metadata: {name: web}
+    spec:
+      parentRefs: [{name: gw}]
+      rules: [{backendRefs: [{name: web, port: 80}]}]
+`
+
+// TestIngressDocker: the proxy pods are containers too; their sockets live in the
+// containers' namespaces and traffic from the host container reaches the backend.
+func TestIngressDocker(t *testing.T) {
+	name, header := labOn(t, "docker", "ing")
+	e := newEnv(t)
+	st := e.deploy(name, header+fmt.Sprintf(dockerIngressLab, name))
+	host := st.Hosts[0].Netns
+	for _, addr := range []string{"172.30.0.240", "172.30.0.241"} {
+		var r curlResult
+		waitFor(t, 15*time.Second, func() bool {
+			r = curl(t, host, "-H", "Host: example.com", "http://"+addr+"/hostname")
+			return r.status == 200
+		})
+		if strings.TrimSpace(r.body) != "web-1" {
+			t.Errorf("%s: %q", addr, r.body)
+		}
 	}
 }
