@@ -15,11 +15,20 @@ import (
 	"podlab.dev/podlab/nsutil"
 )
 
-// forwarder sends requests to endpoints from one network namespace: one Transport
-// (so keep-alive connections are pooled per proxy pod) and the ReverseProxy over it.
+// forwarder sends requests to endpoints from one network namespace (so keep-alive
+// connections are pooled per proxy pod): ReverseProxy over h1 for plain HTTP, and
+// an http.Transport for HTTPS endpoints, upgrades and mirrors.
 type forwarder struct {
-	transport *http.Transport
+	transport *http.Transport // HTTPS endpoints, upgrades, mirrors
+	fast      *h1             // plain HTTP/1.1 endpoints
 	rp        *httputil.ReverseProxy
+}
+
+// closeIdle is the forwarder's end: its pooled connections are closed, and those
+// still in use are closed when their requests end.
+func (f *forwarder) closeIdle() {
+	f.fast.close()
+	f.transport.CloseIdleConnections()
 }
 
 // forwarder for the network namespace at netnsPath ("" = the process's own), made
@@ -55,10 +64,11 @@ func (p *Proxy) forwarder(netnsPath string) *forwarder {
 		// A proxy passes Accept-Encoding through and never decompresses an answer.
 		DisableCompression: true,
 	}
-	f := &forwarder{transport: t}
+	f := &forwarder{transport: t, fast: &h1{dial: dial, next: t, maxIdle: t.MaxIdleConnsPerHost,
+		idleTimeout: p.opts.IdleConnTimeout, respTimeout: p.opts.ResponseHeaderTimeout, idle: map[string][]*h1Conn{}}}
 	f.rp = &httputil.ReverseProxy{
 		Rewrite:      restoreForwarded,
-		Transport:    t,
+		Transport:    f.fast,
 		ErrorHandler: upstreamError,
 		ErrorLog:     log.New(io.Discard, "", 0),
 		BufferPool:   bufferPool{},

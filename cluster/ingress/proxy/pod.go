@@ -74,7 +74,7 @@ func (ps *PodServer) Close() error {
 	p.mu.Unlock()
 	ps.close()
 	if gone != nil {
-		gone.transport.CloseIdleConnections()
+		gone.closeIdle()
 	}
 	return nil
 }

@@ -116,7 +116,7 @@ func (p *Proxy) Close() error {
 	p.wg.Wait()
 	p.mu.Lock()
 	for _, f := range p.forwards {
-		f.transport.CloseIdleConnections()
+		f.closeIdle()
 	}
 	p.mu.Unlock()
 	return nil
