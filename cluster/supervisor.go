@@ -150,6 +150,7 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		return cni.HostVethName(plan.ContainerID(p.Lab, pod.Namespace, pod.Name), "eth0")
 	}, emit)
 	s.ingress = ingress.New(s.store, serviceWriter{s}, emit)
+	s.ingress.Controller = p.Cluster.Ingress.Controller
 	s.proxy = kubeproxy.New(names, s.openProxier, emit, built)
 	endpoints := controllers.NewEndpoints(s.store, emit)
 	s.proxy.After(endpoints)

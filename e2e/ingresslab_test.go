@@ -122,3 +122,35 @@ func TestIngressDocker(t *testing.T) {
 		}
 	}
 }
+
+// TestIngressControllerUpFront: with cluster.ingress.controller the controller is up
+// before any Ingress (its address answers 404), and an Ingress applied later routes
+// as soon as apply returns.
+func TestIngressControllerUpFront(t *testing.T) {
+	name := uniq("ingup")
+	lab := strings.Replace(fmt.Sprintf(dockerIngressLab, name), "  loadBalancerPool: [172.30.0.240/28]\n", "  loadBalancerPool: [172.30.0.240/28]\n  ingress: {controller: true}\n", 1)
+	lab = lab[:strings.Index(lab, "  - apiVersion: networking.k8s.io/v1")]
+	e := newEnv(t)
+	st := e.deploy(name, lab)
+	host := st.Hosts[0].Netns
+	var r curlResult
+	waitFor(t, 10*time.Second, func() bool {
+		r = curl(t, host, "-H", "Host: example.com", "http://172.30.0.240/hostname")
+		return r.status != 0
+	})
+	if r.status != 404 || !strings.Contains(r.body, "nginx") {
+		t.Errorf("no Ingress yet: %d %q", r.status, r.body)
+	}
+	f := writeLab(t, `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec:
+  rules:
+    - host: example.com
+      http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+`)
+	e.must("apply", "--name", name, "-f", f)
+	if r = curl(t, host, "-H", "Host: example.com", "http://172.30.0.240/hostname"); r.status != 200 || strings.TrimSpace(r.body) != "web-1" {
+		t.Errorf("right after apply: %d %q", r.status, r.body)
+	}
+}

@@ -22,6 +22,9 @@ func (p *Plan) Print(w io.Writer) {
 	if c.NetworkPolicy.EnforceEstablished {
 		fmt.Fprintln(w, "  networkPolicy enforceEstablished: a policy change cuts open connections it denies")
 	}
+	if c.Ingress.Controller {
+		fmt.Fprintln(w, "  ingress controller: up from the start (podlab-ingress/podlab-ingress-controller)")
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "namespace %s\n  link %s bridge, up\n\n", p.Underlay.Netns, p.Underlay.Bridge)
 	for i := range p.Nodes {

@@ -123,6 +123,7 @@ func (b *labBuilder) cluster() {
 		}
 	}
 	c.NetworkPolicy.EnforceEstablished = raw.NetworkPolicy.EnforceEstablished
+	c.Ingress.Controller = raw.Ingress.Controller
 	c.NodeCIDRMaskSize = DefaultNodeCIDRMaskSize
 	if raw.NodeCIDRMaskSize != nil {
 		c.NodeCIDRMaskSize = *raw.NodeCIDRMaskSize

@@ -283,3 +283,26 @@ func TestNetworkPolicySettings(t *testing.T) {
 		}
 	}
 }
+
+// cluster.ingress.controller brings the ingress controller up from the start.
+func TestIngressSettings(t *testing.T) {
+	for _, tc := range []struct {
+		cluster string
+		want    bool
+	}{
+		{"", false},
+		{"cluster:\n  ingress: {}\n", false},
+		{"cluster:\n  ingress:\n    controller: true\n", true},
+	} {
+		lab, err := Parse("lab.yaml", []byte("name: a\n"+tc.cluster+twoNodes), files{}.read)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.cluster, err)
+		}
+		if got := lab.Cluster.Ingress.Controller; got != tc.want {
+			t.Errorf("%q: ingress.controller = %v, want %v", tc.cluster, got, tc.want)
+		}
+	}
+	if _, err := Parse("lab.yaml", []byte("name: a\ncluster:\n  ingress:\n    contoller: true\n"+twoNodes), files{}.read); err == nil || !strings.Contains(err.Error(), "controller") {
+		t.Errorf("a misspelt key: %v", err)
+	}
+}

@@ -28,6 +28,9 @@ type clusterFile struct {
 	NetworkPolicy struct {
 		EnforceEstablished bool `json:"enforceEstablished"`
 	} `json:"networkPolicy"`
+	Ingress struct {
+		Controller bool `json:"controller"`
+	} `json:"ingress"`
 }
 
 type nodeFile struct {

@@ -76,6 +76,15 @@ type Cluster struct {
 	LoadBalancerPool []netip.Prefix       `json:"loadBalancerPool,omitempty"`
 	DNS              ClusterDNS           `json:"dns,omitzero"`
 	NetworkPolicy    ClusterNetworkPolicy `json:"networkPolicy,omitzero"`
+	Ingress          ClusterIngress       `json:"ingress,omitzero"`
+}
+
+// ClusterIngress is the ingress controller's setting.
+type ClusterIngress struct {
+	// Controller brings the ingress controller up at deploy even before any Ingress
+	// exists (so its address is known before a lesson applies one); without it, the
+	// first Ingress brings it up. Gateways always get their proxies.
+	Controller bool `json:"controller,omitempty"`
 }
 
 // ClusterNetworkPolicy is how NetworkPolicy is enforced lab-wide.

@@ -61,6 +61,10 @@ type Component struct {
 	proxy *proxy.Proxy
 	log   *AccessLog
 
+	// Controller brings the ingress controller up before any Ingress exists (the
+	// lab's cluster.ingress.controller); set before Run.
+	Controller bool
+
 	fake ingressFake
 	// problems are the Warning events of the last sync and current those of this one:
 	// a problem is said once, and again only after it went away and came back.
@@ -114,7 +118,7 @@ func (c *Component) sync(r store.Reader) {
 	if !c.classes {
 		c.classes = c.ensureClasses(r)
 	}
-	quiet := r.Count("Ingress")+r.Count("Gateway")+r.Count("HTTPRoute") == 0
+	quiet := r.Count("Ingress")+r.Count("Gateway")+r.Count("HTTPRoute") == 0 && !c.Controller
 	classes := r.Count("IngressClass") + r.Count("GatewayClass")
 	if quiet && c.quiet && classes == c.classCount {
 		return
@@ -124,7 +128,7 @@ func (c *Component) sync(r store.Reader) {
 	defer c.sayProblems()
 	t := &table.Table{Frontends: map[string]*table.Frontend{}}
 
-	if r.Count("Ingress") > 0 {
+	if r.Count("Ingress") > 0 || c.Controller {
 		c.ensureIngressController(r)
 	}
 	fake, err := c.fake.get()
