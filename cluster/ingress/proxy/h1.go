@@ -168,7 +168,7 @@ func (pc *h1Conn) roundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ctxErr(req, err)
 	}
 	if pc.t.respTimeout > 0 {
-		pc.c.SetReadDeadline(time.Now().Add(pc.t.respTimeout))
+		pc.readDeadline(req, time.Now().Add(pc.t.respTimeout))
 	}
 	var resp *http.Response
 	for {
@@ -184,7 +184,7 @@ func (pc *h1Conn) roundTrip(req *http.Request) (*http.Response, error) {
 		// 1xx before the answer: skipped, as http.Transport does by default.
 	}
 	if pc.t.respTimeout > 0 {
-		pc.c.SetReadDeadline(time.Time{})
+		pc.readDeadline(req, time.Time{})
 	}
 	b := &h1Body{pc: pc, body: resp.Body, stop: stop, reuse: !resp.Close && !req.Close}
 	if resp.Body == http.NoBody { // 204, 304, HEAD, Content-Length: 0: done already
@@ -193,6 +193,16 @@ func (pc *h1Conn) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = b
 	return resp, nil
+}
+
+// readDeadline sets the read deadline without undoing the past one the request's
+// end may have set meanwhile (the AfterFunc in roundTrip): a lost interrupt would
+// leave the read blocked until the endpoint answers.
+func (pc *h1Conn) readDeadline(req *http.Request, t time.Time) {
+	pc.c.SetReadDeadline(t)
+	if req.Context().Err() != nil {
+		pc.c.SetDeadline(time.Unix(1, 0))
+	}
 }
 
 // ctxErr prefers the request's own end (the client left, the backend timed out)
