@@ -80,7 +80,11 @@ type Component struct {
 // New returns the controller; it writes through w and svcs and reports through emit.
 func New(w component.Writer, svcs Services, emit component.Emit) *Component {
 	c := &Component{w: w, svcs: svcs, emit: emit, log: NewAccessLog(accessLogSize), problems: map[string]events.Event{}}
-	c.proxy = proxy.New(proxy.Options{Log: c.log.Add})
+	c.proxy = proxy.New(proxy.Options{Log: c.log.Add, Errors: func(err error) {
+		if emit != nil {
+			emit(events.Event{Type: events.Warning, Kind: "Lab", Message: "ingress and gateway proxy: " + err.Error()})
+		}
+	}})
 	c.Interest = func(_ store.Reader, ch store.Change) bool { return interesting[ch.Key.Kind] }
 	return c
 }
