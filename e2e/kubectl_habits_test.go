@@ -52,7 +52,8 @@ func TestKubectlHabits(t *testing.T) {
 	if out := e.must("get", "ingressclass", "-A"); strings.Contains(out, "NAMESPACE") || !strings.Contains(out, "nginx") {
 		t.Errorf("get ingressclass -A:\n%s", out)
 	}
-	if got := e.must("get", "ingressclass", "-o", "name"); got != "ingressclass.networking.k8s.io/nginx\n" {
+	// The lab's own and podlab's default class, which every lab has.
+	if got := e.must("get", "ingressclass", "-o", "name"); got != "ingressclass.networking.k8s.io/nginx\ningressclass.networking.k8s.io/podlab\n" {
 		t.Errorf("get ingressclass -o name: %q", got)
 	}
 

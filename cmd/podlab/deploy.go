@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/ingress"
 	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/deploy"
 	"podlab.dev/podlab/plan"
@@ -140,13 +141,20 @@ func runDeploy(ctx context.Context, p *plan.Plan, reconfigure bool, timeout time
 		}
 		return err
 	}
-	system := 0
+	system, proxies := 0, 0
 	for _, pod := range st.Pods {
-		if pod.Namespace == "kube-system" {
+		switch pod.Namespace {
+		case "kube-system":
 			system++
+		case ingress.IngressNamespace, ingress.GatewayNamespace:
+			proxies++
 		}
 	}
-	fmt.Fprintf(os.Stderr, "lab %s ready in %.2fs: %d nodes, %d hosts, %d pods (and %d in kube-system: cluster DNS)\n", p.Lab, time.Since(start).Seconds(), len(st.Nodes), len(st.Hosts), len(st.Pods)-system, system)
+	extra := fmt.Sprintf("%d in kube-system: cluster DNS", system)
+	if proxies > 0 {
+		extra += fmt.Sprintf("; %d ingress and gateway proxies", proxies)
+	}
+	fmt.Fprintf(os.Stderr, "lab %s ready in %.2fs: %d nodes, %d hosts, %d pods (and %s)\n", p.Lab, time.Since(start).Seconds(), len(st.Nodes), len(st.Hosts), len(st.Pods)-system-proxies, extra)
 	return printState(os.Stdout, []*api.LabState{st}, output)
 }
 
