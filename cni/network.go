@@ -96,7 +96,25 @@ func NewNodeNetwork(cfg NodeConfig) (*NodeNetwork, error) {
 		return nil, fmt.Errorf("cni: %w", err)
 	}
 	file := filepath.Join(cfg.Dir, "net.d", ConfListFile)
-	if err := os.WriteFile(file, conf, 0o644); err != nil {
+	// Written aside and renamed over: the supervisor and deploy load a node's network
+	// at the same time, and a reader must never see the file truncated.
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+ConfListFile+".*")
+	if err == nil {
+		_, err = tmp.Write(conf)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(tmp.Name(), 0o644)
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), file)
+		}
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("cni: node %q: write %s: %w", cfg.Node, file, err)
 	}
 	list, err := libcni.ConfListFromFile(file)
