@@ -37,6 +37,7 @@ func (s *Supervisor) routes() http.Handler {
 	s.netpolTraceRoutes(mux)
 	s.netpolLogRoutes(mux)
 	mux.HandleFunc("GET "+api.PathEvents, s.serveEvents)
+	mux.HandleFunc("GET "+api.PathWatch, s.serveWatch)
 	mux.HandleFunc("GET "+api.PathReady, func(w http.ResponseWriter, r *http.Request) { reply(w, s.ReadyCount(), nil) })
 	mux.HandleFunc("GET "+api.PathCounters, func(w http.ResponseWriter, r *http.Request) {
 		cs, err := s.Counters(r.Context(), r.URL.Query().Get("services") != "")
@@ -203,13 +204,18 @@ func (s *Supervisor) Objects(kind, namespace string) []*api.StoredObject {
 	var out []*api.StoredObject
 	for _, k := range kinds {
 		for _, o := range s.store.List(k, namespace) {
-			raw, _ := s.store.JSON(o)
-			gvk := o.GetObjectKind().GroupVersionKind()
-			out = append(out, &api.StoredObject{APIVersion: gvk.GroupVersion().String(), Kind: k, Namespace: o.GetNamespace(), Name: o.GetName(),
-				Applied: applied(k), Created: o.GetCreationTimestamp().Time, Object: raw})
+			out = append(out, s.stored(k, o))
 		}
 	}
 	return out
+}
+
+// stored is o, of kind k, as the API serves it.
+func (s *Supervisor) stored(k string, o store.Object) *api.StoredObject {
+	raw, _ := s.store.JSON(o)
+	gvk := o.GetObjectKind().GroupVersionKind()
+	return &api.StoredObject{APIVersion: gvk.GroupVersion().String(), Kind: k, Namespace: o.GetNamespace(), Name: o.GetName(),
+		Applied: applied(k), Created: o.GetCreationTimestamp().Time, Object: raw}
 }
 
 // Apply creates or replaces objects, as `kubectl apply` does (the whole object is

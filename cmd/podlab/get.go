@@ -58,8 +58,9 @@ var resources = map[string]string{
 func newGet() *cobra.Command {
 	var namespace, output, selector string
 	var all, showLabels bool
+	var w watchOptions
 	cmd := &cobra.Command{
-		Use:   "get KIND[,KIND...] [NAME] [-n NAMESPACE | -A] [-l SELECTOR] [--show-labels] [-o wide|name|json|yaml|jsonpath=TEMPLATE]",
+		Use:   "get KIND[,KIND...] [NAME] [-n NAMESPACE | -A] [-l SELECTOR] [--show-labels] [-o wide|name|json|yaml|jsonpath=TEMPLATE] [-w]",
 		Short: "List a lab's objects as kubectl does: pods, nodes, namespaces, services, endpoints, endpointslices, and every kept kind",
 		Example: `  podlab get pods                        # pods of the default namespace
   podlab get pods -A -o wide             # every namespace, with IPs and nodes
@@ -71,7 +72,9 @@ func newGet() *cobra.Command {
   podlab get svc,endpoints               # several kinds at once
   podlab get ingressclass                # cluster-scoped kinds need no -A
   podlab get gatewayclass,gateways,httproutes -A
-  podlab get all -n kube-system`,
+  podlab get all -n kube-system
+  podlab get pods -w                     # the table, then a line per change, until Ctrl-C
+  podlab get pods --watch-only --output-watch-events`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch output {
@@ -103,6 +106,14 @@ func newGet() *cobra.Command {
 			if len(args) == 2 {
 				name = args[1]
 			}
+			if w.watch || w.only {
+				if len(kinds) != 1 || prefix {
+					return invalid("you may only watch one kind at a time (got %q)", args[0])
+				}
+				if output != "" && output != "wide" && output != "name" && output != "json" && output != "yaml" {
+					return invalid("output format %q with --watch: expected wide, name, json or yaml", output)
+				}
+			}
 			c, _, err := client(cmd)
 			if err != nil {
 				return err
@@ -110,6 +121,11 @@ func newGet() *cobra.Command {
 			ns := namespace
 			if all {
 				ns = ""
+			}
+			if w.watch || w.only {
+				w.kind, w.namespace, w.name, w.selector, w.output = kinds[0], ns, name, sel, output
+				w.table = tableOptions{allNS: all, wide: output == "wide", labels: showLabels}
+				return watchObjects(cmd, c, w)
 			}
 			var counts *api.CounterSet
 			if output == "wide" && slices.Contains(kinds, "Service") {
@@ -191,6 +207,9 @@ func newGet() *cobra.Command {
 	cmd.Flags().StringVarP(&output, "output", "o", "", "wide|name|json|yaml|jsonpath=TEMPLATE")
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "label selector (app=web, app in (web,db), !canary, tier!=db)")
 	cmd.Flags().BoolVar(&showLabels, "show-labels", false, "add a LABELS column")
+	cmd.Flags().BoolVarP(&w.watch, "watch", "w", false, "after the list, print a line for each change until Ctrl-C")
+	cmd.Flags().BoolVar(&w.only, "watch-only", false, "print a line for each change, without the list first")
+	cmd.Flags().BoolVar(&w.events, "output-watch-events", false, "with --watch: an EVENT column (ADDED, MODIFIED, DELETED)")
 	return cmd
 }
 
@@ -228,6 +247,11 @@ type tableOptions struct {
 // printObjects prints kubectl's table of one kind. Services in wide output also get
 // kube-proxy's packet and byte counters.
 func printObjects(w io.Writer, kind string, objs []runtime.Object, o tableOptions, counts *api.CounterSet) error {
+	return printers.Write(w, objectTable(kind, objs, o, counts))
+}
+
+// objectTable is printObjects's table: a header and a row per object.
+func objectTable(kind string, objs []runtime.Object, o tableOptions, counts *api.CounterSet) [][]string {
 	t := printers.Table(kind, objs, time.Now(), o.wide, o.allNS)
 	nameCol := 0
 	if o.allNS && !topology.ClusterScoped(kind) {
@@ -252,7 +276,7 @@ func printObjects(w io.Writer, kind string, objs []runtime.Object, o tableOption
 			t[i+1] = append(t[i+1], showLabels(obj))
 		}
 	}
-	return printers.Write(w, t)
+	return t
 }
 
 // showLabels is kubectl's LABELS cell: k=v sorted by key, or <none>.
