@@ -15,23 +15,32 @@ import (
 )
 
 func newDestroy() *cobra.Command {
-	var file, name, output string
+	var name, output string
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "destroy (-t FILE | --name LAB | --all)",
+		Use:   "destroy (FILE | -t FILE | -f FILE | --name LAB | --all)",
 		Short: "Remove a lab and everything it made; a lab that does not exist is not an error",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Example: `  podlab destroy labs/basics/lab.yaml     # the lab the file names
+  podlab destroy -f labs/basics/lab.yaml  # the same (-t as containerlab)
+  podlab destroy --name basics`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			topo, _ := cmd.Flags().GetString("topo")
+			filename, _ := cmd.Flags().GetString("filename")
+			fileGiven := len(args) > 0 || topo != "" || filename != ""
 			n := 0
-			for _, set := range []bool{file != "", name != "", all} {
+			for _, set := range []bool{fileGiven, name != "", all} {
 				if set {
 					n++
 				}
 			}
 			if n != 1 {
-				return invalid("say which lab to destroy: -t FILE, --name LAB or --all")
+				return invalid("say which lab to destroy, one way: FILE, -f FILE, --name LAB or --all")
 			}
-			if file != "" {
+			if fileGiven {
+				file, err := labFile(cmd, args, "destroy")
+				if err != nil {
+					return err
+				}
 				lab, err := topology.Load(file)
 				if err != nil {
 					return err
@@ -66,7 +75,7 @@ func newDestroy() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&file, "topo", "t", "", "lab file naming the lab")
+	labFileFlags(cmd)
 	cmd.Flags().StringVar(&name, "name", "", "lab name")
 	cmd.Flags().BoolVar(&all, "all", false, "destroy every lab on this machine")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text|json")

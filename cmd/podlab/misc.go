@@ -18,14 +18,15 @@ import (
 )
 
 func newValidate() *cobra.Command {
-	var file string
 	cmd := &cobra.Command{
-		Use:   "validate -t FILE",
+		Use:   "validate (FILE | -t FILE | -f FILE)",
 		Short: "Check a lab file without creating anything (no root needed); exit 2 when invalid",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if file == "" {
-				return invalid("validate needs a lab file: podlab validate -t lab.yaml")
+		Example: `  podlab validate labs/basics/lab.yaml
+  podlab validate -f lab.yaml             # -t as containerlab`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			file, err := labFile(cmd, args, "validate")
+			if err != nil {
+				return err
 			}
 			p, err := loadPlan(file)
 			if err != nil {
@@ -39,7 +40,7 @@ func newValidate() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&file, "topo", "t", "", "lab file")
+	labFileFlags(cmd)
 	return cmd
 }
 
