@@ -17,9 +17,9 @@ import (
 	"podlab.dev/podlab/state"
 )
 
-// fakeWatch serves api.PathWatch on a lab's socket: evs, then the end of the stream
-// (a watch that the supervisor closes ends get -w as Ctrl-C would).
-func fakeWatch(t *testing.T, evs ...api.WatchEvent) (asked *string) {
+// fakeSupervisor serves h on the socket of lab "w", the only lab of a new state
+// directory, as its supervisor would.
+func fakeSupervisor(t *testing.T, h http.Handler) state.Dir {
 	t.Helper()
 	root := t.TempDir()
 	t.Setenv("PODLAB_STATE_DIR", root)
@@ -34,18 +34,26 @@ func fakeWatch(t *testing.T, evs ...api.WatchEvent) (asked *string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return dir
+}
+
+// fakeWatch serves api.PathWatch: evs, then the end of the stream (a watch that the
+// supervisor closes ends get -w as Ctrl-C would).
+func fakeWatch(t *testing.T, evs ...api.WatchEvent) (asked *string) {
+	t.Helper()
 	asked = new(string)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	fakeSupervisor(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		*asked = r.URL.String()
 		enc := json.NewEncoder(w)
 		for _, e := range evs {
 			enc.Encode(e)
 		}
 	}))
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
 	return asked
 }
 

@@ -63,6 +63,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newPortForward())
 	root.AddCommand(newCreate())
 	root.AddCommand(newConvert())
+	addCompletion(root)
 	return root
 }
 
