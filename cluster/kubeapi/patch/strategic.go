@@ -1,0 +1,52 @@
+package patch
+
+import (
+	"net/http"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kjson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/apimachinery/pkg/util/mergepatch"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+)
+
+// strategicPatch applies a strategic merge patch with the Go type's patch
+// metadata (patchStrategy/patchMergeKey tags: containers merged by name, ...),
+// as the API server's smpPatcher does. Custom resources have none: refused.
+func strategicPatch(current runtime.Object, body []byte, o Options) (runtime.Object, error) {
+	if !isBuiltin(o) {
+		return nil, unsupportedMediaType(o)
+	}
+	original, err := runtime.DefaultUnstructuredConverter.ToUnstructured(withKind(current, o))
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	patchMap := map[string]any{}
+	if err := kjson.Unmarshal(body, &patchMap); err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	patched, err := strategicpatch.StrategicMergeMapPatch(original, patchMap, newObject(o))
+	if err != nil {
+		return nil, strategicError(err)
+	}
+	return fromMap(patched, o)
+}
+
+// strategicError gives a strategic merge failure the API server's status
+// (interpretStrategicMergePatchError).
+func strategicError(err error) error {
+	switch err {
+	case mergepatch.ErrBadJSONDoc, mergepatch.ErrBadPatchFormatForPrimitiveList, mergepatch.ErrBadPatchFormatForRetainKeys,
+		mergepatch.ErrBadPatchFormatForSetElementOrderList, mergepatch.ErrUnsupportedStrategicMergePatchFormat:
+		return apierrors.NewBadRequest(err.Error())
+	case mergepatch.ErrNoListOfLists, mergepatch.ErrPatchContentNotMatchRetainKeys:
+		return apierrors.NewGenericServerResponse(http.StatusUnprocessableEntity, "", schema.GroupResource{}, "", err.Error(), 0, false)
+	}
+	if _, ok := err.(apierrors.APIStatus); ok {
+		return err
+	}
+	// The API server passes other merge errors through, and its handler
+	// answers them as an internal error: kubectl shows the same message.
+	return apierrors.NewInternalError(err)
+}
