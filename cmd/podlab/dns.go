@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -122,20 +120,8 @@ func dnsQuestion(args []string) (string, uint16, error) {
 	return name, mdns.StringToType[typ], nil
 }
 
-// dialIn opens the resolver's sockets inside the namespace at path: a socket stays in
-// the namespace it was made in, so the queries leave from the pod.
-func dialIn(path string) func(ctx context.Context, network, address string) (net.Conn, error) {
-	return func(ctx context.Context, network, address string) (net.Conn, error) {
-		var c net.Conn
-		err := nsutil.Do(path, func() error {
-			var d net.Dialer
-			var err error
-			c, err = d.DialContext(ctx, network, address)
-			return err
-		})
-		return c, err
-	}
-}
+// dialIn dials from inside the network namespace at path.
+var dialIn = nsutil.Dialer
 
 func printSearch(w io.Writer, pod *api.PodEtc, res *resolver.Result) {
 	c := res.Config
