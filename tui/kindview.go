@@ -25,6 +25,7 @@ type kindView struct {
 	filt   string
 	rows   []store.Object
 	cellsR [][]string
+	sort   tableSort
 	kube   kubeCols
 	cols   []column
 	nat    []int
@@ -93,6 +94,9 @@ func (v *kindView) rebuild() {
 			v.cellsR = append(v.cellsR, cells)
 		}
 	}
+	ord := v.sort.order(v.cols, len(v.rows), func(r, c int) string { return v.cellsR[r][c] })
+	v.rows, v.cellsR = permute(v.rows, ord), permute(v.cellsR, ord)
+	v.sort.mark(v.cols)
 	v.cur.setLen(len(v.rows))
 	if had {
 		for i, o := range v.rows {
@@ -121,7 +125,7 @@ func (v *kindView) cell(r, c int) string {
 }
 
 func (v *kindView) key(msg tea.KeyPressMsg) tea.Cmd {
-	v.cur.key(msg)
+	tableKey(msg, &v.sort, v.cols, &v.cur, v.rebuild)
 	return nil
 }
 

@@ -17,6 +17,7 @@ type nodesView struct {
 	cols  []column
 	nat   []int
 	cur   cursor
+	sort  tableSort
 }
 
 const (
@@ -101,6 +102,9 @@ func (v *nodesView) rebuild() {
 			v.cells = append(v.cells, cells)
 		}
 	}
+	ord := v.sort.order(v.cols, len(v.rows), func(r, c int) string { return v.cells[r][c] })
+	v.rows, v.cells = permute(v.rows, ord), permute(v.cells, ord)
+	v.sort.mark(v.cols)
 	v.cur.setLen(len(v.rows))
 	if had {
 		for i, t := range v.rows {
@@ -126,7 +130,7 @@ func (v *nodesView) cell(r, c int) string {
 }
 
 func (v *nodesView) key(msg tea.KeyPressMsg) tea.Cmd {
-	v.cur.key(msg)
+	tableKey(msg, &v.sort, v.cols, &v.cur, v.rebuild)
 	return nil
 }
 

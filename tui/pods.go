@@ -26,6 +26,7 @@ type podsView struct {
 	nat    []int
 	cur    cursor
 	cellsR [][]string // static cells of rows, built with rows
+	sort   tableSort
 	// indexes in cols
 	ready, rx, tx, rate, probes int
 }
@@ -105,6 +106,9 @@ func (v *podsView) rebuild() {
 			v.cellsR = append(v.cellsR, cells)
 		}
 	}
+	ord := v.sort.order(v.cols, len(v.rows), v.staticCell)
+	v.rows, v.objs, v.cellsR = permute(v.rows, ord), permute(v.objs, ord), permute(v.cellsR, ord)
+	v.sort.mark(v.cols)
 	v.cur.setLen(len(v.rows))
 	if keep != "" {
 		for i, p := range v.rows {
@@ -195,7 +199,7 @@ func (v *podsView) style(r, c int, s string) string {
 }
 
 func (v *podsView) key(msg tea.KeyPressMsg) tea.Cmd {
-	v.cur.key(msg)
+	tableKey(msg, &v.sort, v.cols, &v.cur, v.rebuild)
 	return nil
 }
 

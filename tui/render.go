@@ -171,6 +171,8 @@ func helpLines(inLab bool) []string {
 		"   ctrl-d      delete the selected object (asks y/N); d: the same for a pod",
 		"   e           edit the selected pod's labels: k=v,k2=v2",
 		"   r           refresh (reload the details)",
+		"   N A S R T   shift+letter sorts, as k9s (again inverts): NAME, AGE, STATUS,",
+		"   I O P       READY, RESTARTS or TYPE, IP, NODE, NAMESPACE; ↑ ↓ in the header",
 		"   tab         next view",
 		"   ↑↓ j k      move   pgup pgdn  page   g G  first, last",
 		"   esc         back: close details, clear the filter, return to the labs",

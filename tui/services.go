@@ -177,6 +177,7 @@ type servicesView struct {
 	filt   string
 	rows   []*svcInfo
 	cellsR [][]string
+	sort   tableSort
 	kube   kubeCols
 	cols   []column
 	nat    []int
@@ -249,6 +250,14 @@ func (v *servicesView) rebuild() {
 			v.cellsR = append(v.cellsR, cells)
 		}
 	}
+	ord := v.sort.order(v.cols, len(v.rows), func(r, c int) string {
+		if c < len(v.cellsR[r]) {
+			return v.cellsR[r][c]
+		}
+		return ""
+	})
+	v.rows, v.cellsR = permute(v.rows, ord), permute(v.cellsR, ord)
+	v.sort.mark(v.cols)
 	v.cur.setLen(len(v.rows))
 	if keep != "" {
 		for i, s := range v.rows {
@@ -344,7 +353,7 @@ func (v *servicesView) style(r, c int, s string) string {
 }
 
 func (v *servicesView) key(msg tea.KeyPressMsg) tea.Cmd {
-	v.cur.key(msg)
+	tableKey(msg, &v.sort, v.cols, &v.cur, v.rebuild)
 	return nil
 }
 

@@ -64,12 +64,13 @@ func (c *cursor) key(msg tea.KeyPressMsg) bool {
 // cell (capped at max) in the same order; the last one takes what is left.
 type column struct {
 	title string
-	max   int  // cap of the natural width; 0: none
-	min   int  // a flexible column can be cut down to this
-	prio  int  // higher first
-	right bool // numbers
-	fixed int  // width of a column whose cells change between data changes (counters, age)
-	width int  // decided by layout; 0: hidden
+	max   int    // cap of the natural width; 0: none
+	min   int    // a flexible column can be cut down to this
+	prio  int    // higher first
+	right bool   // numbers
+	fixed int    // width of a column whose cells change between data changes (counters, age)
+	width int    // decided by layout; 0: hidden
+	arrow string // ↑ or ↓ after the title of the column the table is sorted by
 }
 
 const colSep = "  "
@@ -82,7 +83,7 @@ func layout(cols []column, natural []int, w int) {
 	order := make([]int, len(cols))
 	for i := range cols {
 		c := &cols[i]
-		tw := ansi.StringWidth(c.title)
+		tw := ansi.StringWidth(c.title + c.arrow)
 		want[i] = max(natural[i], tw, c.fixed)
 		if c.max > 0 && want[i] > c.max {
 			want[i] = max(c.max, tw)
@@ -152,7 +153,7 @@ func renderTable(cols []column, cur *cursor, cell func(row, col int) string, sty
 			b.WriteString(colSep)
 		}
 		first = false
-		b.WriteString(fit(c.title, c.width))
+		b.WriteString(fit(c.title+c.arrow, c.width))
 	}
 	lines = append(lines, stColHead.Render(strings.TrimRight(b.String(), " ")))
 	for r := cur.off; r < cur.n && r < cur.off+cur.h; r++ {
