@@ -50,6 +50,7 @@ func (b *labBuilder) build(readFile func(string) ([]byte, error)) {
 	b.man.checkDuplicates(b.d.e)
 	b.checkPods()
 	b.finish()
+	b.checks(readFile)
 }
 
 func (b *labBuilder) header() {

@@ -96,7 +96,7 @@ func TestLabErrors(t *testing.T) {
 			"lab.yaml:2:1: node: unknown field \"node\"; did you mean \"nodes\"?",
 		}},
 		{name: "unknown field no suggestion", lab: "name: a\n" + twoNodes + "colour: red\n", want: []string{
-			"lab.yaml:5:1: colour: unknown field \"colour\"\n  hint: fields here: cluster, hosts, manifests, name, nodes, pods, runtime",
+			"lab.yaml:5:1: colour: unknown field \"colour\"\n  hint: fields here: checks, cluster, hosts, manifests, name, nodes, pods, runtime",
 		}},
 		{name: "unknown nested field", lab: "name: a\nnodes:\n  - name: n1\n    lables: {zone: a}\n", want: []string{
 			"lab.yaml:4:5: nodes[0].lables: unknown field \"lables\"; did you mean \"labels\"?",

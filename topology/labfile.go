@@ -10,6 +10,7 @@ type labFile struct {
 	Hosts     []hostFile    `json:"hosts"`
 	Pods      []podFile     `json:"pods"`
 	Manifests []manifestRef `json:"manifests"`
+	Checks    []checkFile   `json:"checks"`
 }
 
 type clusterFile struct {

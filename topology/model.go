@@ -56,6 +56,8 @@ type Lab struct {
 	Namespaces []string `json:"namespaces"`
 	// Objects is every manifest document in file order, applied by this version or not.
 	Objects []Object `json:"objects,omitempty"`
+	// Checks are the lab's self-checks (`podlab check`), in file order.
+	Checks []Check `json:"checks,omitempty"`
 	// Warnings are what an API server accepts but a user should know: a manifest pod
 	// that no node fits stays Pending (it is not among Pods; the scheduler keeps it).
 	Warnings Errors `json:"warnings,omitempty"`

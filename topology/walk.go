@@ -351,6 +351,7 @@ var listHints = map[reflect.Type]string{
 	reflect.TypeFor[hostFile]():             "write each host as a list item: hosts:\n  - name: client",
 	reflect.TypeFor[podFile]():              "write each pod as a list item: pods:\n  - name: web-1",
 	reflect.TypeFor[manifestRef]():          "write each manifest as a list item: manifests:\n  - manifests/app.yaml",
+	reflect.TypeFor[checkFile]():            "write each check as a list item: checks:\n  - name: web answers\n    from: client\n    to: web.default\n    port: 80",
 }
 
 func listHint(elem reflect.Type, path string, got *yaml.Node) string {
