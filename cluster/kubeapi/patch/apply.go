@@ -5,11 +5,12 @@ import (
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
-	"sigs.k8s.io/yaml"
+	"k8s.io/apimachinery/pkg/util/yaml"
 
 	"k8s.io/client-go/applyconfigurations"
 	gatewayapply "sigs.k8s.io/gateway-api/applyconfiguration"
@@ -21,7 +22,7 @@ import (
 func serverSideApply(current runtime.Object, body []byte, o Options) (runtime.Object, error) {
 	applied := &unstructured.Unstructured{Object: map[string]any{}}
 	if err := yaml.Unmarshal(body, &applied.Object); err != nil {
-		return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding YAML: %v", err))
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding patch: %v", err))
 	}
 	fm, err := fieldManager(o)
 	if err != nil {
@@ -35,10 +36,19 @@ func serverSideApply(current runtime.Object, body []byte, o Options) (runtime.Ob
 	}
 	obj, err := fm.Apply(live, applied, o.FieldManager, o.Force)
 	if err != nil {
-		if _, ok := err.(apierrors.APIStatus); ok {
-			return nil, err
+		return nil, serverError(err)
+	}
+	if o.strict() {
+		// Unknown fields fail the apply itself (they are not in the schema):
+		// only duplicates are left to find.
+		if err := yaml.UnmarshalStrict(body, &map[string]any{}); err != nil {
+			if o.FieldValidation == metav1.FieldValidationStrict {
+				return nil, apierrors.NewBadRequest(fmt.Sprintf("error strict decoding patch: %v", err))
+			}
+			if o.Warn != nil {
+				o.Warn(err.Error())
+			}
 		}
-		return nil, apierrors.NewInternalError(err)
 	}
 	if obj == nil {
 		// The apply removed every field of an object that did not exist.
@@ -91,13 +101,13 @@ func fieldManager(o Options) (*managedfields.FieldManager, error) {
 	if fm, ok := fieldManagers.Load(key); ok {
 		return fm.(*managedfields.FieldManager), nil
 	}
-	tc := typeConverter(o)
+	tc, k := typeConverter(o), kinds{o.Scheme}
 	var fm *managedfields.FieldManager
 	var err error
 	if isBuiltin(o) {
-		fm, err = managedfields.NewDefaultFieldManager(tc, o.Scheme, o.Scheme, o.Scheme, o.GVK, o.GVK.GroupVersion(), o.Subresource, nil)
+		fm, err = managedfields.NewDefaultFieldManager(tc, k, k, k, o.GVK, o.GVK.GroupVersion(), o.Subresource, nil)
 	} else {
-		fm, err = managedfields.NewDefaultCRDFieldManager(tc, o.Scheme, o.Scheme, o.Scheme, o.GVK, o.GVK.GroupVersion(), o.Subresource, nil)
+		fm, err = managedfields.NewDefaultCRDFieldManager(tc, k, k, k, o.GVK, o.GVK.GroupVersion(), o.Subresource, nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.GVK, err)

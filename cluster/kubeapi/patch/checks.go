@@ -1,7 +1,6 @@
 package patch
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -10,30 +9,24 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// validate checks the request's options as the API server's
-// ValidatePatchOptions does, with its messages.
+// validate checks the request's options with the API server's own
+// ValidatePatchOptions.
 func (o Options) validate(patchType types.PatchType) error {
-	var errs field.ErrorList
-	if patchType != types.ApplyYAMLPatchType {
-		if o.Force {
-			errs = append(errs, field.Forbidden(field.NewPath("force"), "may not be specified for non-apply patch"))
-		}
-	} else if o.FieldManager == "" {
-		errs = append(errs, field.Required(field.NewPath("fieldManager"), "is required for apply patch"))
+	po := &metav1.PatchOptions{FieldManager: o.FieldManager, FieldValidation: o.FieldValidation}
+	if o.Force {
+		po.Force = &o.Force
 	}
-	if len(o.FieldManager) > 128 {
-		errs = append(errs, field.TooLong(field.NewPath("fieldManager"), "", 128))
+	if errs := validation.ValidatePatchOptions(po, patchType); len(errs) > 0 {
+		return apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "PatchOptions"}, "", errs)
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "PatchOptions"}, "", errs)
+	return nil
 }
 
 // patchTypes are the media types the API server accepts for a kind: custom
@@ -59,6 +52,20 @@ func unsupportedMediaType(o Options) error {
 	}}
 }
 
+// serverError is what the API server answers for an error that is not a
+// Status: a 500 carrying the error's text as it is.
+func serverError(err error) error {
+	if _, ok := err.(apierrors.APIStatus); ok {
+		return err
+	}
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status:  metav1.StatusFailure,
+		Code:    http.StatusInternalServerError,
+		Reason:  metav1.StatusReasonUnknown,
+		Message: err.Error(),
+	}}
+}
+
 // isBuiltin says whether the kind is served by the API server itself (its Go
 // type lives in k8s.io/api) rather than by a CustomResourceDefinition, as the
 // Gateway API's kinds are.
@@ -73,43 +80,34 @@ func isBuiltin(o Options) bool {
 	return strings.HasPrefix(reflect.TypeOf(obj).Elem().PkgPath(), "k8s.io/api/")
 }
 
-// checkKind refuses a JSON or strategic patch that changed apiVersion or kind:
-// the API server fails to decode the patched JSON into the URL's type and says
-// so (runtime.DecodeInto's message, wrapped as an invalid "patch" field).
-func (o Options) checkKind(patched map[string]any, into runtime.Object) error {
-	apiVersion, _ := patched["apiVersion"].(string)
-	kind, _ := patched["kind"].(string)
-	if apiVersion == o.GVK.GroupVersion().String() && kind == o.GVK.Kind {
-		return nil
-	}
-	gvk := schema.FromAPIVersionAndKind(apiVersion, kind)
-	js, _ := json.Marshal(patched)
-	return apierrors.NewInvalid(schema.GroupKind{}, "", field.ErrorList{
-		field.Invalid(field.NewPath("patch"), string(js), fmt.Sprintf("unable to decode %s into %v", gvk, reflect.TypeOf(into))),
-	})
-}
-
-// checkIdentity refuses a patch that changed the name or namespace the URL
-// names (checkName in the API server), and fills them in when left empty.
-func (o Options) checkIdentity(obj runtime.Object) error {
+// checkIdentity is the API server's check of the patched object against the
+// URL (patcher.applyPatch): no uid on a creation, the request's namespace
+// (filled in when left empty, cleared for cluster-scoped kinds), its name.
+func (o Options) checkIdentity(obj runtime.Object, exists bool) error {
 	m, err := meta.Accessor(obj)
 	if err != nil {
 		return apierrors.NewBadRequest(fmt.Sprintf("the name of the object (%s based on URL) was undeterminable: %v", o.Name, err))
 	}
-	if m.GetName() == "" && m.GetGenerateName() == "" {
-		m.SetName(o.Name)
+	if !exists && m.GetUID() != "" {
+		return apierrors.NewConflict(o.groupResource(), o.Name,
+			fmt.Errorf("uid mismatch: the provided object specified uid %s, and no existing object was found", m.GetUID()))
 	}
-	if m.GetName() != o.Name && o.Name != "" {
-		return apierrors.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", m.GetName(), o.Name))
+	namespace := o.Namespace
+	if o.GVK.Group == "" && o.GVK.Kind == "Namespace" {
+		namespace = ""
 	}
-	if o.Namespace != "" {
-		switch m.GetNamespace() {
-		case "":
-			m.SetNamespace(o.Namespace)
-		case o.Namespace:
-		default:
-			return apierrors.NewBadRequest(fmt.Sprintf("the namespace of the object (%s) does not match the namespace on the request (%s)", m.GetNamespace(), o.Namespace))
+	switch m.GetNamespace() {
+	case namespace:
+	case "":
+		m.SetNamespace(namespace)
+	default:
+		if namespace != "" {
+			return apierrors.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request")
 		}
+		m.SetNamespace("")
+	}
+	if o.Name != "" && m.GetName() != o.Name {
+		return apierrors.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", m.GetName(), o.Name))
 	}
 	obj.GetObjectKind().SetGroupVersionKind(o.GVK)
 	return nil
@@ -117,8 +115,8 @@ func (o Options) checkIdentity(obj runtime.Object) error {
 
 // keepSystemMeta puts back the metadata a client may not change, as the API
 // server's rest.BeforeUpdate does: creationTimestamp, deletionTimestamp,
-// deletionGracePeriodSeconds and generation silently, uid with an error when
-// the patch changed it (left empty, it is kept).
+// deletionGracePeriodSeconds and generation silently; uid is kept when left
+// empty and refused when changed (ValidateObjectMetaUpdate).
 func keepSystemMeta(old, patched runtime.Object, o Options) error {
 	om, err := meta.Accessor(old)
 	if err != nil {
@@ -136,8 +134,10 @@ func keepSystemMeta(old, patched runtime.Object, o Options) error {
 			field.Invalid(field.NewPath("metadata", "uid"), nm.GetUID(), "field is immutable"),
 		})
 	}
-	nm.SetCreationTimestamp(om.GetCreationTimestamp())
 	nm.SetGeneration(om.GetGeneration())
+	if ts := om.GetCreationTimestamp(); !ts.IsZero() {
+		nm.SetCreationTimestamp(ts)
+	}
 	if !om.GetDeletionTimestamp().IsZero() {
 		nm.SetDeletionTimestamp(om.GetDeletionTimestamp())
 		nm.SetDeletionGracePeriodSeconds(om.GetDeletionGracePeriodSeconds())

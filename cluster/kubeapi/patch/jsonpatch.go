@@ -7,16 +7,23 @@ import (
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	kjson "k8s.io/apimachinery/pkg/util/json"
-	"k8s.io/apimachinery/pkg/util/validation/field"
+	kjson "sigs.k8s.io/json"
 )
 
 // maxJSONPatchOperations is the API server's limit on a JSON patch's length.
 const maxJSONPatchOperations = 10000
+
+// jsonPatchOp is one JSON patch operation, only to find unknown and
+// duplicate fields in it under strict validation.
+type jsonPatchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	From  string `json:"from"`
+	Value any    `json:"value"`
+}
 
 // jsonPatch applies an RFC 6902 JSON patch or an RFC 7386 merge patch to the
 // object's JSON, as the API server's jsonPatcher does.
@@ -26,7 +33,17 @@ func jsonPatch(current runtime.Object, patchType types.PatchType, body []byte, o
 		return nil, apierrors.NewInternalError(err)
 	}
 	var patched []byte
+	var strictErrs []error
 	if patchType == types.JSONPatchType {
+		if o.strict() {
+			var ops []jsonPatchOp
+			if strictErrs, err = kjson.UnmarshalStrict(body, &ops); err != nil {
+				return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding patch: %v", err))
+			}
+			for i, e := range strictErrs {
+				strictErrs[i] = fmt.Errorf("json patch %v", e)
+			}
+		}
 		ops, err := jsonpatch.DecodePatch(body)
 		if err != nil {
 			return nil, apierrors.NewBadRequest(err.Error())
@@ -39,57 +56,21 @@ func jsonPatch(current runtime.Object, patchType types.PatchType, body []byte, o
 			return nil, apierrors.NewGenericServerResponse(http.StatusUnprocessableEntity, "", schema.GroupResource{}, "", err.Error(), 0, false)
 		}
 	} else {
+		if o.strict() {
+			if strictErrs, err = kjson.UnmarshalStrict(body, &map[string]any{}); err != nil {
+				return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding patch: %v", err))
+			}
+		}
 		if patched, err = jsonpatch.MergePatch(doc, body); err != nil {
 			if err == jsonpatch.ErrBadJSONPatch {
 				return nil, apierrors.NewBadRequest(err.Error())
 			}
-			return nil, apierrors.NewInternalError(err)
+			return nil, serverError(err)
 		}
 	}
 	m := map[string]any{}
-	if err := kjson.Unmarshal(patched, &m); err != nil {
-		return nil, apierrors.NewBadRequest(err.Error())
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(patched, &m); err != nil {
+		return nil, serverError(err)
 	}
-	return fromMap(m, o)
-}
-
-// withKind is a copy of obj with apiVersion and kind filled, so that the
-// patched document carries them as the API server's does.
-func withKind(obj runtime.Object, o Options) runtime.Object {
-	c := obj.DeepCopyObject()
-	c.GetObjectKind().SetGroupVersionKind(o.GVK)
-	return c
-}
-
-// newObject is an empty object of the request's kind: typed when the scheme
-// knows it.
-func newObject(o Options) runtime.Object {
-	if obj, err := o.Scheme.New(o.GVK); err == nil {
-		obj.GetObjectKind().SetGroupVersionKind(o.GVK)
-		return obj
-	}
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(o.GVK)
-	return u
-}
-
-// fromMap turns a patched document back into the request's type, refusing a
-// changed kind and fields of the wrong type as the API server does.
-func fromMap(m map[string]any, o Options) (runtime.Object, error) {
-	obj := newObject(o)
-	if err := o.checkKind(m, obj); err != nil {
-		return nil, err
-	}
-	if u, ok := obj.(*unstructured.Unstructured); ok {
-		u.Object = m
-		return u, nil
-	}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, obj); err != nil {
-		js, _ := json.Marshal(m)
-		return nil, apierrors.NewInvalid(schema.GroupKind{}, "", field.ErrorList{
-			field.Invalid(field.NewPath("patch"), string(js), err.Error()),
-		})
-	}
-	obj.GetObjectKind().SetGroupVersionKind(o.GVK)
-	return obj, nil
+	return fromMap(m, string(patched), strictErrs, o)
 }

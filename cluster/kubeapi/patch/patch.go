@@ -40,6 +40,13 @@ type Options struct {
 	Namespace   string
 	Name        string
 	Subresource string // "" or "status"; managedFields entries record it
+
+	// FieldValidation is ?fieldValidation= ("Strict" is kubectl's default,
+	// "Warn", "Ignore" or ""): unknown and duplicate fields are refused under
+	// Strict and passed to Warn (one message each, for a Warning header)
+	// under Warn.
+	FieldValidation string
+	Warn            func(message string)
 }
 
 // Apply patches current (the stored object, nil when there is none) with body
@@ -51,6 +58,9 @@ func Apply(current runtime.Object, patchType types.PatchType, body []byte, o Opt
 		return nil, err
 	}
 	if err := o.validate(patchType); err != nil {
+		return nil, err
+	}
+	if body, err = transcode(body, patchType); err != nil {
 		return nil, err
 	}
 	if current == nil && patchType != types.ApplyYAMLPatchType {
@@ -71,7 +81,7 @@ func Apply(current runtime.Object, patchType types.PatchType, body []byte, o Opt
 	if err != nil {
 		return nil, err
 	}
-	if err := o.checkIdentity(patched); err != nil {
+	if err := o.checkIdentity(patched, current != nil); err != nil {
 		return nil, err
 	}
 	if current == nil {

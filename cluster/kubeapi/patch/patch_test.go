@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -64,6 +65,16 @@ func httpRoute() *gatewayv1.HTTPRoute {
 	}
 }
 
+// widget is an object of a kind podlab has no Go type for: the store keeps it
+// unstructured.
+func widget() *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "example.com/v1", "kind": "Widget",
+		"metadata": map[string]any{"name": "w", "namespace": "default", "uid": "uid-w"},
+		"spec":     map[string]any{"size": int64(1), "color": "blue"},
+	}}
+}
+
 func opts(manager string) Options {
 	return Options{FieldManager: manager, Scheme: store.Scheme}
 }
@@ -85,7 +96,10 @@ func TestApply(t *testing.T) {
 		name    string
 		current runtime.Object // nil: absent (only apply creates)
 		opts    Options        // beyond the manager (Scheme is always store.Scheme)
-		steps   []step
+		// untracked: current was stored without managedFields (not created
+		// through the API), so updates are not tracked, as on the API server.
+		untracked bool
+		steps     []step
 	}{
 		{name: "kubectl label (merge patch, as kubectl 1.32 sends it)", current: deployment(), steps: []step{{
 			patchType: merge, manager: "kubectl-label", body: `{"metadata":{"labels":{"tier":"frontend"}}}`,
@@ -160,7 +174,7 @@ func TestApply(t *testing.T) {
 		{name: "patch moving the object to another namespace", current: deployment(), steps: []step{{
 			patchType: smp, manager: "kubectl-patch", body: `{"metadata":{"namespace":"prod"}}`,
 			wantCode: http.StatusBadRequest,
-			wantMsg:  "the namespace of the object (prod) does not match the namespace on the request (default)",
+			wantMsg:  "the namespace of the provided object does not match the namespace sent on the request",
 		}}},
 		{name: "patch changing the kind", current: deployment(), steps: []step{{
 			patchType: jsonp, manager: "kubectl-patch", body: `[{"op":"replace","path":"/kind","value":"StatefulSet"}]`,
@@ -226,7 +240,58 @@ func TestApply(t *testing.T) {
 		{name: "server-side apply of bad YAML", current: deployment(), steps: []step{{
 			patchType: apply, manager: "kubectl", body: "metadata: [",
 			wantCode: http.StatusBadRequest,
-			wantMsg:  "error decoding YAML: error converting YAML to JSON: yaml: line 1: did not find expected node content",
+			wantMsg:  "error encoding patch: yaml: line 1: did not find expected node content",
+		}}},
+		{name: "strict validation refuses an unknown field", current: deployment(), opts: Options{FieldValidation: "Strict"}, steps: []step{{
+			patchType: merge, manager: "kubectl-patch", body: `{"spec":{"replicaz":2}}`,
+			wantCode: http.StatusUnprocessableEntity, wantMsg: `strict decoding error: unknown field "spec.replicaz"`,
+		}}},
+		{name: "strict validation refuses a duplicate field", current: deployment(), opts: Options{FieldValidation: "Strict"}, steps: []step{{
+			patchType: smp, manager: "kubectl-patch", body: `{"metadata":{"labels":{"a":"1","a":"2"}}}`,
+			wantCode: http.StatusUnprocessableEntity, wantMsg: `strict decoding error: duplicate field "metadata.labels.a"`,
+		}}},
+		{name: "unknown fields are dropped without strict validation", current: deployment(), steps: []step{{
+			patchType: jsonp, manager: "kubectl-patch", body: `[{"op":"add","path":"/spec/replicaz","value":2}]`,
+			want: map[string]string{"spec.replicas": "1", "spec.replicaz": "<none>"},
+		}}},
+		{name: "a body that is not JSON", current: deployment(), steps: []step{{
+			patchType: merge, manager: "kubectl-patch", body: `{"spec":`,
+			wantCode: http.StatusBadRequest, wantMsg: "invalid JSON patch",
+		}}},
+		{name: "server-side apply creating with a uid", opts: Options{Resource: "deployments", Namespace: "default", Name: "web"}, steps: []step{{
+			patchType: apply, manager: "kubectl", body: `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","uid":"x"}}`,
+			wantCode: http.StatusConflict,
+			wantMsg:  `Operation cannot be fulfilled on deployments.apps "web": uid mismatch: the provided object specified uid x, and no existing object was found`,
+		}}},
+		{name: "server-side apply of a field the schema does not have", current: deployment(), steps: []step{{
+			patchType: apply, manager: "kubectl", body: `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicaz":2}}`,
+			wantCode: http.StatusInternalServerError,
+			wantMsg:  `failed to create typed patch object (/web; apps/v1, Kind=Deployment): .spec.replicaz: field not declared in schema`,
+		}}},
+		{name: "an object stored without managedFields", current: deployment(), untracked: true, steps: []step{{
+			patchType: merge, manager: "kubectl-label", body: `{"metadata":{"labels":{"tier":"web"}}}`,
+			want: map[string]string{"metadata.labels.tier": "web", "managedFields": ""},
+		}, {
+			// What was there belongs to "before-first-apply": the same values
+			// do not conflict, other ones would.
+			patchType: apply, manager: "kubectl", body: ssaDeployment(1, "nginx:1.27", true),
+			want: map[string]string{"spec.replicas": "1", "managedFields": "kubectl/Apply,before-first-apply/Update"},
+		}, {
+			patchType: apply, manager: "kubectl", body: ssaDeployment(2, "nginx:1.27", true),
+			wantCode: http.StatusConflict, wantMsg: `Apply failed with 1 conflict: conflict with "before-first-apply" using apps/v1: .spec.replicas`,
+		}}},
+		{name: "a kind without a Go type (unstructured)", current: widget(), steps: []step{{
+			patchType: merge, manager: "kubectl-patch", body: `{"spec":{"size":3}}`,
+			want: map[string]string{"spec.size": "3", "spec.color": "blue", "managedFields": "kubectl-create/Update,kubectl-patch/Update"},
+		}, {
+			patchType: smp, manager: "kubectl-patch", body: `{"spec":{"size":4}}`,
+			wantCode: http.StatusUnsupportedMediaType, wantMsg: "accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+		}, {
+			patchType: apply, manager: "kubectl", body: `{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":5}}`,
+			wantCode: http.StatusConflict, wantMsg: `Apply failed with 1 conflict: conflict with "kubectl-patch" using example.com/v1: .spec.size`,
+		}, {
+			patchType: apply, manager: "kubectl", force: true, body: `{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":5}}`,
+			want: map[string]string{"spec.size": "5", "spec.color": "blue"},
 		}}},
 		{name: "HTTPRoute: merge patch", current: httpRoute(), steps: []step{{
 			patchType: merge, manager: "kubectl-patch", body: `{"spec":{"hostnames":["web.example","www.example"]}}`,
@@ -249,7 +314,7 @@ func TestApply(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			current := c.current
-			if current != nil {
+			if current != nil && !c.untracked {
 				current = createdThroughAPI(t, current)
 			}
 			for i, s := range c.steps {

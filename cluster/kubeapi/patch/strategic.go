@@ -1,14 +1,15 @@
 package patch
 
 import (
+	"fmt"
 	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	kjson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/mergepatch"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	kjson "sigs.k8s.io/json"
 )
 
 // strategicPatch applies a strategic merge patch with the Go type's patch
@@ -23,14 +24,20 @@ func strategicPatch(current runtime.Object, body []byte, o Options) (runtime.Obj
 		return nil, apierrors.NewInternalError(err)
 	}
 	patchMap := map[string]any{}
-	if err := kjson.Unmarshal(body, &patchMap); err != nil {
+	var strictErrs []error
+	if o.strict() {
+		strictErrs, err = kjson.UnmarshalStrict(body, &patchMap)
+	} else {
+		err = kjson.UnmarshalCaseSensitivePreserveInts(body, &patchMap)
+	}
+	if err != nil {
 		return nil, apierrors.NewBadRequest(err.Error())
 	}
 	patched, err := strategicpatch.StrategicMergeMapPatch(original, patchMap, newObject(o))
 	if err != nil {
 		return nil, strategicError(err)
 	}
-	return fromMap(patched, o)
+	return fromMap(patched, fmt.Sprintf("%+v", patchMap), strictErrs, o)
 }
 
 // strategicError gives a strategic merge failure the API server's status
@@ -43,10 +50,5 @@ func strategicError(err error) error {
 	case mergepatch.ErrNoListOfLists, mergepatch.ErrPatchContentNotMatchRetainKeys:
 		return apierrors.NewGenericServerResponse(http.StatusUnprocessableEntity, "", schema.GroupResource{}, "", err.Error(), 0, false)
 	}
-	if _, ok := err.(apierrors.APIStatus); ok {
-		return err
-	}
-	// The API server passes other merge errors through, and its handler
-	// answers them as an internal error: kubectl shows the same message.
-	return apierrors.NewInternalError(err)
+	return serverError(err)
 }
