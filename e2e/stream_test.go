@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/portforward"
+	"k8s.io/client-go/tools/remotecommand"
+	"k8s.io/client-go/transport/spdy"
+	"k8s.io/client-go/util/exec"
+
+	"podlab.dev/podlab/cluster/kubeapi/stream"
+	"podlab.dev/podlab/runtime/netns"
+)
+
+// TestStreamOnLab serves pods/exec and pods/portforward of a real pod with
+// podlab's Executor and PortForwarder, and drives them with client-go as kubectl
+// does: the command runs in the pod's namespace with its /etc files, exit codes,
+// a missing command, a terminal's size, and a forwarded connection to the pod's
+// server.
+func TestStreamOnLab(t *testing.T) {
+	e := newEnv(t)
+	name := uniq("stream")
+	st := e.deploy(name, fmt.Sprintf(smallLab, name, "web", "web"))
+	pod := st.Pods[0]
+	base := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s/", pod.Namespace, pod.Name)
+	mux := http.NewServeMux()
+	mux.Handle(base+"exec", stream.ExecHandler(stream.LabExec{Binary: podlabBin, Lab: name, StateDir: e.root}, pod.Namespace, pod.Name))
+	mux.Handle(base+"portforward", stream.PortForwardHandler(stream.NetnsForwarder{Pod: func(context.Context, string, string) (string, netip.Addr, error) {
+		return netns.Path(pod.Netns), pod.IP, nil
+	}}, pod.Namespace, pod.Name))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	cfg := &rest.Config{Host: srv.URL}
+
+	for _, tt := range []struct {
+		name     string
+		command  []string
+		stdin    string
+		tty      bool
+		want     []string
+		wantErr  string
+		wantCode int
+	}{
+		{name: "pod namespace and /etc", command: []string{"sh", "-c", "ip -4 -o addr show; cat /etc/resolv.conf"},
+			want: []string{pod.IP.String() + "/", "search " + pod.Namespace + ".svc."}},
+		{name: "stdin", command: []string{"cat"}, stdin: "to the pod\n", want: []string{"to the pod\n"}},
+		{name: "exit code", command: []string{"sh", "-c", "exit 3"}, wantCode: 3},
+		{name: "missing command", command: []string{"nosuch"}, wantErr: `exec: "nosuch": executable file not found in $PATH: unknown`},
+		{name: "tty", command: []string{"stty", "size"}, tty: true, want: []string{"24 100"}},
+	} {
+		for _, transport := range []string{"spdy", "websocket"} {
+			t.Run(tt.name+"/"+transport, func(t *testing.T) {
+				q := url.Values{"command": tt.command, "stdout": {"true"}, "stderr": {"true"}}
+				var stdout, stderr bytes.Buffer
+				opts := remotecommand.StreamOptions{Stdout: &stdout, Stderr: &stderr, Tty: tt.tty}
+				if tt.stdin != "" {
+					q.Set("stdin", "true")
+					opts.Stdin = strings.NewReader(tt.stdin)
+				}
+				if tt.tty {
+					q.Set("tty", "true")
+					opts.Stderr = nil
+					opts.TerminalSizeQueue = &fixedSize{}
+				}
+				u, _ := url.Parse(srv.URL + base + "exec?" + q.Encode())
+				var ex remotecommand.Executor
+				var err error
+				if transport == "spdy" {
+					ex, err = remotecommand.NewSPDYExecutor(cfg, "POST", u)
+				} else {
+					ex, err = remotecommand.NewWebSocketExecutor(cfg, "GET", u.String())
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				err = ex.StreamWithContext(ctx, opts)
+				var coded exec.ExitError
+				switch {
+				case tt.wantErr != "":
+					if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+						t.Errorf("error %v, want %q", err, tt.wantErr)
+					}
+				case tt.wantCode != 0:
+					if !errors.As(err, &coded) || coded.ExitStatus() != tt.wantCode {
+						t.Errorf("error %v, want exit code %d", err, tt.wantCode)
+					}
+				case err != nil:
+					t.Errorf("error %v (stderr %q)", err, stderr.String())
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(stdout.String(), w) {
+						t.Errorf("stdout %q lacks %q (stderr %q)", stdout.String(), w, stderr.String())
+					}
+				}
+			})
+		}
+	}
+
+	t.Run("portforward", func(t *testing.T) {
+		u, _ := url.Parse(srv.URL + base + "portforward")
+		transport, upgrader, err := spdy.RoundTripperFor(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, "POST", u)
+		stop, ready := make(chan struct{}), make(chan struct{})
+		fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{"0:80"}, stop, ready, io.Discard, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- fw.ForwardPorts() }()
+		defer func() { close(stop); <-done }()
+		select {
+		case <-ready:
+		case err := <-done:
+			t.Fatalf("ForwardPorts: %v", err)
+		}
+		ports, _ := fw.GetPorts()
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", ports[0].Local))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "GET /hostname HTTP/1.0\r\n\r\n")
+		b, _ := io.ReadAll(c)
+		if !strings.HasSuffix(strings.TrimSpace(string(b)), pod.Name) {
+			t.Errorf("GET /hostname through the forward: %q, want %s", b, pod.Name)
+		}
+	})
+}
+
+// fixedSize reports a 100x24 terminal once.
+type fixedSize struct{ sent bool }
+
+func (f *fixedSize) Next() *remotecommand.TerminalSize {
+	if f.sent {
+		return nil
+	}
+	f.sent = true
+	return &remotecommand.TerminalSize{Width: 100, Height: 24}
+}
