@@ -105,9 +105,9 @@ func fieldManager(o Options) (*managedfields.FieldManager, error) {
 	var fm *managedfields.FieldManager
 	var err error
 	if isBuiltin(o) {
-		fm, err = managedfields.NewDefaultFieldManager(tc, k, k, k, o.GVK, o.GVK.GroupVersion(), o.Subresource, nil)
+		fm, err = managedfields.NewDefaultFieldManager(tc, k, k, k, o.GVK, o.GVK.GroupVersion(), o.Subresource, resetFields(o))
 	} else {
-		fm, err = managedfields.NewDefaultCRDFieldManager(tc, k, k, k, o.GVK, o.GVK.GroupVersion(), o.Subresource, nil)
+		fm, err = managedfields.NewDefaultCRDFieldManager(tc, k, k, k, o.GVK, o.GVK.GroupVersion(), o.Subresource, resetFields(o))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.GVK, err)

@@ -90,6 +90,7 @@ func Apply(current runtime.Object, patchType types.PatchType, body []byte, o Opt
 	if err := keepSystemMeta(current, patched, o); err != nil {
 		return nil, err
 	}
+	keepOtherHalf(current, patched, o)
 	if patchType == types.ApplyYAMLPatchType {
 		return patched, nil // the apply itself recorded its managedFields
 	}

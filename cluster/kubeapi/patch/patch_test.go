@@ -293,6 +293,17 @@ func TestApply(t *testing.T) {
 			patchType: apply, manager: "kubectl", force: true, body: `{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":5}}`,
 			want: map[string]string{"spec.size": "5", "spec.color": "blue"},
 		}}},
+		{name: "a write to the object leaves its status", current: deployment(), steps: []step{{
+			patchType: merge, manager: "kubectl-patch", body: `{"spec":{"replicas":2},"status":{"replicas":9}}`,
+			want: map[string]string{"spec.replicas": "2", "status.replicas": "<none>"},
+		}, {
+			patchType: apply, manager: "kubectl", force: true, body: `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":3},"status":{"replicas":9}}`,
+			want: map[string]string{"spec.replicas": "3", "status.replicas": "<none>"},
+		}}},
+		{name: "a write to /status leaves the spec", current: deployment(), opts: Options{Subresource: "status"}, steps: []step{{
+			patchType: merge, manager: "kube-controller-manager", body: `{"spec":{"replicas":2},"status":{"replicas":1,"readyReplicas":1}}`,
+			want: map[string]string{"spec.replicas": "1", "status.readyReplicas": "1"},
+		}}},
 		{name: "HTTPRoute: merge patch", current: httpRoute(), steps: []step{{
 			patchType: merge, manager: "kubectl-patch", body: `{"spec":{"hostnames":["web.example","www.example"]}}`,
 			want: map[string]string{"spec.hostnames.1": "www.example", "spec.parentRefs.0.name": "gw", "managedFields": "kubectl-create/Update,kubectl-patch/Update"},

@@ -78,3 +78,18 @@ func managedFields(t *testing.T, obj runtime.Object) []string {
 	}
 	return out
 }
+
+// TestApplyDoesNotOwnStatus: an apply of a manifest copied from `kubectl get
+// -o yaml` (status included) owns its spec, never the status it could not set.
+func TestApplyDoesNotOwnStatus(t *testing.T) {
+	body := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":3},"status":{"replicas":9}}`
+	got, err := Apply(createdThroughAPI(t, deployment()), apply, []byte(body), Options{FieldManager: "kubectl", Force: true, Scheme: store.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := managedFields(t, got)
+	want := `kubectl/Apply/: {"f:spec":{"f:replicas":{}}}`
+	if len(entries) == 0 || entries[0] != want {
+		t.Errorf("managedFields = %q, want %s first", entries, want)
+	}
+}
