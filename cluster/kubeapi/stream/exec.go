@@ -53,7 +53,20 @@ func ExecHandler(e Executor, namespace, pod string) http.Handler {
 			return // the upgrade has answered the client already
 		}
 		defer s.close()
-		err = e.Exec(req.Context(), namespace, pod, opts.container, opts.command, s.stdin, s.stdout, s.stderr, opts.tty, s.resize)
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		if s.gone != nil {
+			// A hijacked request's context outlives the client: end the command
+			// when the connection does, as the kubelet's runtime does.
+			go func() {
+				select {
+				case <-s.gone:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+		}
+		err = e.Exec(ctx, namespace, pod, opts.container, opts.command, s.stdin, s.stdout, s.stderr, opts.tty, s.resize)
 		s.closeOutput()
 		s.writeStatus(execStatus(err, attach))
 	})
@@ -169,6 +182,7 @@ type streams struct {
 	statusStream   io.WriteCloser
 	jsonStatus     bool // v4 and v5 send a Status; older protocols its message only
 	conn           io.Closer
+	gone           <-chan bool // closed when the client's connection is (SPDY only)
 }
 
 // closeOutput ends stdout and stderr so the client has all output before the status.

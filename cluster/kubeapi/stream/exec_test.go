@@ -19,12 +19,6 @@ import (
 	"k8s.io/client-go/util/exec"
 )
 
-// exitError is what an Executor returns for a command that exited non-zero.
-type exitError int
-
-func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
-func (e exitError) ExitCode() int { return int(e) }
-
 // fakeExec plays a few commands, by name, against the streams it is given.
 type fakeExec struct{}
 
@@ -45,7 +39,11 @@ func (fakeExec) Exec(ctx context.Context, namespace, pod, container string, cmd 
 	case "exit":
 		var code int
 		fmt.Sscan(cmd[1], &code)
-		return exitError(code)
+		return ExitCode(code)
+	case "block": // until the request ends
+		<-ctx.Done()
+		blocked <- ctx.Err()
+		return ctx.Err()
 	case "size": // the first terminal size, and whether stderr was given
 		select {
 		case s := <-resize:
@@ -57,6 +55,9 @@ func (fakeExec) Exec(ctx context.Context, namespace, pod, container string, cmd 
 	}
 	return NotFoundError(cmd[0])
 }
+
+// blocked receives the end of each "block" command.
+var blocked = make(chan error, 10)
 
 // oneSize is a TerminalSizeQueue that reports one size, then the end.
 type oneSize struct{ sent bool }
@@ -204,5 +205,31 @@ func TestExecBadRequest(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), tt.want) {
 			t.Errorf("%s: %d %s, want 400 with %q", tt.query, resp.StatusCode, body, tt.want)
 		}
+	}
+}
+
+// TestExecClientGone: a client that goes away ends the command.
+func TestExecClientGone(t *testing.T) {
+	srv := httptest.NewServer(ExecHandler(fakeExec{}, "shop", "web-1"))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL + "/api/v1/namespaces/shop/pods/web-1/exec?command=block&stdout=true")
+	for transport, newExec := range executors {
+		t.Run(transport, func(t *testing.T) {
+			e, err := newExec(&rest.Config{Host: srv.URL}, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			e.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: io.Discard})
+			select {
+			case err := <-blocked:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("the command ended with %v, want context.Canceled", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Error("the command outlived its client")
+			}
+		})
 	}
 }

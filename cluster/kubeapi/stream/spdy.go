@@ -51,7 +51,7 @@ func spdyStreams(w http.ResponseWriter, req *http.Request, opts options) (*strea
 			want++
 		}
 	}
-	s := &streams{conn: conn, jsonStatus: protocol == rc.StreamProtocolV4Name}
+	s := &streams{conn: conn, jsonStatus: protocol == rc.StreamProtocolV4Name, gone: conn.CloseChan()}
 	var resize io.Reader
 	expired := time.After(streamCreationTimeout)
 	var replies []<-chan struct{}
