@@ -275,6 +275,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		go s.watchContainers(ctx)
 	}
 	go s.watchVerdictLog(ctx)
+	go func() {
+		if err := s.serveKubeAPI(ctx); err != nil {
+			s.events.emit(events.Event{Type: events.Warning, Kind: "Lab", Name: s.plan.Lab, Message: "the Kubernetes API for kubectl: " + err.Error()})
+		}
+	}()
 	<-ctx.Done()
 	wg.Wait()
 	s.events.emit(events.Event{Type: events.SupervisorStopped, Kind: "Lab", Name: s.plan.Lab})

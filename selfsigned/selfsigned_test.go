@@ -3,7 +3,9 @@ package selfsigned
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"testing"
+	"time"
 )
 
 func TestGenerate(t *testing.T) {
@@ -29,5 +31,44 @@ func TestGenerate(t *testing.T) {
 	}
 	if err := c.VerifyHostname("a.b.example.com"); err == nil {
 		t.Error("a wildcard covers one label only")
+	}
+}
+
+func TestCA(t *testing.T) {
+	ca, err := NewCA("kubernetes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := LoadCA(ca.CertPEM, ca.KeyPEM)
+	if err != nil || !again.Cert.Equal(ca.Cert) {
+		t.Fatalf("LoadCA: %v", err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	srv, _, err := again.Issue("kube-apiserver", nil, []string{"127.0.0.1", "localhost"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, _, err := ca.Issue("kubernetes-admin", []string{"system:masters"}, nil, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := func(b []byte) *x509.Certificate {
+		blk, _ := pem.Decode(b)
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if _, err := parse(srv).Verify(x509.VerifyOptions{Roots: pool, DNSName: "127.0.0.1"}); err != nil {
+		t.Errorf("serving certificate: %v", err)
+	}
+	c := parse(cli)
+	if _, err := c.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("client certificate: %v", err)
+	}
+	if c.Subject.CommonName != "kubernetes-admin" || c.Subject.Organization[0] != "system:masters" {
+		t.Errorf("client subject %v", c.Subject)
 	}
 }

@@ -62,6 +62,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newWait())
 	root.AddCommand(newPortForward())
 	root.AddCommand(newCreate())
+	root.AddCommand(newKubeconfig())
 	root.AddCommand(newConvert())
 	addCompletion(root)
 	return root
