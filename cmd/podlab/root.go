@@ -64,6 +64,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newCreate())
 	root.AddCommand(newKubeconfig())
 	root.AddCommand(newConvert())
+	root.AddCommand(newCheck())
 	addCompletion(root)
 	return root
 }
