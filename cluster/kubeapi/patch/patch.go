@@ -8,6 +8,14 @@
 // bumps, admission and persistence stay the handler's). Errors are
 // *apierrors.StatusError values carrying the API server's code, reason and
 // message, so the handler writes them out as they are.
+//
+// It follows k8s.io/apiserver's handlers/patch.go (v0.37) and uses the
+// published pieces it uses: strategicpatch, gopkg.in/evanphx/json-patch.v4 and
+// managedfields. Server-side apply types objects with the structured-merge-diff
+// schemas client-go (applyconfigurations) and the Gateway API
+// (applyconfiguration) generate from the OpenAPI definitions the API server
+// serves, so lists merge by their keys as there; kinds without a Go type fall
+// back to the deduced schema (every list atomic), as a CRD without a schema.
 package patch
 
 import (

@@ -181,6 +181,10 @@ func TestApply(t *testing.T) {
 			wantCode: http.StatusUnprocessableEntity,
 			wantMsg:  "unable to decode apps/v1, Kind=StatefulSet into *v1.Deployment",
 		}}},
+		{name: "strategic patch changing the kind (ignored)", current: deployment(), steps: []step{{
+			patchType: smp, manager: "kubectl-patch", body: `{"kind":"StatefulSet","spec":{"replicas":2}}`,
+			want: map[string]string{"kind": "Deployment", "spec.replicas": "2"},
+		}}},
 		{name: "patch changing the uid", current: deployment(), steps: []step{{
 			patchType: merge, manager: "kubectl-patch", body: `{"metadata":{"uid":"other"}}`,
 			wantCode: http.StatusUnprocessableEntity,

@@ -1,11 +1,13 @@
 package patch
 
 import (
+	"fmt"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"podlab.dev/podlab/cluster/store"
@@ -91,5 +93,31 @@ func TestApplyDoesNotOwnStatus(t *testing.T) {
 	want := `kubectl/Apply/: {"f:spec":{"f:replicas":{}}}`
 	if len(entries) == 0 || entries[0] != want {
 		t.Errorf("managedFields = %q, want %s first", entries, want)
+	}
+}
+
+// TestTyped: whatever the patch type, the result has the store's Go type, so
+// the handler can store it as it is.
+func TestTyped(t *testing.T) {
+	for _, c := range []struct {
+		current   runtime.Object
+		patchType types.PatchType
+		body      string
+		want      string
+	}{
+		{deployment(), apply, ssaDeployment(2, "nginx:1.27", true), "*v1.Deployment"},
+		{deployment(), smp, `{"spec":{"replicas":2}}`, "*v1.Deployment"},
+		{deployment(), jsonp, `[{"op":"replace","path":"/spec/replicas","value":2}]`, "*v1.Deployment"},
+		{httpRoute(), apply, ssaRoute("web.example"), "*v1.HTTPRoute"},
+		{httpRoute(), merge, `{"spec":{"hostnames":["a.example"]}}`, "*v1.HTTPRoute"},
+		{widget(), merge, `{"spec":{"size":2}}`, "*unstructured.Unstructured"},
+	} {
+		got, err := Apply(c.current, c.patchType, []byte(c.body), Options{FieldManager: "kubectl", Force: c.patchType == apply, Scheme: store.Scheme})
+		if err != nil {
+			t.Fatalf("%s %s: %v", c.want, c.patchType, err)
+		}
+		if typ := fmt.Sprintf("%T", got); typ != c.want {
+			t.Errorf("%s: result is a %s, want %s", c.patchType, typ, c.want)
+		}
 	}
 }

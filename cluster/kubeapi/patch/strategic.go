@@ -37,6 +37,10 @@ func strategicPatch(current runtime.Object, body []byte, o Options) (runtime.Obj
 	if err != nil {
 		return nil, strategicError(err)
 	}
+	// The API server decodes the merged map into the URL's Go type, whose
+	// kind is its type's: a patched apiVersion or kind is ignored, not refused
+	// as with JSON patches.
+	patched["apiVersion"], patched["kind"] = o.GVK.GroupVersion().String(), o.GVK.Kind
 	return fromMap(patched, fmt.Sprintf("%+v", patchMap), strictErrs, o)
 }
 
