@@ -57,8 +57,12 @@ func (c *checkBuilder) from(path, s string, hosts bool) *Endpoint {
 func (c *checkBuilder) podHint(name string) string {
 	var same, all []string
 	for _, k := range sortedKeys(c.names.Pods) {
-		if _, pn, _ := strings.Cut(k, "/"); pn == name {
+		ns, pn, _ := strings.Cut(k, "/")
+		if pn == name {
 			same = append(same, k)
+		}
+		if ns == "default" {
+			k = pn // as a check writes it
 		}
 		all = append(all, k)
 	}
