@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -20,7 +21,10 @@ import (
 
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/cluster/kubeapi"
+	"podlab.dev/podlab/cluster/kubeapi/stream"
 	"podlab.dev/podlab/cluster/store"
+	"podlab.dev/podlab/plan"
+	"podlab.dev/podlab/runtime/netns"
 	"podlab.dev/podlab/topology"
 )
 
@@ -190,9 +194,16 @@ func (b kubeBackend) Events(namespace string) []*corev1.Event {
 	var out []*corev1.Event
 	for _, so := range b.s.kubeEvents(namespace) {
 		e := &corev1.Event{}
-		if json.Unmarshal(so.Object, e) == nil {
-			out = append(out, e)
+		if json.Unmarshal(so.Object, e) != nil {
+			continue
 		}
+		// kubectl describe selects a pod's events by its uid too.
+		ref := &e.InvolvedObject
+		if o, ok := b.s.store.Get(ref.Kind, ref.Namespace, ref.Name); ok {
+			ref.UID = o.GetUID()
+			ref.APIVersion = o.GetObjectKind().GroupVersionKind().GroupVersion().String()
+		}
+		out = append(out, e)
 	}
 	return out
 }
@@ -276,9 +287,32 @@ func (p *pipeWriter) Write(b []byte) (int, error) {
 }
 func (p *pipeWriter) Flush() {}
 
-// PodStream will hand exec, attach and port-forward to package kubeapi/stream.
-// TODO(issue 15, stream): return stream.ExecHandler / stream.PortForwardHandler for
-// the pod once that package is wired to the lab's runtime.
+// PodStream hands exec, attach and port-forward to package kubeapi/stream: a
+// command runs through the podlab binary's own exec (as `podlab exec`), a port is
+// dialled from inside the pod's network namespace (as `podlab port-forward`).
 func (b kubeBackend) PodStream(subresource, namespace, name string) (http.Handler, error) {
-	return nil, apierrors.NewBadRequest(fmt.Sprintf("pods/%s is not served by this lab yet", subresource))
+	lab := b.s.plan.Lab
+	if subresource == "portforward" {
+		return stream.PortForwardHandler(stream.NetnsForwarder{Pod: b.podAddr}, namespace, name), nil
+	}
+	return stream.ExecHandler(stream.LabExec{Lab: lab, StateDir: b.s.dir.Root, InContainer: b.s.plan.Runtime == "docker"}, namespace, name), nil
+}
+
+// podAddr is a running pod's network namespace and address, for port-forward.
+func (b kubeBackend) podAddr(_ context.Context, namespace, name string) (string, netip.Addr, error) {
+	o, ok := b.s.store.Get("Pod", namespace, name)
+	if !ok {
+		return "", netip.Addr{}, apierrors.NewNotFound(kubeapi.GroupResource("Pod"), name)
+	}
+	pod := o.(*corev1.Pod)
+	ip, err := netip.ParseAddr(pod.Status.PodIP)
+	if err != nil || pod.Status.Phase != corev1.PodRunning {
+		return "", netip.Addr{}, fmt.Errorf("unable to forward to pod %s: pod is not running: status %s", name, pod.Status.Phase)
+	}
+	if pod.Spec.HostNetwork {
+		if n, ok := b.s.plan.Node(pod.Spec.NodeName); ok {
+			return netns.Path(n.Netns), ip, nil
+		}
+	}
+	return netns.Path(plan.PodNetns(b.s.plan.Lab, namespace, name)), ip, nil
 }

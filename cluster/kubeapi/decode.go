@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,8 +24,10 @@ var codecs = serializer.NewCodecFactory(store.Scheme)
 // autoscaling/v1 Scale (client-go sends them as protobuf).
 var optionCodecs = func() serializer.CodecFactory {
 	s := runtime.NewScheme()
-	if err := autoscalingv1.AddToScheme(s); err != nil {
-		panic(err) // compiled-in types: a failure is a bug
+	for _, add := range []func(*runtime.Scheme) error{autoscalingv1.AddToScheme, authorizationv1.AddToScheme} {
+		if err := add(s); err != nil {
+			panic(err) // compiled-in types: a failure is a bug
+		}
 	}
 	for _, gv := range append(groupVersions(), metav1.SchemeGroupVersion, autoscalingV1) {
 		metav1.AddToGroupVersion(s, gv) // client-go sends DeleteOptions in the resource's version

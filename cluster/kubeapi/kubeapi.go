@@ -188,6 +188,8 @@ func (h *handler) serveResource(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	watching := req.watch || q.Get("watch") == "true" || q.Get("watch") == "1"
 	switch {
+	case req.res.review:
+		h.serveReview(w, r, req)
 	case req.res.readOnly && r.Method != http.MethodGet:
 		writeError(w, methodNotSupported(req.res, strings.ToLower(r.Method)))
 	case req.sub != "":

@@ -14,9 +14,12 @@ import (
 
 	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -518,5 +521,66 @@ func TestOpenAPIV3(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != u {
 		t.Errorf("a stale hash: %d to %q, want 301 to %q", resp.StatusCode, resp.Header.Get("Location"), u)
+	}
+}
+
+func TestPatchAndManagedFields(t *testing.T) {
+	_, cs, srv := lab(t)
+	ctx := context.Background()
+	d, err := cs.AppsV1().Deployments("default").Patch(ctx, "web", types.StrategicMergePatchType,
+		[]byte(`{"metadata":{"labels":{"tier":"front"}},"spec":{"replicas":4}}`), metav1.PatchOptions{FieldManager: "tester"})
+	if err != nil || d.Labels["tier"] != "front" || *d.Spec.Replicas != 4 {
+		t.Fatalf("patch: %v %v", d, err)
+	}
+	var st metav1.Status
+	code := get(t, srv, http.MethodPatch, "/apis/apps/v1/namespaces/default/deployments/web?fieldValidation=Strict", "",
+		string(types.MergePatchType), []byte(`{"spec":{"foo":1}}`), &st)
+	if code != http.StatusUnprocessableEntity && code != http.StatusBadRequest || !strings.Contains(st.Message, `unknown field "spec.foo"`) {
+		t.Errorf("strict patch: %d %q", code, st.Message)
+	}
+	made, err := cs.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm"}, Data: map[string]string{"a": "b"}},
+		metav1.CreateOptions{FieldManager: "tester"})
+	if err != nil || len(made.ManagedFields) != 1 || made.ManagedFields[0].Manager != "tester" {
+		t.Errorf("create's managedFields: %+v %v", made.ManagedFields, err)
+	}
+}
+
+func TestAuthReviews(t *testing.T) {
+	_, cs, _ := lab(t)
+	ctx := context.Background()
+	r, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "get", Resource: "pods"}}}, metav1.CreateOptions{})
+	if err != nil || !r.Status.Allowed || r.Spec.ResourceAttributes.Resource != "pods" {
+		t.Errorf("access review: %+v %v", r, err)
+	}
+	who, err := cs.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil || who.Status.UserInfo.Username != "kubernetes-admin" {
+		t.Errorf("whoami: %+v %v", who, err)
+	}
+}
+
+func TestWatchListInitialEvents(t *testing.T) {
+	_, _, srv := lab(t)
+	resp, err := srv.Client().Get(srv.URL + "/api/v1/namespaces?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	var got []string
+	for {
+		var e struct {
+			Type   string `json:"type"`
+			Object struct {
+				Metadata metav1.ObjectMeta `json:"metadata"`
+			} `json:"object"`
+		}
+		if dec.Decode(&e) != nil {
+			break
+		}
+		got = append(got, e.Type+" "+e.Object.Metadata.Name+e.Object.Metadata.Annotations[metav1.InitialEventsAnnotationKey])
+	}
+	if strings.Join(got, ",") != "ADDED default,ADDED shop,BOOKMARK true" {
+		t.Errorf("events %v", got)
 	}
 }

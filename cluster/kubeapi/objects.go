@@ -152,7 +152,7 @@ func readObject(w http.ResponseWriter, r *http.Request, req request, verb string
 func (h *handler) serveCreate(w http.ResponseWriter, r *http.Request, req request) {
 	o, dry, err := readObject(w, r, req, "create")
 	if err == nil {
-		o, err = h.b.Create(r.Context(), o, dry)
+		o, err = h.b.Create(r.Context(), managed(w, r, req, nil, o), dry)
 	}
 	if err != nil {
 		writeError(w, err)
@@ -167,7 +167,8 @@ func (h *handler) serveUpdate(w http.ResponseWriter, r *http.Request, req reques
 		writeError(w, err)
 		return
 	}
-	h.update(w, r, req, o, dry)
+	cur, _ := h.get(req)
+	h.update(w, r, req, managed(w, r, req, cur, o), dry)
 }
 
 // update stores o, an update of an existing object or, as PUT allows, a new one.

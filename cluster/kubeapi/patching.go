@@ -3,9 +3,11 @@ package kubeapi
 import (
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -33,10 +35,7 @@ func (h *handler) patched(w http.ResponseWriter, r *http.Request, req request, c
 	if err != nil {
 		return nil, err
 	}
-	q := r.URL.Query()
-	o := patch.Options{FieldManager: patch.Manager(q.Get("fieldManager"), r.UserAgent()), Force: q.Get("force") == "true",
-		Scheme: store.Scheme, GVK: req.res.gv.WithKind(req.res.kind), Resource: req.res.plural, Namespace: req.namespace,
-		Name: req.name, Subresource: req.sub}
+	o := patchOptions(w, r, req)
 	if req.res.kind == "Scale" {
 		o.Scheme = scaleScheme
 	}
@@ -44,6 +43,38 @@ func (h *handler) patched(w http.ResponseWriter, r *http.Request, req request, c
 		cur = served(req, cur)
 	}
 	return patch.Apply(cur, types.PatchType(mt), body, o)
+}
+
+// patchOptions are package patch's options for the request: who writes, how strictly
+// (fieldValidation: Warn when not given, as the API server; warnings become Warning
+// headers).
+func patchOptions(w http.ResponseWriter, r *http.Request, req request) patch.Options {
+	q := r.URL.Query()
+	v := q.Get("fieldValidation")
+	if v == "" {
+		v = metav1.FieldValidationWarn
+	}
+	return patch.Options{FieldManager: patch.Manager(q.Get("fieldManager"), r.UserAgent()), Force: q.Get("force") == "true",
+		Scheme: store.Scheme, GVK: req.res.gv.WithKind(req.res.kind), Resource: req.res.plural, Namespace: req.namespace,
+		Name: req.name, Subresource: req.sub, FieldValidation: v,
+		Warn: func(msg string) { w.Header().Add("Warning", "299 - "+strconv.Quote(msg)) }}
+}
+
+// managed is o with its managedFields recording the request's field manager's
+// write over old (nil for a create), as the API server keeps them for a POST or PUT.
+func managed(w http.ResponseWriter, r *http.Request, req request, old, o store.Object) store.Object {
+	var prev runtime.Object
+	if old != nil {
+		prev = served(req, old)
+	}
+	n, err := patch.RecordUpdate(prev, o, patchOptions(w, r, req))
+	if err != nil {
+		return o // the API server never fails a write over its bookkeeping
+	}
+	if so, ok := n.(store.Object); ok {
+		return so
+	}
+	return o
 }
 
 func (h *handler) servePatch(w http.ResponseWriter, r *http.Request, req request) {

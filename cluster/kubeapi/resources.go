@@ -17,6 +17,7 @@ type resource struct {
 	all        bool     // in the category "all" (kubectl get all)
 	subs       []string // subresources: status, scale, log, exec, attach, portforward
 	readOnly   bool     // served from elsewhere than the store (Events): get, list, watch only
+	review     bool     // a review answered at once and kept nowhere (kubectl auth): create only
 }
 
 var (
@@ -27,6 +28,8 @@ var (
 	gatewayV1      = schema.GroupVersion{Group: "gateway.networking.k8s.io", Version: "v1"}
 	gatewayV1beta1 = schema.GroupVersion{Group: "gateway.networking.k8s.io", Version: "v1beta1"}
 	autoscalingV1  = schema.GroupVersion{Group: "autoscaling", Version: "v1"}
+	authnV1        = schema.GroupVersion{Group: "authentication.k8s.io", Version: "v1"}
+	authzV1        = schema.GroupVersion{Group: "authorization.k8s.io", Version: "v1"}
 )
 
 // resources are the kinds served, group by group in the order an API server lists
@@ -62,6 +65,10 @@ var resources = []resource{
 	{gv: gatewayV1beta1, kind: "Gateway", plural: "gateways", singular: "gateway", short: []string{"gtw"}, namespaced: true, subs: []string{"status"}},
 	{gv: gatewayV1beta1, kind: "HTTPRoute", plural: "httproutes", singular: "httproute", namespaced: true, subs: []string{"status"}},
 	{gv: gatewayV1beta1, kind: "ReferenceGrant", plural: "referencegrants", singular: "referencegrant", short: []string{"refgrant"}, namespaced: true},
+
+	{gv: authnV1, kind: "SelfSubjectReview", plural: "selfsubjectreviews", singular: "selfsubjectreview", review: true},
+	{gv: authzV1, kind: "SelfSubjectAccessReview", plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", review: true},
+	{gv: authzV1, kind: "SelfSubjectRulesReview", plural: "selfsubjectrulesreviews", singular: "selfsubjectrulesreview", review: true},
 }
 
 // groupVersions lists the served group versions in discovery's order.
@@ -100,6 +107,9 @@ func (r *resource) has(sub string) bool {
 func (r *resource) verbs() []string {
 	if r.readOnly {
 		return []string{"get", "list", "watch"}
+	}
+	if r.review {
+		return []string{"create"}
 	}
 	return []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
 }
