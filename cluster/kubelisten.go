@@ -136,7 +136,7 @@ func (f KubeAPIFiles) listen() (net.Listener, error) {
 // anonymously (/version, /healthz, /livez, /readyz).
 func (s *Supervisor) serveKubeAPI(ctx context.Context) error {
 	h, ok := any(s).(interface{ KubeAPI() http.Handler })
-	if !ok {
+	if !ok || os.Getenv("PODLAB_KUBEAPI") == "off" { // off: for measuring what the API costs
 		return nil
 	}
 	f := KubeAPIFilesOf(s.dir.Path())
