@@ -129,7 +129,9 @@ func keepSystemMeta(old, patched runtime.Object, o Options) error {
 	if nm.GetUID() == "" {
 		nm.SetUID(om.GetUID())
 	}
-	if nm.GetUID() != om.GetUID() {
+	// A Scale's uid is a precondition on its parent, checked by UpdateScale
+	// with the API server's conflict.
+	if nm.GetUID() != om.GetUID() && o.GVK != scaleGVK {
 		return apierrors.NewInvalid(o.GVK.GroupKind(), o.Name, field.ErrorList{
 			field.Invalid(field.NewPath("metadata", "uid"), nm.GetUID(), "field is immutable"),
 		})
