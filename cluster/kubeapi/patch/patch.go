@@ -21,9 +21,12 @@ package patch
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -107,17 +110,24 @@ func Apply(current runtime.Object, patchType types.PatchType, body []byte, o Opt
 
 // Manager is the field manager the API server records for a request:
 // ?fieldManager= when given, else the User-Agent's program name
-// ("kubectl/v1.32.0 (linux/amd64) ..." -> "kubectl").
+// ("kubectl/v1.32.0 (linux/amd64) ..." -> "kubectl") without unprintable
+// characters and cut to the 128 bytes a manager may have (prefixFromUserAgent).
 func Manager(fieldManager, userAgent string) string {
 	if fieldManager != "" {
 		return fieldManager
 	}
 	prefix, _, _ := strings.Cut(userAgent, "/")
-	const maxLen = 128 // the API server's limit for a manager name
-	if len(prefix) > maxLen {
-		prefix = prefix[:maxLen]
+	var b strings.Builder
+	for _, r := range prefix {
+		if !unicode.IsPrint(r) {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > validation.FieldManagerMaxLength {
+			break
+		}
+		b.WriteRune(r)
 	}
-	return prefix
+	return b.String()
 }
 
 // complete fills what Options can derive from current.

@@ -121,3 +121,16 @@ func TestTyped(t *testing.T) {
 		}
 	}
 }
+
+func TestManager(t *testing.T) {
+	for _, c := range []struct{ fieldManager, userAgent, want string }{
+		{"kubectl-label", "kubectl/v1.32.0 (linux/amd64) kubernetes/70d3cc9", "kubectl-label"},
+		{"", "kubectl/v1.32.0 (linux/amd64) kubernetes/70d3cc9", "kubectl"},
+		{"", "helm\x00/3", "helm"},
+		{"", "", ""},
+	} {
+		if got := Manager(c.fieldManager, c.userAgent); got != c.want {
+			t.Errorf("Manager(%q, %q) = %q, want %q", c.fieldManager, c.userAgent, got, c.want)
+		}
+	}
+}
