@@ -17,7 +17,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/util/uuid"
 
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/cluster/kubeapi"
@@ -94,9 +96,16 @@ func (b kubeBackend) write(ctx context.Context, kind string, o store.Object, dry
 			return nil, apierrors.NewNotFound(kubeapi.GroupResource("Namespace"), ns)
 		}
 	}
-	if dryRun {
-		if ts := o.GetCreationTimestamp(); ts.IsZero() {
+	if dryRun { // what the write would store: the stored identity, a new object's stamps
+		o = o.DeepCopyObject().(store.Object)
+		if cur, ok := b.s.store.Get(kind, o.GetNamespace(), o.GetName()); ok {
+			o.SetUID(cur.GetUID())
+			o.SetResourceVersion(cur.GetResourceVersion())
+			o.SetCreationTimestamp(cur.GetCreationTimestamp())
+			o.SetGeneration(cur.GetGeneration())
+		} else if ts := o.GetCreationTimestamp(); ts.IsZero() {
 			o.SetCreationTimestamp(metav1.Now())
+			o.SetUID(types.UID(uuid.NewUUID()))
 		}
 		return o, nil
 	}
