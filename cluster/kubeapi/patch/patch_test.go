@@ -79,6 +79,11 @@ func opts(manager string) Options {
 	return Options{FieldManager: manager, Scheme: store.Scheme}
 }
 
+// The kubectl bodies below are the ones kubectl v1.32 sends (seen with -v=8
+// against this package behind the kubeapi handler): label and annotate send
+// merge patches, set image and rollout restart strategic ones, apply
+// --server-side the manifest as JSON.
+
 // step is one request in a case: the patch, who sends it and what must follow.
 type step struct {
 	patchType types.PatchType
@@ -116,8 +121,8 @@ func TestApply(t *testing.T) {
 			patchType: smp, manager: "kubectl-patch", body: `{"metadata":{"labels":{"tier":"frontend","app":null}}}`,
 			want: map[string]string{"metadata.labels.tier": "frontend", "metadata.labels.app": "<none>"},
 		}}},
-		{name: "kubectl set image merges containers by name", current: deployment(), steps: []step{{
-			patchType: smp, manager: "kubectl-set", body: `{"spec":{"template":{"spec":{"containers":[{"image":"nginx:1.28","name":"web"}]}}}}`,
+		{name: "kubectl set image deploy/web web=nginx:1.28 merges containers by name", current: deployment(), steps: []step{{
+			patchType: smp, manager: "kubectl-set", body: `{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"},{"name":"sidecar"}],"containers":[{"image":"nginx:1.28","name":"web"}]}}}}`,
 			want: map[string]string{"spec.template.spec.containers.0.image": "nginx:1.28",
 				"spec.template.spec.containers.0.ports.0.containerPort": "80",
 				"spec.template.spec.containers.1.name":                  "sidecar"},
