@@ -17,6 +17,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -582,5 +583,16 @@ func TestWatchListInitialEvents(t *testing.T) {
 	}
 	if strings.Join(got, ",") != "ADDED default,ADDED shop,BOOKMARK true" {
 		t.Errorf("events %v", got)
+	}
+}
+
+func TestEviction(t *testing.T) {
+	b, cs, _ := lab(t)
+	err := cs.PolicyV1().Evictions("default").Evict(context.Background(), &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.s.Get("Pod", "default", "web-1"); ok {
+		t.Errorf("the evicted pod is still there")
 	}
 }

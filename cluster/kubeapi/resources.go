@@ -41,7 +41,7 @@ var resources = []resource{
 	{gv: coreV1, kind: "Namespace", plural: "namespaces", singular: "namespace", short: []string{"ns"}, subs: []string{"status"}},
 	{gv: coreV1, kind: "Node", plural: "nodes", singular: "node", short: []string{"no"}, subs: []string{"status"}},
 	{gv: coreV1, kind: "Pod", plural: "pods", singular: "pod", short: []string{"po"}, namespaced: true, all: true,
-		subs: []string{"attach", "exec", "log", "portforward", "status"}},
+		subs: []string{"attach", "eviction", "exec", "log", "portforward", "status"}},
 	{gv: coreV1, kind: "Secret", plural: "secrets", singular: "secret", namespaced: true},
 	{gv: coreV1, kind: "Service", plural: "services", singular: "service", short: []string{"svc"}, namespaced: true, all: true, subs: []string{"status"}},
 
@@ -121,6 +121,8 @@ func (r *resource) subVerbs(sub string) []string {
 		return []string{"get"}
 	case "exec", "attach", "portforward":
 		return []string{"create", "get"}
+	case "eviction":
+		return []string{"create"}
 	}
 	return []string{"get", "patch", "update"}
 }
@@ -129,6 +131,8 @@ func (r *resource) subKind(sub string) schema.GroupVersionKind {
 	switch sub {
 	case "scale":
 		return autoscalingV1.WithKind("Scale")
+	case "eviction":
+		return schema.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}
 	case "exec":
 		return coreV1.WithKind("PodExecOptions")
 	case "attach":

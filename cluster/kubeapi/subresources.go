@@ -39,6 +39,8 @@ func (h *handler) serveSubresource(w http.ResponseWriter, r *http.Request, req r
 			return
 		}
 		s.ServeHTTP(w, r)
+	case "eviction":
+		h.serveEviction(w, r, req)
 	case "status":
 		h.serveStatus(w, r, req)
 	case "scale":
@@ -284,4 +286,22 @@ func (f *flushWriter) Write(p []byte) (int, error) {
 		fl.Flush()
 	}
 	return n, err
+}
+
+// serveEviction is pods/eviction (kubectl drain): the pod is deleted as DELETE does;
+// a lab has no PodDisruptionBudgets to refuse it.
+func (h *handler) serveEviction(w http.ResponseWriter, r *http.Request, req request) {
+	if r.Method != http.MethodPost {
+		writeError(w, methodNotSupported(req.res, strings.ToLower(r.Method)))
+		return
+	}
+	if _, err := h.get(req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if _, err := h.b.Delete(r.Context(), req.res.kind, req.namespace, req.name, metav1.DeleteOptions{}); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess})
 }
