@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	mdns "github.com/miekg/dns"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/netprobe"
@@ -47,11 +50,31 @@ func (f *fakeLab) State(context.Context) (*api.LabState, error) {
 }
 
 func (f *fakeLab) Objects(_ context.Context, kind, _ string) ([]*api.StoredObject, error) {
+	if kind == "EndpointSlice" {
+		return f.slices(), nil
+	}
 	var out []*api.StoredObject
 	for _, raw := range f.svcs {
 		out = append(out, &api.StoredObject{Kind: kind, Object: raw})
 	}
 	return out, nil
+}
+
+// slices is Service web's EndpointSlice as the endpoints controller writes it: its
+// pods (app=web), ready or not.
+func (f *fakeLab) slices() []*api.StoredObject {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	es := discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web-abcde", Labels: map[string]string{discoveryv1.LabelServiceName: "web"}}}
+	for _, p := range f.st.Pods {
+		if p.Labels["app"] == "web" {
+			ready := p.Ready
+			es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{p.IP.String()}, Conditions: discoveryv1.EndpointConditions{Ready: &ready},
+				TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: p.Namespace, Name: p.Name}})
+		}
+	}
+	raw, _ := json.Marshal(es)
+	return []*api.StoredObject{{Kind: "EndpointSlice", Namespace: "default", Name: es.Name, Object: raw}}
 }
 
 func (f *fakeLab) PodEtc(_ context.Context, ns, name string) (*api.PodEtc, error) {

@@ -52,7 +52,7 @@ func (r *Runner) reach(ctx context.Context, v *view, c *topology.Check) (bool, s
 		seen = string(res.Verdict) + ": " + res.Error
 	}
 	seen = fmt.Sprintf("%s -> %s: %s", c.From.Key(), p.Addr, seen)
-	pass := res.Verdict == netprobe.Allowed && c.Expect == "allowed" || res.Verdict == netprobe.TimedOut && c.Expect == "blocked"
+	pass := map[string]netprobe.Verdict{"allowed": netprobe.Allowed, "blocked": netprobe.TimedOut, "refused": netprobe.Refused}[c.Expect] == res.Verdict
 	if !pass {
 		seen += "; expected " + c.Expect
 	}
@@ -68,10 +68,15 @@ func (r *Runner) spread(ctx context.Context, v *view, c *topology.Check) (bool, 
 	}
 	var want []string
 	if svc := v.service(c.To.Namespace, c.To.Name); svc != nil {
-		want = v.endpoints(svc)
+		if want, err = r.endpoints(ctx, svc); err != nil {
+			return false, err.Error()
+		}
 	}
 	if c.To.Kind == topology.EndpointService && len(want) == 0 {
 		return false, fmt.Sprintf("Service %s has no ready endpoints; expected every ready endpoint to answer", c.To.Key())
+	}
+	if n := c.Endpoints; n > 0 && len(want) != n {
+		return false, fmt.Sprintf("Service %s has %s: %s; expected %d", c.To.Key(), plural(len(want), "ready endpoint"), strings.Join(want, ", "), n)
 	}
 	count := map[string]int{}
 	lost := 0

@@ -39,6 +39,7 @@ func TestRun(t *testing.T) {
   - {name: db blocked, from: client, to: default/db, port: 5432, expect: blocked}
   - {name: db allowed, from: client, to: default/db, port: 5432}
   - {name: refused is not blocked, from: client, to: default/web-1, port: 81, expect: blocked}
+  - {name: refused, from: client, to: default/web-1, port: 81, expect: refused}
   - {name: node port, from: client, to: "worker-1:30080"}
   - {name: by name, from: web-1, to: web, port: 80}
   - {name: dns, from: web-1, resolve: web, expect: {addresses: [10.96.0.20]}}
@@ -59,6 +60,7 @@ func TestRun(t *testing.T) {
 		{true, "client -> 10.244.1.9:5432: blocked: timed out (2 tries)"},
 		{false, "client -> 10.244.1.9:5432: blocked: timed out (2 tries); expected allowed"},
 		{false, "client -> 10.244.1.2:81: refused: nothing listens on 10.244.1.2:81/tcp (or a Service without ready endpoints); not a NetworkPolicy verdict; expected blocked"},
+		{true, "client -> 10.244.1.2:81: refused: nothing listens on 10.244.1.2:81/tcp (or a Service without ready endpoints); not a NetworkPolicy verdict"},
 		{true, "client -> 172.30.0.2:30080: allowed, answered by web-2"},
 		{true, "default/web-1 -> 10.96.0.20:80: allowed, answered by web-"},
 		{true, "web.default.svc.cluster.local: A 10.96.0.20 (1 query)"},
@@ -92,6 +94,13 @@ func TestSpread(t *testing.T) {
 	f.routes["10.96.0.20:80"] = []string{"web-1"}
 	res = runner(f).Run(context.Background(), list)
 	if r := res[0]; r.Pass || r.Detail != "4 requests to 10.96.0.20:80: web-1 4; never answered: web-2 (expected all 2 ready endpoints)" {
+		t.Errorf("spread: %+v", r)
+	}
+	// The Service must have 2 ready endpoints.
+	two := parse(t, "  - {name: spread, from: client, to: web.default, port: 80, requests: 4, expect: {endpoints: 2}}\n", nil)
+	f.st.Pods[1].Ready = false
+	res = runner(f).Run(context.Background(), two)
+	if r := res[0]; r.Pass || r.Detail != "Service default/web has 1 ready endpoint: web-1; expected 2" {
 		t.Errorf("spread: %+v", r)
 	}
 	// A not-ready pod is no endpoint.

@@ -10,7 +10,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
+	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/netprobe"
@@ -163,20 +163,42 @@ func (r *Runner) resolve(ctx context.Context, v *view, from *topology.Endpoint, 
 	return rs.Search(ctx, name, qtype), nil
 }
 
-// endpoints are the ready pods a Service selects now, as the endpoints controller
-// counts them (hand-written Endpoints are not read).
-func (v *view) endpoints(svc *v1.Service) []string {
-	if len(svc.Spec.Selector) == 0 {
-		return nil
+// endpoints are the names of the Service's ready endpoints now, from its
+// EndpointSlices as kube-proxy reads them (hand-written ones included): a pod's name,
+// else the endpoint's hostname or address.
+func (r *Runner) endpoints(ctx context.Context, svc *v1.Service) ([]string, error) {
+	objs, err := r.Client.Objects(ctx, "EndpointSlice", svc.Namespace)
+	if err != nil {
+		return nil, err
 	}
-	sel := labels.SelectorFromSet(svc.Spec.Selector)
+	seen := map[string]bool{}
 	var out []string
-	for _, p := range v.st.Pods {
-		if p.Namespace == svc.Namespace && p.Ready && p.IP.IsValid() && sel.Matches(labels.Set(p.Labels)) {
-			out = append(out, p.Name)
+	for _, o := range objs {
+		var es discoveryv1.EndpointSlice
+		if err := json.Unmarshal(o.Object, &es); err != nil {
+			return nil, fmt.Errorf("EndpointSlice %s/%s: %w", o.Namespace, o.Name, err)
+		}
+		if es.Namespace != svc.Namespace || es.Labels[discoveryv1.LabelServiceName] != svc.Name {
+			continue
+		}
+		for _, ep := range es.Endpoints {
+			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
+				continue
+			}
+			name := strings.Join(ep.Addresses, ",")
+			switch {
+			case ep.TargetRef != nil && ep.TargetRef.Name != "":
+				name = ep.TargetRef.Name
+			case ep.Hostname != nil:
+				name = *ep.Hostname
+			}
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // firstTCPPort reads a pod's first TCP port from its ports as the API lists them

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"os"
@@ -173,5 +174,135 @@ func TestCheck(t *testing.T) {
 	os.WriteFile(bad, []byte("checks:\n  - {name: x, from: c9, to: web.default, port: 80}\n"), 0o644)
 	if _, errs, code := e.run("check", "--name", name, "-f", bad); code != 2 || !strings.Contains(errs, "checks.yaml:2:21: checks[0].from: the lab has no pod default/c9 and no host c9\n  hint: did you mean \"c1\"?") {
 		t.Errorf("-f bad: exit %d, %s", code, errs)
+	}
+}
+
+// stepsLab exercises every step action on a real lab: each step's checks only pass
+// once the action has had its effect.
+const stepsLab = `name: %s
+nodes:
+  - {name: worker-1}
+  - {name: worker-2}
+pods:
+  - {name: c1, node: worker-1}
+  - {name: web-1, node: worker-2, labels: {app: web}, ports: [80]}
+manifests:
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: web}
+    spec:
+      selector: {app: web}
+      ports: [{port: 80}]
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: api}
+    spec:
+      replicas: 1
+      selector: {matchLabels: {app: api}}
+      template:
+        metadata: {labels: {app: api}}
+        spec:
+          containers:
+            - name: api
+              image: registry.k8s.io/e2e-test-images/agnhost:2.53
+              args: [netexec, --http-port=8080]
+              ports: [{containerPort: 8080}]
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: api}
+    spec:
+      selector: {app: api}
+      ports: [{port: 80, targetPort: 8080}]
+  - apiVersion: v1
+    kind: Pod
+    metadata: {name: probed, labels: {app: probed}}
+    spec:
+      containers:
+        - name: app
+          image: registry.k8s.io/e2e-test-images/agnhost:2.53
+          args: [netexec, --http-port=8080]
+          ports: [{containerPort: 8080}]
+          readinessProbe:
+            httpGet: {path: /readyz, port: 8080}
+            periodSeconds: 1
+            failureThreshold: 1
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: probed}
+    spec:
+      selector: {app: probed}
+      ports: [{port: 80, targetPort: 8080}]
+checks:
+  - name: scaled to 3
+    after: {scale: deployment/api=3}
+    checks:
+      - {name: api spreads over 3, from: c1, to: api.default, port: 80, requests: 30, expect: {endpoints: 3}}
+  - name: web-1 relabelled
+    after: {label: pod/web-1 app=gone}
+    checks:
+      - {name: web has no endpoints, from: c1, to: web.default, port: 80, expect: refused}
+  - name: probed not ready
+    after: {breakReadiness: pod/probed}
+    checks:
+      - {name: probed has no endpoints, from: c1, to: probed.default, port: 80, expect: refused}
+  - name: deny applied
+    after: {apply: deny.yaml}
+    checks:
+      - {name: api blocked, from: c1, to: api.default, port: 80, expect: blocked}
+  - name: deny deleted
+    after: {deleteManifest: deny.yaml}
+    checks:
+      - {name: api open again, from: c1, to: api.default, port: 80}
+`
+
+const denyPolicy = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-api}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+`
+
+func TestCheckSteps(t *testing.T) {
+	e := newEnv(t)
+	name := uniq("steps")
+	// deny.yaml sits beside the lab file: steps name it relative to it, and deploy
+	// validates it with the checks.
+	before := snapshotHost(t)
+	dir := t.TempDir()
+	lab := filepath.Join(dir, "lab.yaml")
+	for file, text := range map[string]string{lab: fmt.Sprintf(stepsLab, name), filepath.Join(dir, "deny.yaml"): denyPolicy} {
+		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		e.must("destroy", "--name", name)
+		assertNothingLeft(t, e.root, name)
+		assertHostUnchanged(t, before)
+	})
+	e.must("deploy", "-t", lab)
+	out, errs, code := e.run("check", "--name", name, "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	var rep struct {
+		Passed  int `json:"passed"`
+		Results []struct {
+			Name, Detail string
+			Pass         bool
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Passed != 10 {
+		t.Errorf("passed %d, want 10:\n%s", rep.Passed, out)
+	}
+	for _, r := range rep.Results {
+		t.Logf("%-24s %v %s", r.Name, r.Pass, r.Detail)
+	}
+	if r := rep.Results[1]; !strings.HasSuffix(r.Detail, "(all 3 ready endpoints)") {
+		t.Errorf("spread after scale: %s", r.Detail)
 	}
 }

@@ -29,7 +29,7 @@ type Check struct {
 	To       *Endpoint `json:"to,omitempty"`
 	Protocol string    `json:"protocol,omitempty"` // TCP | UDP (reach, spread)
 
-	// Expect is reach's verdict: allowed (default) or blocked.
+	// Expect is reach's verdict: one of ReachVerdicts, allowed by default.
 	Expect string `json:"expect,omitempty"`
 
 	Resolve string     `json:"resolve,omitempty"` // DNS: the name asked
@@ -41,6 +41,8 @@ type Check struct {
 	HTTP    *HTTPExpect       `json:"http,omitempty"`
 
 	Requests int `json:"requests,omitempty"` // spread
+	// Endpoints is how many ready endpoints the Service must have (spread; 0: any).
+	Endpoints int `json:"endpoints,omitempty"`
 
 	After  *StepAction   `json:"after,omitempty"` // step
 	Within time.Duration `json:"within,omitempty"`
@@ -48,6 +50,12 @@ type Check struct {
 
 	Pos Pos `json:"pos"`
 }
+
+// ReachVerdicts are what a reachability check may expect, as netprobe tells them
+// apart: a connection (allowed), no answer to two tries (blocked: a NetworkPolicy drops
+// silently), a reset or port unreachable (refused: nothing listens, or kube-proxy
+// rejects a Service without ready endpoints).
+var ReachVerdicts = []string{"allowed", "blocked", "refused"}
 
 // DNSExpect is what a DNS check's answer must be: one of Rcode, or the answer's values.
 type DNSExpect struct {

@@ -64,6 +64,7 @@ type httpExpectFile struct {
 
 type spreadExpectFile struct {
 	AllEndpoints *bool `json:"allEndpoints"`
+	Endpoints    *int  `json:"endpoints"`
 }
 
 // checksFile is a checks-only file (`podlab check -f FILE`).
@@ -191,7 +192,7 @@ func (c *checkBuilder) kindOf(path string) (CheckKind, bool) {
 		}
 		kind, first = k.kind, k.key
 	}
-	if kind == "" && d.has(join(path, "expect.allEndpoints")) {
+	if kind == "" && (c.expectHas(path, "allEndpoints") || c.expectHas(path, "endpoints")) {
 		kind = CheckSpread
 	}
 	if kind == "" {
@@ -261,6 +262,21 @@ func (c *checkBuilder) onlyFields(path string, kind CheckKind) {
 	}
 }
 
+// expectHas says whether the check's expect: is a map with key (the walker does not
+// index inside expect: before the kind is known).
+func (c *checkBuilder) expectHas(path, key string) bool {
+	n := c.d.idx[join(path, "expect")]
+	if n == nil || n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
 // walkExpect checks expect: against t and decodes it into v; false when absent or wrong.
 func (c *checkBuilder) walkExpect(path string, t reflect.Type, v any) bool {
 	d := c.d
@@ -327,8 +343,9 @@ func (c *checkBuilder) reach(path string, raw *checkFile, ch *Check) {
 	ch.Expect = "allowed"
 	var v string
 	if c.walkExpect(path, reflect.TypeFor[string](), &v) {
-		if v != "allowed" && v != "blocked" {
-			d.add(join(path, "expect"), "a reachability check expects allowed or blocked", "unsupported value %q%s", v, didYouMean(v, []string{"allowed", "blocked"}))
+		if !slices.Contains(ReachVerdicts, v) {
+			d.add(join(path, "expect"), "allowed: connected; blocked: no answer (a NetworkPolicy drops); refused: nothing listens, or a Service without ready endpoints",
+				"unsupported value %q%s", v, didYouMean(v, ReachVerdicts))
 		}
 		ch.Expect = v
 	}
@@ -347,8 +364,21 @@ func (c *checkBuilder) spread(path string, raw *checkFile, ch *Check) {
 		ch.Requests = *raw.Requests
 	}
 	var v spreadExpectFile
-	if c.walkExpect(path, reflect.TypeFor[spreadExpectFile](), &v) && v.AllEndpoints != nil && !*v.AllEndpoints {
+	if !c.walkExpect(path, reflect.TypeFor[spreadExpectFile](), &v) {
+		return
+	}
+	if v.AllEndpoints != nil && !*v.AllEndpoints {
 		d.add(join(path, "expect.allEndpoints"), "a spread check passes when every ready endpoint answered: drop expect", "only allEndpoints: true can be checked")
+	}
+	if v.Endpoints != nil {
+		if *v.Endpoints < 1 || *v.Endpoints > maxRequests {
+			d.add(join(path, "expect.endpoints"), "how many ready endpoints the Service must have, e.g. endpoints: 3", "invalid count %d", *v.Endpoints)
+		}
+		ch.Endpoints = *v.Endpoints
+		if ch.Requests < ch.Endpoints {
+			d.add(join(path, "requests"), fmt.Sprintf("send at least as many requests as endpoints, e.g. requests: %d", 10*ch.Endpoints),
+				"%d requests cannot reach %d endpoints", ch.Requests, ch.Endpoints)
+		}
 	}
 }
 

@@ -133,7 +133,7 @@ func TestCheckErrors(t *testing.T) {
 			"lab.yaml:23:9: checks[0].to: namespace shop has no Service api\n  hint: Services of namespace shop: web",
 			"lab.yaml:25:5: checks[1].port: required\n  hint: the destination port, e.g. port: 80 (a Service's port for a Service)",
 			"lab.yaml:25:11: checks[1].name: duplicate check name \"x\" (first at line 21)\n  hint: give every check its own name: reports and JUnit list them by name",
-			"lab.yaml:28:13: checks[1].expect: unsupported value \"maybe\"\n  hint: a reachability check expects allowed or blocked",
+			"lab.yaml:28:13: checks[1].expect: unsupported value \"maybe\"\n  hint: allowed: connected; blocked: no answer (a NetworkPolicy drops); refused: nothing listens, or a Service without ready endpoints",
 			"lab.yaml:31:9: checks[2].to: example.com would be resolved by client, a host\n  hint: from a host, name a pod, a Service (SVC.NS), NODE:PORT or an address: a host has no cluster resolver",
 			"lab.yaml:36:11: checks[3].port: to: http://web.shop:80/ already says port 80\n  hint: write the port once",
 			"lab.yaml:37:15: checks[3].protocol: unsupported protocol \"sctp\"\n  hint: write tcp or udp",
@@ -159,6 +159,9 @@ func TestCheckErrors(t *testing.T) {
 		{name: "http values", checks: "  - name: c2\n    from: client\n    url: http://web-1/\n    expect: {status: 900, bodyJSON: {pdo: x}}\n", want: []string{
 			"lab.yaml:24:22: checks[0].expect.status: invalid status 900\n  hint: an HTTP status such as 200 or 404",
 			"lab.yaml:24:43: checks[0].expect.bodyJSON[pdo]: unknown echo field \"pdo\"; did you mean \"pod\"?\n  hint: fields of an echo server's answer: host, method, namespace, path, pod, proto, service",
+		}},
+		{name: "spread by expect", checks: "  - name: x\n    from: web-1\n    to: web.shop\n    port: 80\n    expect: {endpoints: 30}\n", want: []string{
+			"lab.yaml:21:5: checks[0].requests: 20 requests cannot reach 30 endpoints\n  hint: send at least as many requests as endpoints, e.g. requests: 300",
 		}},
 		{name: "spread", checks: "  - name: x\n    from: web-1\n    to: default/web-1\n    port: 80\n    requests: 0\n    expect: {allEndpoints: false}\n", want: []string{
 			"lab.yaml:23:9: checks[0].to: a spread check goes to a Service, got pod default/web-1\n  hint: name the Service as SVC.NS, e.g. to: web.default",
