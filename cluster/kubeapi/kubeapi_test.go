@@ -283,8 +283,15 @@ func TestWatchSeesChanges(t *testing.T) {
 	np.Labels["tier"] = "front"
 	b.s.Update(np)
 	b.s.Delete("Pod", "default", "web-2")
+	p, _ = b.s.Get("Pod", "default", "db-2") // comes to match, then stops
+	np = p.DeepCopyObject().(*corev1.Pod)
+	np.Labels["app"] = "web"
+	u, _ := b.s.Update(np)
+	np = u.(*corev1.Pod).DeepCopy()
+	np.Labels["app"] = "db"
+	b.s.Update(np)
 	var got []string
-	for len(got) < 3 {
+	for len(got) < 5 {
 		select {
 		case e := <-w.ResultChan():
 			got = append(got, fmt.Sprintf("%s %s", e.Type, e.Object.(*corev1.Pod).Name))
@@ -292,7 +299,7 @@ func TestWatchSeesChanges(t *testing.T) {
 			t.Fatalf("watch: got %v before the timeout", got)
 		}
 	}
-	if want := "ADDED web-2,MODIFIED web-2,DELETED web-2"; strings.Join(got, ",") != want {
+	if want := "ADDED web-2,MODIFIED web-2,DELETED web-2,ADDED db-2,DELETED db-2"; strings.Join(got, ",") != want {
 		t.Errorf("events %v, want %s", got, want)
 	}
 }

@@ -94,16 +94,27 @@ func (h *handler) serveWatch(w http.ResponseWriter, r *http.Request, req request
 		h.watchEvents(ctx, req, sel, initial, send)
 		return
 	}
+	// sent are the objects the client has been told of and not told gone: an object
+	// that comes to match the selector is ADDED, one that stops matching DELETED, as
+	// the API server's watch cache does. A watch from a version starts with the
+	// objects that match now.
+	sent := map[store.Key]bool{}
 	if initial {
 		gen := objs.Generation()
 		if since == 0 || since > gen {
 			since = gen
 		}
-		for _, o := range h.list(req) {
-			if sel.matches(o) && !send(watch.Added, o) {
-				return
-			}
+	}
+	for _, o := range h.list(req) {
+		if !sel.matches(o) {
+			continue
 		}
+		sent[store.KeyOf(o)] = true
+		if initial && !send(watch.Added, o) {
+			return
+		}
+	}
+	if initial {
 		if q.Get("sendInitialEvents") == "true" && !bookmark(enc, flusher, req, since, true) {
 			return
 		}
@@ -150,17 +161,14 @@ func (h *handler) serveWatch(w http.ResponseWriter, r *http.Request, req request
 					break
 				}
 				since = c.Version
-				if c.Key.Kind != req.res.kind || req.namespace != "" && c.Key.Namespace != req.namespace || !sel.matches(c.Object) {
+				if c.Key.Kind != req.res.kind || req.namespace != "" && c.Key.Namespace != req.namespace {
 					continue
 				}
-				o := c.Object
-				if c.Type == "DELETED" {
-					// The deleted object at the version of its deletion, as etcd's watch reports it.
-					d := o.DeepCopyObject().(store.Object)
-					d.SetResourceVersion(strconv.FormatUint(c.Version, 10))
-					o = d
+				typ, o := transition(sent, c, sel)
+				if typ == "" {
+					continue
 				}
-				if !send(watch.EventType(c.Type), o) {
+				if !send(typ, o) {
 					return
 				}
 			}
@@ -208,4 +216,29 @@ func (h *handler) watchEvents(ctx context.Context, req request, sel selector, in
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// transition is what a watcher that was sent the objects in sent learns of change c:
+// the event type ("" for none) and the object.
+func transition(sent map[store.Key]bool, c store.Change, sel selector) (watch.EventType, store.Object) {
+	was, matches := sent[c.Key], sel.matches(c.Object)
+	switch {
+	case c.Type == "DELETED" && (was || matches):
+		delete(sent, c.Key)
+		// The deleted object at the version of its deletion, as etcd's watch reports it.
+		d := c.Object.DeepCopyObject().(store.Object)
+		d.SetResourceVersion(strconv.FormatUint(c.Version, 10))
+		return watch.Deleted, d
+	case c.Type == "DELETED":
+		return "", nil
+	case matches && was:
+		return watch.Modified, c.Object
+	case matches:
+		sent[c.Key] = true
+		return watch.Added, c.Object
+	case was:
+		delete(sent, c.Key)
+		return watch.Deleted, c.Object
+	}
+	return "", nil
 }
