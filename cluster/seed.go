@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -137,8 +138,8 @@ func (s *Supervisor) node(n *plan.Node) *corev1.Node {
 	o.Spec.PodCIDR = n.PodCIDR.String()
 	o.Spec.PodCIDRs = []string{o.Spec.PodCIDR}
 	pods := resource.MustParse(fmt.Sprint(plan.PodCapacity(p.Cluster.NodeCIDRMaskSize)))
-	o.Status.Capacity = corev1.ResourceList{corev1.ResourcePods: pods}
-	o.Status.Allocatable = corev1.ResourceList{corev1.ResourcePods: pods}
+	o.Status.Capacity = machineResources(pods)
+	o.Status.Allocatable = machineResources(pods)
 	o.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: n.IP.Addr().String()}, {Type: corev1.NodeHostName, Address: n.Name}}
 	o.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status",
 		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
@@ -213,4 +214,21 @@ func (s *Supervisor) readmit() {
 			s.log.Warn("re-admitting Service", "service", svc.Namespace+"/"+svc.Name, "err", err)
 		}
 	}
+}
+
+// machineResources is a node's capacity: its pods, and the machine's CPUs, memory
+// and root filesystem, which every node of a lab shares (as kind's nodes report
+// theirs), so that kubectl describe node can say what share the pods request.
+func machineResources(pods resource.Quantity) corev1.ResourceList {
+	l := corev1.ResourceList{corev1.ResourcePods: pods,
+		corev1.ResourceCPU: *resource.NewQuantity(int64(runtime.NumCPU()), resource.DecimalSI)}
+	var si syscall.Sysinfo_t
+	if syscall.Sysinfo(&si) == nil {
+		l[corev1.ResourceMemory] = *resource.NewQuantity(int64(si.Totalram)*int64(si.Unit), resource.BinarySI)
+	}
+	var fs syscall.Statfs_t
+	if syscall.Statfs("/", &fs) == nil {
+		l[corev1.ResourceEphemeralStorage] = *resource.NewQuantity(int64(fs.Blocks)*fs.Bsize, resource.BinarySI)
+	}
+	return l
 }
