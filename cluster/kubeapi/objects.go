@@ -44,16 +44,12 @@ func (h *handler) get(req request) (store.Object, error) {
 // served is o as req's group version serves it: a Gateway API object asked for as
 // v1beta1 is the stored v1 object under v1beta1's apiVersion (the same schema).
 func served(req request, o runtime.Object) runtime.Object {
-	gvk := o.GetObjectKind().GroupVersionKind()
-	if gvk.GroupVersion() == req.res.gv || gvk.Empty() {
-		if gvk.Empty() {
-			o = o.DeepCopyObject()
-			o.GetObjectKind().SetGroupVersionKind(req.res.gv.WithKind(req.res.kind))
-		}
+	want := req.res.gv.WithKind(req.res.kind)
+	if o.GetObjectKind().GroupVersionKind() == want {
 		return o
 	}
 	o = o.DeepCopyObject()
-	o.GetObjectKind().SetGroupVersionKind(req.res.gv.WithKind(req.res.kind))
+	o.GetObjectKind().SetGroupVersionKind(want)
 	return o
 }
 

@@ -46,7 +46,11 @@ func openAPIDocs() map[string]*openAPIDoc {
 	openAPI.once.Do(func() {
 		openAPI.docs = map[string]*openAPIDoc{}
 		for _, gv := range groupVersions() {
-			raw, err := json.Marshal(buildOpenAPI(gv))
+			doc := buildOpenAPI(gv)
+			if len(doc["paths"].(map[string]any)) == 0 {
+				continue // the reviews: nothing to explain or validate
+			}
+			raw, err := json.Marshal(doc)
 			if err != nil {
 				continue // a type the generator cannot describe: that group goes without
 			}

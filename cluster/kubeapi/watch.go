@@ -66,7 +66,6 @@ func (h *handler) serveWatch(w http.ResponseWriter, r *http.Request, req request
 	}
 	table := wantsTable(r)
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Transfer-Encoding", "chunked")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
 	if flusher != nil { // the client waits for the headers before it reads events
