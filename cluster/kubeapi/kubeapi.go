@@ -194,7 +194,7 @@ func (h *handler) serveResource(w http.ResponseWriter, r *http.Request) {
 		writeError(w, methodNotSupported(req.res, strings.ToLower(r.Method)))
 	case req.sub != "":
 		h.serveSubresource(w, r, req)
-	case r.Method == http.MethodGet && req.name == "" && watching:
+	case r.Method == http.MethodGet && watching:
 		h.serveWatch(w, r, req)
 	case r.Method == http.MethodGet && req.name == "":
 		h.serveList(w, r, req)
