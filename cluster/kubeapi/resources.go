@@ -153,3 +153,14 @@ func GroupResource(kind string) schema.GroupResource {
 	}
 	return schema.GroupResource{Resource: strings.ToLower(kind) + "s"}
 }
+
+// Serves says whether the API serves kind (the store may keep kinds it does not, such
+// as Job: podlab get shows them, kubectl does not).
+func Serves(kind string) bool {
+	for i := range resources {
+		if resources[i].kind == kind && !resources[i].review {
+			return true
+		}
+	}
+	return false
+}

@@ -67,7 +67,7 @@ var argCompletion = map[string]func(cmd *cobra.Command, args []string, toComplet
 	"describe": func(cmd *cobra.Command, args []string, _ string) []string {
 		switch len(args) {
 		case 0:
-			return []string{"pod", "svc", "node", "host"}
+			return append(resourceNames(), "host")
 		case 1:
 			return kindNames(cmd, args[0])
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/tools/clientcmd"
@@ -36,16 +35,9 @@ func newKubeconfig() *cobra.Command {
 			}
 			ensureSupervisor(cmd.Context(), dir)
 			f := cluster.KubeAPIFilesOf(dir.Path())
-			var addr string
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				if addr, err = f.Addr(); err == nil && addr != "" {
-					break
-				}
-				if time.Now().After(deadline) {
-					return fmt.Errorf("lab %s: the supervisor serves no Kubernetes API yet (%s): see podlab events --name %s", lab, f.Dir, lab)
-				}
-				time.Sleep(50 * time.Millisecond)
+			addr, err := kubeAPIAddr(f, lab)
+			if err != nil {
+				return err
 			}
 			ca, err := f.CA()
 			if err != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -201,47 +200,4 @@ func applyLabelArgs(labels map[string]string, args []string, overwrite bool) err
 		labels[k] = v
 	}
 	return nil
-}
-
-func newDescribe() *cobra.Command {
-	var namespace, output string
-	cmd := &cobra.Command{
-		Use:   "describe pod|svc|node|host NAME [-n NAMESPACE] [-o text|json]",
-		Short: "Show what the kernel has for a pod, node or host: interfaces, routes, neighbours, FDB, nft ruleset, resolv.conf, CNI result; a Service's addresses and events",
-		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			kind := strings.TrimSuffix(args[0], "s")
-			if kind == "svc" || kind == "service" {
-				kind = "service"
-			} else if k := resources[strings.ToLower(args[0])]; topology.NotEnforced(k) != "" && k != "" {
-				return invalid("describe %s: %s; see podlab get %s %s -o yaml (describe shows pod, service, node and host)", args[0], topology.NotEnforced(k), args[0], args[1])
-			} else if kind != "pod" && kind != "node" && kind != "host" {
-				return invalid("describe %q: expected pod, service (svc), node or host", args[0])
-			}
-			c, _, err := client(cmd)
-			if err != nil {
-				return err
-			}
-			d, err := c.Details(cmd.Context(), kind, namespace, args[1])
-			if err != nil {
-				return notFound(err)
-			}
-			if output == "json" {
-				return json.NewEncoder(os.Stdout).Encode(d)
-			}
-			name := d.Name
-			if d.Namespace != "" {
-				name = d.Namespace + "/" + name
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", d.Kind, name)
-			for _, s := range d.Sections {
-				fmt.Fprintf(cmd.OutOrStdout(), "\n== %s ==\n%s", s.Title, s.Body)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().String("name", "", "lab name (default: the only deployed lab)")
-	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "Kubernetes namespace of a pod")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text|json")
-	return cmd
 }
