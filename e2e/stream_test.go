@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/transport/spdy"
 	"k8s.io/client-go/util/exec"
 
+	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/cluster/kubeapi/stream"
 	"podlab.dev/podlab/runtime/netns"
 )
@@ -34,10 +35,25 @@ func TestStreamOnLab(t *testing.T) {
 	e := newEnv(t)
 	name := uniq("stream")
 	st := e.deploy(name, fmt.Sprintf(smallLab, name, "web", "web"))
+	testStreams(t, e, st, false)
+}
+
+// TestStreamOnDockerLab is TestStreamOnLab in a lab of runtime docker, where the
+// command runs in the pod's container through the engine.
+func TestStreamOnDockerLab(t *testing.T) {
+	dockerEngine(t)
+	e := newEnv(t)
+	name := uniq("dk-stream")
+	st := e.deploy(name, fmt.Sprintf("name: %s\nruntime: docker\nnodes: [{name: n1}]\npods:\n  - {name: web-1, node: n1, ports: [80]}\n", name))
+	testStreams(t, e, st, true)
+}
+
+func testStreams(t *testing.T, e *env, st *api.LabState, docker bool) {
 	pod := st.Pods[0]
 	base := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s/", pod.Namespace, pod.Name)
 	mux := http.NewServeMux()
-	mux.Handle(base+"exec", stream.ExecHandler(stream.LabExec{Binary: podlabBin, Lab: name, StateDir: e.root}, pod.Namespace, pod.Name))
+	labExec := stream.LabExec{Binary: podlabBin, Lab: st.Lab, StateDir: e.root, InContainer: docker}
+	mux.Handle(base+"exec", stream.ExecHandler(labExec, pod.Namespace, pod.Name))
 	mux.Handle(base+"portforward", stream.PortForwardHandler(stream.NetnsForwarder{Pod: func(context.Context, string, string) (string, netip.Addr, error) {
 		return netns.Path(pod.Netns), pod.IP, nil
 	}}, pod.Namespace, pod.Name))
@@ -59,7 +75,9 @@ func TestStreamOnLab(t *testing.T) {
 		{name: "stdin", command: []string{"cat"}, stdin: "to the pod\n", want: []string{"to the pod\n"}},
 		{name: "exit code", command: []string{"sh", "-c", "exit 3"}, wantCode: 3},
 		{name: "missing command", command: []string{"nosuch"}, wantErr: `exec: "nosuch": executable file not found in $PATH: unknown`},
-		{name: "tty", command: []string{"stty", "size"}, tty: true, want: []string{"24 100"}},
+		// Docker engines before API 1.42 size an exec's terminal only after it
+		// has started: stty waits for that.
+		{name: "tty", command: []string{"sh", "-c", "sleep 0.5; stty -a"}, tty: true, want: []string{"rows 24; columns 100;"}},
 	} {
 		for _, transport := range []string{"spdy", "websocket"} {
 			t.Run(tt.name+"/"+transport, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -31,7 +32,7 @@ type LabExec struct {
 	Lab      string
 	StateDir string
 	// InContainer is set for a lab of runtime docker: a command is looked up in
-	// its container, where podlab cannot search PATH beforehand.
+	// the pod's container, by its own shell, before it runs.
 	InContainer bool
 }
 
@@ -41,13 +42,37 @@ func (l LabExec) Exec(ctx context.Context, namespace, pod, container string, cmd
 	if len(cmd) == 0 {
 		return errors.New("podlab's pods run no container process to attach to; use `kubectl exec POD -- COMMAND` instead")
 	}
+	// A missing command is reported as containerd does, not as the exit code 126
+	// and message Docker's engine gives or podlab exec's own error.
 	if !l.InContainer {
-		// A pod in a netns lab sees the machine's files: a missing command is found
-		// missing here, and reported as a container runtime does.
+		// A pod in a netns lab sees the machine's files: look here.
 		if _, err := exec.LookPath(cmd[0]); err != nil {
 			return NotFoundError(cmd[0])
 		}
+	} else if l.missingInContainer(ctx, namespace, pod, cmd[0]) {
+		return NotFoundError(cmd[0])
 	}
+	c := l.command(ctx, namespace, pod, cmd...)
+	if tty {
+		c.Env = append(c.Env, "TERM=xterm") // what containerd gives a tty exec
+		return runTTY(c, in, out, resize)
+	}
+	return runPipes(c, in, out, errOut)
+}
+
+// missingCode is what the probe's shell exits with for a command it cannot find:
+// neither podlab (1, 2), sh (126, 127) nor the engine (125-127) uses it.
+const missingCode = 3
+
+// missingInContainer asks the container's own shell whether it can find name;
+// false when it has no shell to ask, and the command then just runs.
+func (l LabExec) missingInContainer(ctx context.Context, namespace, pod, name string) bool {
+	probe := l.command(ctx, namespace, pod, "sh", "-c", `command -v -- "$1" >/dev/null || exit `+strconv.Itoa(missingCode), "sh", name)
+	return exitError(probe.Run()) == ExitCode(missingCode)
+}
+
+// command is `podlab exec` of cmd in the pod, as a child process.
+func (l LabExec) command(ctx context.Context, namespace, pod string, cmd ...string) *exec.Cmd {
 	bin := l.Binary
 	if bin == "" {
 		bin = "/proc/self/exe"
@@ -55,11 +80,7 @@ func (l LabExec) Exec(ctx context.Context, namespace, pod, container string, cmd
 	args := append([]string{"exec", "--name", l.Lab, "--state-dir", l.StateDir, "-n", namespace, pod, "--"}, cmd...)
 	c := exec.CommandContext(ctx, bin, args...)
 	c.Env = os.Environ()
-	if tty {
-		c.Env = append(c.Env, "TERM=xterm") // what containerd gives a tty exec
-		return runTTY(c, in, out, resize)
-	}
-	return runPipes(c, in, out, errOut)
+	return c
 }
 
 // runPipes runs c with plain pipes: stdin's EOF closes the command's stdin, and the
