@@ -350,6 +350,10 @@ func TestUpdateConflictAndDelete(t *testing.T) {
 	if !apierrors.IsNotFound(err) || err.Error() != `deployments.apps "web" not found` {
 		t.Errorf("get after delete: %v", err)
 	}
+	_, err = cs.AppsV1().Deployments("default").Update(ctx, d, metav1.UpdateOptions{})
+	if !apierrors.IsNotFound(err) {
+		t.Errorf("update of a deleted deployment: %v", err)
+	}
 	err = cs.CoreV1().Pods("default").Delete(ctx, "nope", metav1.DeleteOptions{})
 	if !apierrors.IsNotFound(err) || err.Error() != `pods "nope" not found` {
 		t.Errorf("delete a missing pod: %v", err)

@@ -163,11 +163,16 @@ func (h *handler) serveUpdate(w http.ResponseWriter, r *http.Request, req reques
 		writeError(w, err)
 		return
 	}
-	cur, _ := h.get(req)
+	cur, err := h.get(req) // PUT replaces: a missing object is NotFound, as for the kinds an API server serves
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	h.update(w, r, req, managed(w, r, req, cur, o), dry)
 }
 
-// update stores o, an update of an existing object or, as PUT allows, a new one.
+// update stores o, an update of an existing object or, for a server-side apply, a
+// new one.
 func (h *handler) update(w http.ResponseWriter, r *http.Request, req request, o store.Object, dry bool) {
 	if _, err := h.get(req); err != nil {
 		n, err := h.b.Create(r.Context(), o, dry)
