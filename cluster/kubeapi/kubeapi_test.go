@@ -607,3 +607,32 @@ func TestEviction(t *testing.T) {
 		t.Errorf("the evicted pod is still there")
 	}
 }
+
+func TestWatchAsTableAndStatus(t *testing.T) {
+	b, cs, srv := lab(t)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/namespaces/shop/pods?watch=1&timeoutSeconds=1", nil)
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Type   string       `json:"type"`
+		Object metav1.Table `json:"object"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&e)
+	resp.Body.Close()
+	if err != nil || e.Type != "ADDED" || e.Object.Kind != "Table" || len(e.Object.Rows) != 1 || e.Object.Rows[0].Cells[0] != "db-1" {
+		t.Errorf("table watch event %+v: %v", e, err)
+	}
+	p, _ := cs.CoreV1().Pods("shop").Get(context.Background(), "db-1", metav1.GetOptions{})
+	p.Status.Phase = corev1.PodSucceeded
+	p.Labels["ignored"] = "yes" // status writes change the status only
+	if _, err := cs.CoreV1().Pods("shop").UpdateStatus(context.Background(), p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := b.s.Get("Pod", "shop", "db-1")
+	if got := o.(*corev1.Pod); got.Status.Phase != corev1.PodSucceeded || got.Labels["ignored"] != "" {
+		t.Errorf("after UpdateStatus: phase %s, labels %v", got.Status.Phase, got.Labels)
+	}
+}
