@@ -75,9 +75,10 @@ func testStreams(t *testing.T, e *env, st *api.LabState, docker bool) {
 		{name: "stdin", command: []string{"cat"}, stdin: "to the pod\n", want: []string{"to the pod\n"}},
 		{name: "exit code", command: []string{"sh", "-c", "exit 3"}, wantCode: 3},
 		{name: "missing command", command: []string{"nosuch"}, wantErr: `exec: "nosuch": executable file not found in $PATH: unknown`},
-		// Docker engines before API 1.42 size an exec's terminal only after it
-		// has started: stty waits for that.
-		{name: "tty", command: []string{"sh", "-c", "sleep 0.5; stty -a"}, tty: true, want: []string{"rows 24; columns 100;"}},
+		// The terminal starts at 100x24 and is resized to 120x40 while the command
+		// sleeps (which also outwaits Docker engines before API 1.42, which size
+		// an exec's terminal only after it has started).
+		{name: "tty", command: []string{"sh", "-c", "sleep 1; stty -a"}, tty: true, want: []string{"rows 40; columns 120;"}},
 	} {
 		for _, transport := range []string{"spdy", "websocket"} {
 			t.Run(tt.name+"/"+transport, func(t *testing.T) {
@@ -91,7 +92,7 @@ func testStreams(t *testing.T, e *env, st *api.LabState, docker bool) {
 				if tt.tty {
 					q.Set("tty", "true")
 					opts.Stderr = nil
-					opts.TerminalSizeQueue = &fixedSize{}
+					opts.TerminalSizeQueue = &resizes{sizes: []remotecommand.TerminalSize{{Width: 100, Height: 24}, {Width: 120, Height: 40}}}
 				}
 				u, _ := url.Parse(srv.URL + base + "exec?" + q.Encode())
 				var ex remotecommand.Executor
@@ -164,13 +165,17 @@ func testStreams(t *testing.T, e *env, st *api.LabState, docker bool) {
 	})
 }
 
-// fixedSize reports a 100x24 terminal once.
-type fixedSize struct{ sent bool }
+// resizes reports its sizes 300 ms apart, as a window being resized.
+type resizes struct{ sizes []remotecommand.TerminalSize }
 
-func (f *fixedSize) Next() *remotecommand.TerminalSize {
-	if f.sent {
+func (r *resizes) Next() *remotecommand.TerminalSize {
+	if len(r.sizes) == 0 {
 		return nil
 	}
-	f.sent = true
-	return &remotecommand.TerminalSize{Width: 100, Height: 24}
+	s := r.sizes[0]
+	r.sizes = r.sizes[1:]
+	if len(r.sizes) == 0 {
+		time.Sleep(300 * time.Millisecond)
+	}
+	return &s
 }

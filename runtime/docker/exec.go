@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -21,7 +23,7 @@ import (
 // Exec runs argv in the container of the sandbox whose namespace is netnsName,
 // through the engine's exec API as `docker exec` does, and returns the command's exit
 // code. With a terminal on stdin it allocates a TTY, puts the terminal in raw mode
-// (restored before returning) and forwards its size once at start; otherwise stdout
+// (restored before returning) and forwards its size at start and on every change; otherwise stdout
 // and stderr come back demultiplexed. etc, when not empty, holds files (by name) to
 // write into the container's /etc first, e.g. a pod's resolv.conf and hosts; an image
 // whose /etc cannot be written is left as it is.
@@ -80,6 +82,8 @@ func (r *Runtime) Exec(ctx context.Context, netnsName string, etc map[string]str
 			// Older engines ignore the size given at create: set it once more.
 			r.cli.ExecResize(ctx, created.ID, client.ExecResizeOptions{Height: size.Height, Width: size.Width})
 		}
+		stop := r.followResizes(ctx, created.ID, stdin)
+		defer stop()
 	}
 
 	go func() {
@@ -95,6 +99,28 @@ func (r *Runtime) Exec(ctx context.Context, netnsName string, etc map[string]str
 		return 0, fmt.Errorf("exec in container %.12s: %w", id, err)
 	}
 	return r.execExitCode(ctx, created.ID)
+}
+
+// followResizes passes the terminal's new sizes (SIGWINCH) on to the exec, as
+// `docker exec -it` does: a resized window, or kubectl's resize events, which the
+// API server's exec applies to the pseudo-terminal podlab exec runs on.
+func (r *Runtime) followResizes(ctx context.Context, execID string, fd int) (stop func()) {
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-winch:
+				if w, h, err := term.GetSize(fd); err == nil && w > 0 && h > 0 {
+					r.cli.ExecResize(ctx, execID, client.ExecResizeOptions{Height: uint(h), Width: uint(w)})
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(winch); close(done) }
 }
 
 // execExitCode waits briefly for the exec to be reported finished and returns its
