@@ -243,3 +243,26 @@ func rows(table string) string {
 	}
 	return strings.Join(names, ",")
 }
+
+// TestKubeconfigWrite: --write merges the lab's context into the kubeconfig file and
+// makes it current; destroy takes it out again and leaves the rest of the file alone.
+func TestKubeconfigWrite(t *testing.T) {
+	name := uniq("kcw")
+	e := newEnv(t)
+	e.deploy(name, fmt.Sprintf("name: %s\nnodes: [{name: w}]\n", name))
+	kc := filepath.Join(t.TempDir(), "config")
+	other := "apiVersion: v1\nkind: Config\nclusters: [{name: other, cluster: {server: 'https://192.0.2.1'}}]\nusers: [{name: other, user: {}}]\ncontexts: [{name: other, context: {cluster: other, user: other}}]\ncurrent-context: other\n"
+	os.WriteFile(kc, []byte(other), 0o600)
+	t.Setenv("KUBECONFIG", kc)
+	if out := e.must("kubeconfig", "--name", name, "--write"); !strings.Contains(out, `Switched to context "podlab-`+name+`"`) {
+		t.Errorf("--write: %q", out)
+	}
+	if out, _, code := (kubectl{t: t, kubeconfig: kc}).run("get", "nodes", "-o", "name"); code != 0 || strings.TrimSpace(out) != "node/w" {
+		t.Errorf("kubectl with the merged config: %d %q", code, out)
+	}
+	e.must("destroy", "--name", name)
+	b, _ := os.ReadFile(kc)
+	if strings.Contains(string(b), "podlab-"+name) || !strings.Contains(string(b), "name: other") {
+		t.Errorf("after destroy:\n%s", b)
+	}
+}

@@ -93,6 +93,7 @@ func destroyLab(ctx context.Context, lab string) (*deploy.Removed, error) {
 	if err != nil {
 		return r, fmt.Errorf("destroy lab %q: %w", lab, err)
 	}
+	forgetKubeconfig(lab) // the context podlab kubeconfig --write made, if any
 	if !r.Existed {
 		fmt.Fprintf(os.Stderr, "lab %s does not exist; nothing to destroy\n", lab)
 		return r, nil
