@@ -261,6 +261,9 @@ func (c *Endpoints) mirror(r store.Reader) []*discoveryv1.EndpointSlice {
 			sl.Labels = map[string]string{discoveryv1.LabelServiceName: eps.Name, discoveryv1.LabelManagedBy: mirrorController}
 			for _, p := range sub.Ports {
 				name, port, proto := p.Name, p.Port, p.Protocol
+				if proto == "" { // the API server defaults it (SetDefaults_EndpointPort); kube-proxy matches on it
+					proto = corev1.ProtocolTCP
+				}
 				sl.Ports = append(sl.Ports, discoveryv1.EndpointPort{Name: &name, Port: &port, Protocol: &proto})
 			}
 			for _, a := range sub.Addresses {
