@@ -1,12 +1,7 @@
 package stream
 
 import (
-	"bufio"
-	"bytes"
-	"io"
-	"net"
 	"net/http"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/util/httpstream/wsstream"
 	rc "k8s.io/apimachinery/pkg/util/remotecommand"
@@ -49,7 +44,7 @@ func webSocketStreams(w http.ResponseWriter, req *http.Request, opts options) (*
 		"v4." + wsstream.Base64ChannelWebSocketProtocol: base64,
 		rc.StreamProtocolV5Name:                         binary,
 	})
-	watched := &hijackWatcher{ResponseWriter: w, gone: make(chan bool)}
+	watched := watchHijack(w)
 	protocol, chans, err := conn.Open(watched, req)
 	if err != nil {
 		return nil, err
@@ -80,38 +75,4 @@ func webSocketStreams(w http.ResponseWriter, req *http.Request, opts options) (*
 		go readResizes(req.Context(), chans[resizeChannel], s.resize)
 	}
 	return s, nil
-}
-
-// hijackWatcher tells when the hijacked connection of a WebSocket fails to read:
-// the client is gone (wsstream does not say so).
-type hijackWatcher struct {
-	http.ResponseWriter
-	gone chan bool
-	once sync.Once
-}
-
-func (h *hijackWatcher) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	c, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	wc := &watchedConn{Conn: c, h: h}
-	// The buffered reader may hold bytes already read: those first, then the
-	// watched connection.
-	buffered, _ := rw.Reader.Peek(rw.Reader.Buffered())
-	rw.Reader = bufio.NewReader(io.MultiReader(bytes.NewReader(bytes.Clone(buffered)), wc))
-	return wc, rw, nil
-}
-
-type watchedConn struct {
-	net.Conn
-	h *hijackWatcher
-}
-
-func (c *watchedConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if err != nil {
-		c.h.once.Do(func() { close(c.h.gone) })
-	}
-	return n, err
 }
