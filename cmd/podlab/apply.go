@@ -56,7 +56,10 @@ func newApply() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE [--name LAB]",
 		Short: "Create or replace objects of a running lab from Kubernetes YAML (multi-document; - reads stdin)",
-		Args:  cobra.NoArgs,
+		Example: `  sudo podlab apply -f labs/basics/web-nodeport.yaml
+  sed 's/replicas: 2/replicas: 3/' app.yaml | sudo podlab apply -f -
+  sudo podlab apply --name basics -f deployment.yaml`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
 				return invalid("apply needs a file: podlab apply -f FILE")

@@ -21,6 +21,9 @@ func newCheck() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check [--name LAB] [-f FILE] [--junit FILE] [-o table|json] [--run REGEX]",
 		Short: "Run a lab's self-checks (checks: in its lab file) with real packets; exit 0 when all pass",
+		Example: `  sudo podlab check
+  sudo podlab check --name basics --run 'dns|web' -o json
+  sudo podlab check -f checks.yaml --junit results.xml`,
 		Long: "Runs the checks: of the deployed lab's own lab file (or of -f FILE, a file with only a\n" +
 			"checks: list) against the live lab: probes, DNS queries and HTTP requests sent from\n" +
 			"inside the source pod's or host's network namespace. Independent checks run in\n" +

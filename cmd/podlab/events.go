@@ -20,7 +20,10 @@ func newEvents() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events [--name LAB] [-f] [-o json]",
 		Short: "Show a lab's events (-o json: NDJSON, one event per line)",
-		Args:  cobra.NoArgs,
+		Example: `  sudo podlab events
+  sudo podlab events --name basics -f
+  sudo podlab events -o json | jq -r 'select(.type == "PodReady") | .name'`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "json" && output != "table" {
 				return invalid("output format %q: expected table or json", output)

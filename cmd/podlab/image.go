@@ -22,9 +22,10 @@ func newImage() *cobra.Command {
 		Short: "Manage podlab's own Docker images (for runtime docker)",
 	}
 	cmd.AddCommand(&cobra.Command{
-		Use:   "build",
-		Short: "Build podlab/node and podlab/pod from scratch in the local Docker engine (no registry)",
-		Args:  cobra.NoArgs,
+		Use:     "build",
+		Short:   "Build podlab/node and podlab/pod from scratch in the local Docker engine (no registry)",
+		Example: `  sudo podlab image build && sudo podlab deploy labs/basics/lab.yaml`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rt, err := docker.New(imageTag())
 			if err != nil {

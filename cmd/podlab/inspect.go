@@ -21,7 +21,10 @@ func newInspect() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inspect (--name LAB | --all)",
 		Short: "Show a lab's nodes, hosts, pods, addresses and readiness",
-		Args:  cobra.NoArgs,
+		Example: `  sudo podlab inspect
+  sudo podlab inspect --name basics -o yaml
+  sudo podlab inspect --all`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(output); err != nil {
 				return err

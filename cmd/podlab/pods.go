@@ -45,6 +45,9 @@ func newDelete() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete (-f FILE | pod NAME... | KIND NAME...) [-n NAMESPACE] [--name LAB]",
 		Short: "Delete pods (CNI DEL, namespace removed) or objects from a running lab",
+		Example: `  sudo podlab delete pod web-1
+  sudo podlab delete deployment api -n shop
+  sudo podlab delete -f labs/basics/web-nodeport.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, _, err := client(cmd)
 			if err != nil {
@@ -110,7 +113,11 @@ func newLabel() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "label (pod|namespace|node) NAME KEY=VALUE... KEY-... [-n NAMESPACE] [--overwrite]",
 		Short: "Add, change (--overwrite) or remove (KEY-) a pod's, namespace's or node's labels, as kubectl label does",
-		Args:  cobra.MinimumNArgs(3),
+		Example: `  sudo podlab label pod web-1 tier=frontend
+  sudo podlab label pod web-1 tier=backend --overwrite
+  sudo podlab label namespace shop team=payments
+  sudo podlab label node worker-1 zone-`,
+		Args: cobra.MinimumNArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := resources[strings.ToLower(args[0])]
 			if kind != "Pod" && kind != "Node" && kind != "Namespace" {

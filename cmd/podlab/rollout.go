@@ -35,7 +35,9 @@ func newScale() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scale (KIND/NAME | KIND NAME) --replicas=N [-n NAMESPACE]",
 		Short: "Set the replicas of a Deployment, ReplicaSet or StatefulSet, as kubectl scale does",
-		Args:  cobra.RangeArgs(1, 2),
+		Example: `  sudo podlab scale deployment/api --replicas=3 -n shop
+  sudo podlab scale sts db --replicas=1`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("replicas") {
 				return invalid("required flag(s) \"replicas\" not set")
@@ -94,6 +96,14 @@ func newRollout() *cobra.Command {
 				"undo":    "Roll back to the previous revision (or --to-revision)",
 				"pause":   "Pause a rollout",
 				"resume":  "Resume a paused rollout",
+			}[action],
+			Example: map[string]string{
+				"status":  "  sudo podlab rollout status deployment/api -n shop --timeout 2m",
+				"history": "  sudo podlab rollout history deployment/api -n shop",
+				"restart": "  sudo podlab rollout restart deployment api -n shop\n  sudo podlab rollout restart statefulset/db",
+				"undo":    "  sudo podlab rollout undo deployment/api -n shop\n  sudo podlab rollout undo deployment/api -n shop --to-revision 1",
+				"pause":   "  sudo podlab rollout pause deployment/api -n shop",
+				"resume":  "  sudo podlab rollout resume deployment/api -n shop",
 			}[action],
 			Args: cobra.RangeArgs(1, 2),
 			RunE: func(cmd *cobra.Command, args []string) error {

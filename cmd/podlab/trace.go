@@ -20,6 +20,8 @@ func newTrace() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "trace [--name LAB] --from NS/POD --to NS/POD|SVC.NS|IP --port N [--protocol tcp|udp]",
 		Short: "Explain a flow: the NetworkPolicies that decide it, and the nft counters a real packet moves",
+		Example: `  sudo podlab trace --from x/a --to y/b --port 80
+  sudo podlab trace --from default/web-1 --to web.default --port 80 -o json`,
 		Long: "Asks the lab's NetworkPolicy model about one flow and prints, for the source's egress\n" +
 			"and the destination's ingress, the policies that isolate the pod and the rule that\n" +
 			"allowed the flow (x/allow-b rule 0 (spec.ingress[0])), or the default deny of the\n" +

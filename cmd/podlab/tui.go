@@ -18,6 +18,8 @@ func newTUI() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tui [--name LAB]",
 		Short: "Explore labs in a terminal UI: topology, pods, nodes, events, shells",
+		Example: `  sudo podlab tui
+  sudo podlab tui --name basics`,
 		Long: "Opens --name, or the only deployed lab, or a picker of the deployed labs.\n" +
 			"Everything shown comes from the lab's supervisor, like inspect and events.\n" +
 			"Keys: : command (" + tui.CommandList() + "),\n" + tui.Keys + ".\n" +
