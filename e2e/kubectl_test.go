@@ -184,6 +184,9 @@ func TestKubectl(t *testing.T) {
 		if out := k.must("exec", "dnsutils", "--", "nslookup", "kubernetes.default"); !strings.Contains(out, "10.96.0.1") {
 			t.Errorf("exec nslookup:\n%s", out)
 		}
+		if out := k.must("exec", "dnsutils", "--", "hostname"); strings.TrimSpace(out) != "dnsutils" {
+			t.Errorf("hostname in the pod: %q", out)
+		}
 		if _, errs, code := k.run("exec", "dnsutils", "--", "sh", "-c", "exit 3"); code != 3 || !strings.Contains(errs, "command terminated with exit code 3") {
 			t.Errorf("exit code: %d %q", code, errs)
 		}
@@ -191,6 +194,26 @@ func TestKubectl(t *testing.T) {
 		podIP := strings.TrimSpace(k.must("get", "pod", pod, "-o", "jsonpath={.status.podIP}"))
 		k.must("exec", "dnsutils", "--", "wget", "-qO-", "http://"+podIP+":8080/hostname")
 		waitFor(t, 5*time.Second, func() bool { return strings.Contains(k.must("logs", pod), "/hostname") })
+	})
+	t.Run("exec -it in tmux", func(t *testing.T) {
+		if _, err := exec.LookPath("tmux"); err != nil {
+			t.Skip("no tmux")
+		}
+		session := "podlab-" + name
+		if out, err := exec.Command("tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+			"kubectl", "--kubeconfig", kc, "exec", "-it", "dnsutils", "--", "sh").CombinedOutput(); err != nil {
+			t.Fatalf("tmux: %v %s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", session).Run() })
+		time.Sleep(500 * time.Millisecond)
+		exec.Command("tmux", "send-keys", "-t", session, "echo answer-$((6*7)) $(hostname) $(stty size)", "Enter").Run()
+		var screen string
+		waitFor(t, 5*time.Second, func() bool {
+			out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", session).Output()
+			screen = string(out)
+			return strings.Contains(screen, "answer-42 dnsutils 30 100")
+		})
+		exec.Command("tmux", "send-keys", "-t", session, "exit", "Enter").Run()
 	})
 	t.Run("port-forward", func(t *testing.T) {
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")

@@ -82,7 +82,9 @@ func newExec() *cobra.Command {
 			if _, err := os.Stat(path); err != nil {
 				return fmt.Errorf("%s: namespace %s is gone; redeploy the lab", target, nsName)
 			}
-			return netns.Exec(path, etc, args[1:])
+			// The command sees the target's own hostname, as in a pod (kubelet sets the
+			// pod's name), a kind node or a host.
+			return netns.Exec(path, etc, target, args[1:])
 		},
 	}
 	cmd.Flags().String("name", "", "lab name (default: the only deployed lab)")

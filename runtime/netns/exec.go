@@ -13,8 +13,9 @@ import (
 // Exec replaces the current process with argv running inside the namespace at nsPath,
 // as `ip netns exec` does: a private mount namespace in which the files of etcDir
 // (resolv.conf, hosts) are bind-mounted over /etc and /sys shows the namespace's
-// interfaces. It returns only on failure.
-func Exec(nsPath, etcDir string, argv []string) error {
+// interfaces; with hostname, a private UTS namespace with that hostname (a pod's
+// name, as kubelet gives it). It returns only on failure.
+func Exec(nsPath, etcDir, hostname string, argv []string) error {
 	bin, err := exec.LookPath(argv[0])
 	if err != nil {
 		return fmt.Errorf("%s: command not found", argv[0])
@@ -24,8 +25,17 @@ func Exec(nsPath, etcDir string, argv []string) error {
 		return fmt.Errorf("open network namespace: %w", err)
 	}
 	runtime.LockOSThread() // never unlocked: the process image is replaced below
-	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+	flags := unix.CLONE_NEWNS
+	if hostname != "" {
+		flags |= unix.CLONE_NEWUTS
+	}
+	if err := unix.Unshare(flags); err != nil {
 		return fmt.Errorf("unshare mount namespace: %w", err)
+	}
+	if hostname != "" {
+		if err := unix.Sethostname([]byte(hostname)); err != nil {
+			return fmt.Errorf("set hostname %s: %w", hostname, err)
+		}
 	}
 	if err := unix.Mount("", "/", "none", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("make / a slave mount: %w", err)
