@@ -23,7 +23,7 @@ import (
 type fakeExec struct{}
 
 func (fakeExec) Exec(ctx context.Context, namespace, pod, container string, cmd []string, in io.Reader, out, errOut io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize) error {
-	if cmd == nil {
+	if cmd == nil || cmd[0] == "sh" {
 		cmd = []string{"echo", "attached", namespace, pod}
 	}
 	switch cmd[0] {
@@ -231,5 +231,34 @@ func TestExecClientGone(t *testing.T) {
 				t.Error("the command outlived its client")
 			}
 		})
+	}
+}
+
+// TestAttachByExec: kubectl attach starts the container's command.
+func TestAttachByExec(t *testing.T) {
+	for _, tt := range []struct {
+		command []string
+		want    string
+	}{
+		{[]string{"echo", "from", "spec"}, "from spec\n"},
+		{nil, "attached shop web-1\n"}, // fakeExec's answer to a shell
+	} {
+		a := AttachByExec{Executor: fakeExec{}, Command: func(ctx context.Context, namespace, pod, container string) ([]string, error) {
+			if container != "app" {
+				t.Errorf("container %q, want app", container)
+			}
+			return tt.command, nil
+		}}
+		srv := httptest.NewServer(ExecHandler(a, "shop", "web-1"))
+		u, _ := url.Parse(srv.URL + "/api/v1/namespaces/shop/pods/web-1/attach?container=app&stdout=true")
+		e, err := remotecommand.NewSPDYExecutor(&rest.Config{Host: srv.URL}, "POST", u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := e.StreamWithContext(context.Background(), remotecommand.StreamOptions{Stdout: &out}); err != nil || out.String() != tt.want {
+			t.Errorf("attach with command %q: %q, %v; want %q", tt.command, out.String(), err, tt.want)
+		}
+		srv.Close()
 	}
 }
