@@ -41,6 +41,14 @@ manifests:
     spec:
       containers:
         - {name: dnsutils, image: registry.k8s.io/e2e-test-images/agnhost:2.53, command: [sleep, infinity]}
+  - {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: allow-all}, spec: {podSelector: {}, ingress: [{}]}}
+  - apiVersion: networking.k8s.io/v1
+    kind: Ingress
+    metadata: {name: web}
+    spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}
+  - {apiVersion: gateway.networking.k8s.io/v1, kind: Gateway, metadata: {name: gw}, spec: {gatewayClassName: podlab, listeners: [{name: http, protocol: HTTP, port: 80}]}}
+  - {apiVersion: gateway.networking.k8s.io/v1, kind: HTTPRoute, metadata: {name: web}, spec: {parentRefs: [{name: gw}], rules: [{backendRefs: [{name: web, port: 80}]}]}}
+  - {apiVersion: v1, kind: ConfigMap, metadata: {name: settings}, data: {mode: lab}}
 `
 
 // kubectl runs the installed kubectl against the lab through its kubeconfig.
@@ -96,7 +104,8 @@ func TestKubectl(t *testing.T) {
 	})
 	t.Run("get agrees with podlab get", func(t *testing.T) {
 		k := kubectl{t: t, kubeconfig: kc}
-		for _, kind := range []string{"pods", "svc", "deploy", "rs", "ep", "nodes", "ns", "ingressclass", "gatewayclass"} {
+		for _, kind := range []string{"pods", "svc", "deploy", "rs", "ep", "endpointslices", "sts", "ds", "nodes", "ns", "cm", "secrets",
+			"netpol", "ingress", "ingressclass", "gatewayclass", "gateway", "httproute", "referencegrant"} {
 			got := k.must("get", kind, "-A")
 			want := e.must("get", "--name", name, kind, "-A")
 			if columns(got) != columns(want) || rows(got) != rows(want) {
