@@ -470,6 +470,8 @@ func (a *App) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case a.detail != nil:
 			a.detail = nil
+		case a.current() == view(a.ev) && a.ev.obj != nil:
+			a.ev.setObject(nil)
 		case a.current().filter() != "":
 			a.current().setFilter("")
 		case a.fromPicker:
@@ -544,6 +546,9 @@ func (a *App) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			a.setStatus("ctrl-d deletes the selected object: select one", true)
 		}
 		return nil
+	case "E":
+		a.objectEvents()
+		return nil
 	case "y":
 		return a.showYAML()
 	case "l":
@@ -563,6 +568,22 @@ func (a *App) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	return a.current().key(msg)
+}
+
+// objectEvents opens the events view on the selected object's events only (esc shows
+// them all again), what kubectl describe and k9s's describe end with.
+func (a *App) objectEvents() {
+	t, ok := a.selected()
+	if a.detail == nil && a.current() == view(a.ev) {
+		t, ok = a.ev.object()
+	}
+	if !ok {
+		a.setStatus("E shows the events of the selected object: select one", true)
+		return
+	}
+	a.detail = nil
+	a.ev.setObject(&t)
+	a.cur = viewEvents
 }
 
 func (a *App) podLabels(t target) string {

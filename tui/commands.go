@@ -13,5 +13,6 @@ func CommandList() string { return strings.Join(Commands, " ") }
 // Keys are the list views' keys in one line, for `podlab tui --help`; the ? help
 // (helpLines) says the same at length.
 const Keys = "/ filter, enter details, y YAML, l logs, s shell, ctrl-d delete (asks y/n;\n" +
-	"d: a pod), e labels, shift-N/A/S/R/T/I/O/P sort by name, age, status, ready,\n" +
-	"restarts or type, IP, node, namespace (again inverts), ? help, q quit"
+	"d: a pod), e labels, E the selected object's events (esc: all), shift-N/A/S/R/T/I/O/P\n" +
+	"sort by name, age, status, ready, restarts or type, IP, node, namespace (again\n" +
+	"inverts), ? help, q quit"

@@ -18,7 +18,8 @@ type eventsView struct {
 	all  []events.Event
 	w, h int
 	filt string
-	rows []int // indexes into all
+	obj  *target // only this object's events (E on a selected object), as k9s's describe ends
+	rows []int   // indexes into all
 	cols []column
 	nat  []int // widest cell of each column so far, measured as events arrive
 	cur  cursor
@@ -51,6 +52,20 @@ func (v *eventsView) name() string       { return "events" }
 func (v *eventsView) filter() string     { return v.filt }
 func (v *eventsView) setFilter(f string) { v.filt = f; v.refilter() }
 func (v *eventsView) setData(*labData)   {}
+
+// setObject shows only t's events (all of them again when t is nil).
+func (v *eventsView) setObject(t *target) {
+	v.obj = t
+	v.refilter()
+	v.cur.pos = len(v.rows) - 1 // the newest, and following
+	v.cur.clamp()
+}
+
+// of says whether e is about the object the view is scoped to, as kubectl describe
+// selects an object's events by involvedObject.
+func (v *eventsView) of(e events.Event) bool {
+	return v.obj == nil || (e.Kind == v.obj.Kind && e.Namespace == v.obj.Namespace && e.Name == v.obj.Name)
+}
 
 func (v *eventsView) setSize(w, h int) {
 	v.w, v.h = w, h
@@ -100,7 +115,7 @@ func (v *eventsView) add(evs []events.Event) {
 		v.all = append(v.all, e)
 		cells := v.cells(e)
 		grew = v.measure(cells) || grew
-		if f == "" || matches(f, cells) {
+		if v.of(e) && (f == "" || matches(f, cells)) {
 			v.rows = append(v.rows, len(v.all)-1)
 		}
 	}
@@ -118,7 +133,7 @@ func (v *eventsView) refilter() {
 	v.rows = v.rows[:0]
 	f := strings.ToLower(v.filt)
 	for i, e := range v.all {
-		if f == "" || matches(f, v.cells(e)) {
+		if v.of(e) && (f == "" || matches(f, v.cells(e))) {
 			v.rows = append(v.rows, i)
 		}
 	}
@@ -152,10 +167,21 @@ func (v *eventsView) render() string {
 			}
 			return s
 		})
-	if len(v.rows) == 0 {
+	if len(v.rows) == 0 && v.obj != nil {
+		lines = append(lines, stDim.Render(" no events of "+v.obj.String()+" (esc: every event)"))
+	} else if len(v.rows) == 0 {
 		lines = append(lines, stDim.Render(" no events yet"))
 	}
 	return box(lines, v.w, v.h)
+}
+
+// object is the selected event's object, whatever its kind.
+func (v *eventsView) object() (target, bool) {
+	if v.cur.pos < 0 || v.cur.pos >= len(v.rows) {
+		return target{}, false
+	}
+	e := v.all[v.rows[v.cur.pos]]
+	return target{e.Kind, e.Namespace, e.Name}, e.Kind != ""
 }
 
 // selected is the event's object when it is a pod, node or host.

@@ -92,8 +92,13 @@ func (a *App) tabLine(padded bool) string {
 		b.WriteString(stTabOn.Render("[" + a.text.title + "]"))
 	} else if a.detail != nil {
 		b.WriteString(stTabOn.Render("[details " + a.detail.t.String() + "]"))
-	} else if f := a.current().filter(); f != "" {
-		b.WriteString(" filter /" + f)
+	} else {
+		if a.current() == view(a.ev) && a.ev.obj != nil {
+			b.WriteString(" of " + a.ev.obj.String())
+		}
+		if f := a.current().filter(); f != "" {
+			b.WriteString(" filter /" + f)
+		}
 	}
 	return b.String()
 }
@@ -170,12 +175,13 @@ func helpLines(inLab bool) []string {
 		"   s           shell in the selected pod, node or host (exit returns here)",
 		"   ctrl-d      delete the selected object (asks y/N); d: the same for a pod",
 		"   e           edit the selected pod's labels: k=v,k2=v2",
+		"   E           events of the selected object (any view; esc: every event)",
 		"   r           refresh (reload the details)",
 		"   N A S R T   shift+letter sorts, as k9s (again inverts): NAME, AGE, STATUS,",
 		"   I O P       READY, RESTARTS or TYPE, IP, NODE, NAMESPACE; ↑ ↓ in the header",
 		"   tab         next view",
 		"   ↑↓ j k      move   pgup pgdn  page   g G  first, last",
-		"   esc         back: close details, clear the filter, return to the labs",
+		"   esc         back: close details, clear the filter, all events, the labs",
 		"   q           back from details, else quit",
 		"   ?           this help (? or esc closes it)",
 	}
