@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/client-go/tools/remotecommand"
 
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/cluster/kubeapi"
@@ -304,7 +305,77 @@ func (b kubeBackend) PodStream(subresource, namespace, name string) (http.Handle
 	if subresource == "portforward" {
 		return stream.PortForwardHandler(stream.NetnsForwarder{Pod: b.podAddr}, namespace, name), nil
 	}
-	return stream.ExecHandler(stream.LabExec{Lab: lab, StateDir: b.s.dir.Root, InContainer: b.s.plan.Runtime == "docker"}, namespace, name), nil
+	o, ok := b.s.store.Get("Pod", namespace, name)
+	if !ok {
+		return nil, apierrors.NewNotFound(kubeapi.GroupResource("Pod"), name)
+	}
+	if phase := o.(*corev1.Pod).Status.Phase; phase != corev1.PodRunning {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("pod %s is not running: status %s", name, phase))
+	}
+	exec := stream.LabExec{Lab: lab, StateDir: b.s.dir.Root, InContainer: b.s.plan.Runtime == "docker"}
+	if subresource == "attach" {
+		// podlab's containers run no process of their own to attach to; attaching runs
+		// the container's command (its shell for `kubectl run -it ... -- sh`), as if the
+		// terminal had been there from the start.
+		return stream.ExecHandler(attachExit{stream.AttachByExec{Executor: exec, Command: b.containerCommand}, b}, namespace, name), nil
+	}
+	return stream.ExecHandler(exec, namespace, name), nil
+}
+
+// attachExit ends the container when the command a client attached to ends, for a
+// pod whose spec names its command (`kubectl run -it --restart=Never ... -- sh`):
+// that command is the container's main process, so the pod completes (or restarts,
+// per its restartPolicy), and `kubectl run --rm` sees it finish. A pod running an
+// emulated image (nginx, agnhost) keeps its servers.
+type attachExit struct {
+	stream.AttachByExec
+	b kubeBackend
+}
+
+func (a attachExit) Exec(ctx context.Context, namespace, pod, container string, cmd []string, in io.Reader, out, errOut io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize) error {
+	err := a.AttachByExec.Exec(ctx, namespace, pod, container, cmd, in, out, errOut, tty, resize)
+	if ctx.Err() != nil || !a.b.ownCommand(namespace, pod) {
+		return err
+	}
+	code := int32(0)
+	var ec interface{ ExitCode() int }
+	if errors.As(err, &ec) {
+		code = int32(ec.ExitCode())
+	} else if err != nil {
+		return err
+	}
+	if a.b.s.kubelet != nil {
+		a.b.s.kubelet.ContainerExited(namespace, pod, code)
+	}
+	return err
+}
+
+// ownCommand says whether the pod's first container names its command (what a
+// shell-like attach runs), rather than an image podlab emulates with its servers.
+func (b kubeBackend) ownCommand(namespace, pod string) bool {
+	o, ok := b.s.store.Get("Pod", namespace, pod)
+	if !ok {
+		return false
+	}
+	cs := o.(*corev1.Pod).Spec.Containers
+	return len(cs) > 0 && len(cs[0].Command)+len(cs[0].Args) > 0
+}
+
+// containerCommand is a container's command and args, or sh when it has none.
+func (b kubeBackend) containerCommand(_ context.Context, namespace, pod, container string) ([]string, error) {
+	o, ok := b.s.store.Get("Pod", namespace, pod)
+	if !ok {
+		return nil, apierrors.NewNotFound(kubeapi.GroupResource("Pod"), pod)
+	}
+	for _, c := range o.(*corev1.Pod).Spec.Containers {
+		if container == "" || c.Name == container {
+			if cmd := append(append([]string{}, c.Command...), c.Args...); len(cmd) > 0 {
+				return cmd, nil
+			}
+			break
+		}
+	}
+	return []string{"sh"}, nil
 }
 
 // podAddr is a running pod's network namespace and address, for port-forward.

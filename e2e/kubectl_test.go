@@ -224,6 +224,16 @@ func TestKubectl(t *testing.T) {
 		})
 		exec.Command("tmux", "send-keys", "-t", session, "exit", "Enter").Run()
 	})
+	t.Run("run -i --rm", func(t *testing.T) {
+		k := kubectl{t: t, kubeconfig: kc}
+		out := k.must("run", "debug", "-i", "--rm", "--restart=Never", "--image=busybox", "--", "sh", "-c", "echo hi-$((1+1)); hostname")
+		if !strings.Contains(out, "hi-2\ndebug\n") || !strings.Contains(out, `pod "debug" deleted`) {
+			t.Errorf("kubectl run -i --rm: %q", out)
+		}
+		if _, errs, code := k.run("get", "pod", "debug"); code == 0 || !strings.Contains(errs, "not found") {
+			t.Errorf("the pod is still there: %s", errs)
+		}
+	})
 	t.Run("port-forward", func(t *testing.T) {
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
 		port := ln.Addr().(*net.TCPAddr).Port

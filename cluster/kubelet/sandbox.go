@@ -418,3 +418,24 @@ func (k *Kubelet) Requests(namespace, name string) ([]workload.Request, workload
 	}
 	return l.Requests(), workload.StyleOf(workload.Options{Image: c.Image, Command: c.Command, Args: c.Args, Ports: declaredPorts(p), Env: containerEnv(p, c)}), true
 }
+
+// ContainerExited says that pod namespace/name's main process ended with code, as
+// when the command a client attached to (`kubectl run -it ... -- sh`) exits: the
+// container restarts or the pod completes, per its restartPolicy. False when the
+// pod is not running here.
+func (k *Kubelet) ContainerExited(namespace, name string, code int32) bool {
+	k.mu.Lock()
+	ps := k.pods[k.names[namespace+"/"+name]]
+	k.mu.Unlock()
+	if ps == nil {
+		return false
+	}
+	ps.mu.Lock()
+	gen, running := ps.generation, ps.running
+	ps.mu.Unlock()
+	if !running {
+		return false
+	}
+	k.exited(ps, gen, code, "")
+	return true
+}
