@@ -21,21 +21,7 @@ nodes:
   - {name: worker-1}
   - {name: worker-2}
 manifests:
-  - apiVersion: apps/v1
-    kind: Deployment
-    metadata: {name: web}
-    spec:
-      replicas: 2
-      selector: {matchLabels: {app: web}}
-      template:
-        metadata: {labels: {app: web}}
-        spec:
-          containers:
-            - name: web
-              image: registry.k8s.io/e2e-test-images/agnhost:2.53
-              args: [netexec, --http-port=8080]
-              ports: [{containerPort: 8080}]
-  - apiVersion: v1
+` + webDeployment + `  - apiVersion: v1
     kind: Pod
     metadata: {name: dnsutils}
     spec:
