@@ -478,7 +478,8 @@ func TestPendingProbesAndRestarts(t *testing.T) {
 		if ev := e.must("get", "--name", name, "events"); !strings.Contains(ev, "Warning   FailedScheduling   pod/ssd-pod") {
 			t.Errorf("get events lacks the Warning:\n%s", ev)
 		}
-		if d := e.must("describe", "--name", name, "pod", "ssd-pod"); !strings.Contains(d, "Unschedulable") || !strings.Contains(d, "FailedScheduling") {
+		// As kubectl describe says it: PodScheduled False, and why in the event.
+		if d := e.must("describe", "--name", name, "pod", "ssd-pod"); !strings.Contains(d, "PodScheduled   False") || !strings.Contains(d, "FailedScheduling  ") || !strings.Contains(d, want) {
 			t.Errorf("describe of a Pending pod does not say why:\n%s", d)
 		}
 		e.must("label", "--name", name, "node", "worker-2", "disktype=ssd")
