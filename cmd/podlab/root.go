@@ -65,6 +65,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newKubeconfig())
 	root.AddCommand(newConvert())
 	root.AddCommand(newCheck())
+	root.AddCommand(newLabs(), newLab())
 	addCompletion(root)
 	return root
 }
