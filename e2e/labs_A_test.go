@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestLabsA deploys engineer A's bundled labs (pod network, Services, ephemeral pods,
+// kube-proxy, DNS) as a learner would, each copied under a name of its own, runs
+// `podlab check` and destroys it. A lab passes every check; a broken variant fails
+// exactly the checks its mistake breaks; a variant validation refuses exits 2 with one
+// error, at its mistake's file, line and column.
+func TestLabsA(t *testing.T) {
+	for _, tc := range []struct {
+		dir, file string // the lab's directory under labs/, its lab file inside it
+		prefix    string // the copy's name is uniq(prefix)
+		fail      []string
+		invalid   string // the one error validate prints, after the copy's directory
+	}{
+		{dir: "pod-network", file: "lab.yaml", prefix: "la-pn"},
+		{dir: "pod-network", file: "host-gw/lab.yaml", prefix: "la-pnhg"},
+		{dir: "services", file: "lab.yaml", prefix: "la-svc"},
+		{dir: "services", file: "broken/selector/lab.yaml", prefix: "la-svcsel", fail: []string{"web spreads over both pods"}},
+		{dir: "services", file: "broken/apiversion/lab.yaml", prefix: "la-svcapi",
+			invalid: `broken/apiversion/service.yaml:2:13: documents[0] (Service default/web): apiVersion: no matches for kind "Service" in version "apps/v1"`},
+		{dir: "services", file: "broken/type/lab.yaml", prefix: "la-svctype",
+			invalid: `broken/type/service.yaml:7:9: documents[0] (Service default/web): spec.type: unsupported value "ClusterIp"; did you mean "ClusterIP"?`},
+		{dir: "services", file: "broken/ports/lab.yaml", prefix: "la-svcports",
+			invalid: `broken/ports/service.yaml:11:5: documents[0] (Service default/web): spec.ports: expected a list, got a map`},
+		{dir: "ephemeral-pods", file: "lab.yaml", prefix: "la-eph"},
+		{dir: "kube-proxy", file: "lab.yaml", prefix: "la-kp"},
+		{dir: "dns", file: "lab.yaml", prefix: "la-dns"},
+		{dir: "dns", file: "broken/lab.yaml", prefix: "la-dnsb", fail: []string{"a short name uses the search path"}},
+	} {
+		t.Run(strings.TrimSuffix(filepath.Join(tc.dir, tc.file), "/lab.yaml"), func(t *testing.T) {
+			name := uniq(tc.prefix)
+			file := copyLab(t, tc.dir, tc.file, name)
+			e := newEnv(t)
+			if tc.invalid != "" {
+				for _, verb := range []string{"validate", "deploy"} {
+					_, errs, code := e.run(verb, file)
+					var errLines []string
+					for _, l := range strings.Split(strings.TrimSpace(errs), "\n") {
+						if !strings.HasPrefix(l, " ") {
+							errLines = append(errLines, l)
+						}
+					}
+					want := filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(file))), tc.invalid)
+					if code != 2 || len(errLines) != 1 || errLines[0] != want {
+						t.Errorf("%s: exit %d, want 2 and the one error\n%s\ngot:\n%s", verb, code, want, errs)
+					}
+				}
+				return
+			}
+			before := snapshotHost(t)
+			t.Cleanup(func() {
+				e.must("destroy", "--name", name)
+				assertNothingLeft(t, e.root, name)
+				assertHostUnchanged(t, before)
+			})
+			e.must("deploy", "-t", file)
+			out, errs, code := e.run("check", "--name", name, "-o", "json")
+			var rep struct {
+				Results []struct {
+					Name   string `json:"name"`
+					Pass   bool   `json:"pass"`
+					Detail string `json:"detail"`
+				} `json:"results"`
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("check -o json: %v\n%s\n%s", err, out, errs)
+			}
+			var failed []string
+			for _, r := range rep.Results {
+				if !r.Pass {
+					failed = append(failed, r.Name)
+					t.Logf("FAIL %s: %s", r.Name, r.Detail)
+				}
+			}
+			wantCode := 0
+			if len(tc.fail) > 0 {
+				wantCode = 1
+			}
+			if code != wantCode || !slices.Equal(failed, tc.fail) {
+				t.Errorf("check: exit %d, failed %q; want exit %d, failed %q", code, failed, wantCode, tc.fail)
+			}
+		})
+	}
+}
+
+// copyLab copies labs/DIR to a temporary directory, renames the lab file FILE inside
+// it to name (its own name: line, so two runs never share a lab) and returns its path.
+func copyLab(t *testing.T, dir, file, name string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), dir)
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join("../labs", dir))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dst, file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "name: ") })
+	if i < 0 {
+		t.Fatalf("%s: no name: line", path)
+	}
+	lines[i] = "name: " + name
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
