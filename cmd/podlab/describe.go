@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
@@ -66,14 +66,27 @@ func newDescribe() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Without the Kubernetes API (PODLAB_KUBEAPI=off, or it does not answer), a
+			// pod, node or Service still gets podlab's own view.
+			ownView := func(err error) error {
+				var iv invalidInput
+				if errors.As(err, &iv) || len(names) != 1 || (kind != "pod" && kind != "node" && kind != "svc" && kind != "service") {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%v: podlab's own view follows\n", err)
+				return podlabDetails(cmd, kind, namespace, names[0], false)
+			}
 			rc, err := labRESTConfig(state.For(cfg.StateDir, lab), lab)
 			if err != nil {
-				return err
+				return ownView(err)
 			}
 			if allNamespaces {
 				namespace = ""
 			}
 			objs, err := describeObjects(cmd.Context(), cmd.ErrOrStderr(), rc, resource, namespace, names, selector)
+			if err != nil && len(objs) == 0 {
+				return ownView(err)
+			}
 			for i, o := range objs {
 				if o.kind != "Pod" && o.kind != "Node" {
 					continue
@@ -208,8 +221,12 @@ func restMapping(rc *rest.Config, resource string) (*meta.RESTMapping, error) {
 	if err != nil {
 		return nil, err
 	}
-	cached := memory.NewMemCacheClient(dc)
-	mapper := restmapper.NewShortcutExpander(restmapper.NewDeferredDiscoveryRESTMapper(cached), cached, nil)
+	// Not client-go's memory cache: it logs through klog when the API does not answer.
+	groups, err := restmapper.GetAPIGroupResources(dc)
+	if err != nil {
+		return nil, fmt.Errorf("describe %q: %w", resource, err)
+	}
+	mapper := restmapper.NewShortcutExpander(restmapper.NewDiscoveryRESTMapper(groups), dc, nil)
 	gvr, gr := schema.ParseResourceArg(strings.ToLower(resource))
 	var gvk schema.GroupVersionKind
 	if gvr != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"podlab.dev/podlab/cluster"
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/cluster/kubeapi"
 	"podlab.dev/podlab/cluster/store"
@@ -194,5 +196,26 @@ func describeGolden(t *testing.T, name, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s differs (run with -update to accept):\ngot:\n%s\nwant:\n%s", name, got, want)
+	}
+}
+
+// A lab whose Kubernetes API does not answer (PODLAB_KUBEAPI=off) still describes a
+// pod from the supervisor's own view, and says why.
+func TestDescribeWithoutKubeAPI(t *testing.T) {
+	dir := fakeSupervisor(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, api.PathDetails+"pod/web-1") {
+			http.NotFound(w, r)
+			return
+		}
+		json.NewEncoder(w).Encode(api.Details{Kind: "Pod", Namespace: "default", Name: "web-1",
+			Sections: []api.Section{{Title: "interfaces", Body: "2: eth0 veth\n"}}})
+	}))
+	f := cluster.KubeAPIFilesOf(dir.Path())
+	os.MkdirAll(f.Dir, 0o700)
+	if err := os.WriteFile(filepath.Join(f.Dir, "addr"), []byte("127.0.0.1:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := execute(t, "describe", "pod", "web-1"); got != "Pod default/web-1\n\n== interfaces ==\n2: eth0 veth\n" {
+		t.Errorf("describe pod without the API:\n%s", got)
 	}
 }
