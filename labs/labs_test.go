@@ -85,9 +85,6 @@ func TestFindAndLesson(t *testing.T) {
 	}
 }
 
-// noLesson are labs whose lesson is elsewhere for now: basics is the README's tour.
-var noLesson = map[string]bool{"basics": true}
-
 // TestBundled: every bundled lab has a description and a lesson, and validates, except
 // the variants under a broken/ directory that are there to be refused.
 func TestBundled(t *testing.T) {
@@ -107,7 +104,7 @@ func TestBundled(t *testing.T) {
 		if l.Description == "" {
 			t.Errorf("labs/%s: no description: its first line should be a comment # %s: ...", l.File(), l.Name)
 		}
-		if _, _, err := Lesson(l); err != nil && !noLesson[l.Name] {
+		if _, _, err := Lesson(l); err != nil {
 			t.Error(err)
 		}
 		data, err := fs.ReadFile(Files(), l.File())
