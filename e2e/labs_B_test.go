@@ -19,6 +19,8 @@ var brokenFails = map[string][]string{
 	"network-policy/broken-or":  {"monitoring/debug is blocked"},
 	"network-policy/broken-dns": {"api resolves web"},
 	"ingress/broken":            {"ingress routes /api to api"},
+	"services/broken/selector":  {"web spreads over both pods"},
+	"dns/broken":                {"a short name uses the search path"},
 }
 
 // TestBundledLabs deploys every lab under labs/ as CI would run it: a lab's checks all
