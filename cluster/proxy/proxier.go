@@ -62,6 +62,39 @@ type Proxier struct {
 	// refs counts the records that want each element, for incremental syncs.
 	refs        map[elementRef]int
 	incremental bool // the sync under way is syncChanged
+	// maxTxOps is the size at which a sync commits what it has written so far and
+	// goes on in a new transaction (see commitIfLarge); 0 means never.
+	maxTxOps int
+}
+
+// defaultMaxTxOps splits a large sync into transactions of about 1,000 Services. The
+// kernel (6.18) looks for each new anonymous map (a Service chain's numgen map) by
+// walking the transaction back and the table's list of sets, so one transaction of
+// 10,000 Services costs it 38 s and ten of 1,000 cost 11-15 s (measured with nft -f;
+// the README of this package has the figures).
+const defaultMaxTxOps = 10000
+
+// commitIfLarge runs tx once it holds maxTxOps operations and returns a new, empty
+// one; it is called between Services only, so each Service's chains, elements and
+// counters still change in one transaction. What the table holds stays in our
+// record only after the last transaction (finish): if any of them fails the next
+// sync is a full one that reads the table back.
+func (p *Proxier) commitIfLarge(ctx context.Context, tx *knftables.Transaction) (*knftables.Transaction, error) {
+	if p.maxTxOps <= 0 || tx.NumOperations() < p.maxTxOps {
+		return tx, nil
+	}
+	if err := p.nft.Run(ctx, tx); err != nil {
+		p.failed()
+		return nil, fmt.Errorf("proxy: sync table ip %s on node %s (a part of a large sync): %w", tableName, p.nodeName, err)
+	}
+	return p.nft.NewTransaction(), nil
+}
+
+// failed forgets what we thought the table holds: the next sync is a full one that
+// reads the elements back and rewrites every chain.
+func (p *Proxier) failed() {
+	p.needFullSync = true
+	p.records, p.refs = nil, nil
 }
 
 // serviceRecord is what one Service wanted of the table.
@@ -137,6 +170,10 @@ func (p *Proxier) syncChanged(ctx context.Context, tx *knftables.Transaction, sv
 		}
 	}
 	for _, svc := range changed {
+		var err error
+		if tx, err = p.commitIfLarge(ctx, tx); err != nil {
+			return err
+		}
 		key := sliceKey{svc.Namespace, svc.Name}
 		p.rec = &serviceRecord{version: versions[key], chains: map[string]string{}, sets: map[string]int{}, counters: map[string]counterOwner{}}
 		for _, sp := range servicePorts(svc) {
@@ -206,6 +243,7 @@ func New(nft knftables.Interface, node Node) *Proxier {
 		serviceCIDR:         mask(node.ServiceCIDR),
 		names:               nameCache{m: map[string]string{}},
 		needFullSync:        true,
+		maxTxOps:            defaultMaxTxOps,
 		chains:              map[string]string{},
 		sets:                map[string]int{},
 		counters:            map[string]counterOwner{},
@@ -308,6 +346,10 @@ func (p *Proxier) Sync(ctx context.Context, svcs []*v1.Service, slices []*discov
 		if len(ports) == 0 {
 			continue
 		}
+		var err error
+		if tx, err = p.commitIfLarge(ctx, tx); err != nil {
+			return err
+		}
 		p.rec = &serviceRecord{version: v, chains: map[string]string{}, sets: map[string]int{}, counters: map[string]counterOwner{}}
 		for _, sp := range ports {
 			p.syncServicePort(tx, st, sp, endpointsFor(sp, svcSlices, p.nodeName))
@@ -355,10 +397,7 @@ func (p *Proxier) finish(ctx context.Context, tx *knftables.Transaction, st *syn
 
 	if tx.NumOperations() > 0 {
 		if err := p.nft.Run(ctx, tx); err != nil {
-			// Our record of the table may now be wrong: the next sync is a full one
-			// that reads the elements back and rewrites every chain.
-			p.needFullSync = true
-			p.records, p.refs = nil, nil
+			p.failed() // our record of the table may now be wrong
 			return fmt.Errorf("proxy: sync table ip %s on node %s: %w", tableName, p.nodeName, err)
 		}
 	}

@@ -1,0 +1,78 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/knftables"
+)
+
+// runCounter counts the transactions run and can fail the n-th one.
+type runCounter struct {
+	*knftables.Fake
+	runs, failAt int
+}
+
+func (r *runCounter) Run(ctx context.Context, tx *knftables.Transaction) error {
+	r.runs++
+	if r.runs == r.failAt {
+		return errors.New("injected failure")
+	}
+	return r.Fake.Run(ctx, tx)
+}
+
+// A sync larger than maxTxOps is committed in parts and ends with exactly the
+// table one transaction writes: the full sync, a change of many Services at once
+// (syncChanged) and the removal of most of them.
+func TestLargeSyncSplit(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		versioned bool
+	}{{"versioned", true}, {"unversioned", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			svcs, slices := bigCluster(200)
+			if tc.versioned {
+				versioned(svcs, slices)
+			}
+			nft := &runCounter{Fake: knftables.NewFake(knftables.IPv4Family, tableName)}
+			p := New(nft, testNode)
+			p.maxTxOps = 100
+			steps := []struct {
+				svcs   []*v1.Service
+				slices []*discoveryv1.EndpointSlice
+			}{{svcs[:20], slices[:20]}, {svcs, slices}, {svcs[150:], slices[150:]}}
+			for i, st := range steps {
+				runs := nft.runs
+				mustSync(t, p, st.svcs, st.slices)
+				one, single := newFakeProxier()
+				mustSync(t, single, st.svcs, st.slices)
+				assertRuleset(t, one.Dump(), nft.Dump(), false)
+				if i == 1 && nft.runs-runs < 5 {
+					t.Errorf("step %d: 180 new Services in %d transactions, want them split", i, nft.runs-runs)
+				}
+			}
+		})
+	}
+}
+
+// A failed part makes the next sync a full one, which repairs the table.
+func TestLargeSyncPartFails(t *testing.T) {
+	svcs, slices := bigCluster(100)
+	versioned(svcs, slices)
+	nft := &runCounter{Fake: knftables.NewFake(knftables.IPv4Family, tableName), failAt: 3}
+	p := New(nft, testNode)
+	p.maxTxOps = 100
+	if err := p.Sync(context.Background(), svcs, slices); err == nil {
+		t.Fatal("a sync whose third part failed succeeded")
+	}
+	if !p.NeedsFullSync() {
+		t.Fatal("a failed part did not ask for a full sync")
+	}
+	mustSync(t, p, svcs, slices)
+	one, single := newFakeProxier()
+	mustSync(t, single, svcs, slices)
+	assertRuleset(t, one.Dump(), nft.Dump(), false)
+}
