@@ -16,11 +16,12 @@ import (
 // mistake must fail: no more, no fewer. A broken variant not listed here only has to
 // fail somehow (validation refuses it, or podlab check exits 1).
 var brokenFails = map[string][]string{
-	"network-policy/broken-or":  {"monitoring/debug is blocked"},
-	"network-policy/broken-dns": {"api resolves web"},
-	"ingress/broken":            {"ingress routes /api to api"},
-	"services/broken/selector":  {"web spreads over both pods"},
-	"dns/broken":                {"a short name uses the search path"},
+	"network-policy/broken-or":   {"monitoring/debug is blocked"},
+	"network-policy/broken-dns":  {"api resolves web"},
+	"ingress/broken":             {"ingress routes /api to api"},
+	"services/broken/selector":   {"web spreads over both pods"},
+	"services/broken/targetport": {"web answers on port 80"},
+	"dns/broken":                 {"a short name uses the search path"},
 }
 
 // TestBundledLabs deploys every lab under labs/ as CI would run it: a lab's checks all
