@@ -18,6 +18,10 @@ type eventHub struct {
 	log  *events.Log
 	// built is closed once deploy has recorded DeployFinished: every pod's network exists.
 	built chan struct{}
+	// attached holds the pods ("namespace/name") deploy has recorded PodNetworkReady
+	// for while it builds: kubelet probes each as soon as its interface exists instead
+	// of waiting for the whole network (about 1 s for 1,000 pods).
+	attached map[string]bool
 }
 
 // maxHistory is how many events the hub keeps for new followers at least (it holds up
@@ -37,8 +41,13 @@ func newEventHub(ctx context.Context, ownPath, deployPath string) (*eventHub, er
 	if len(past) > maxHistory {
 		past = past[len(past)-maxHistory:]
 	}
-	h := &eventHub{all: past, subs: map[chan events.Event]struct{}{}, log: log, built: make(chan struct{})}
+	h := &eventHub{all: past, subs: map[chan events.Event]struct{}{}, log: log, built: make(chan struct{}), attached: map[string]bool{}}
 	go events.Follow(ctx, deployPath, 10*time.Millisecond, func(e events.Event) bool {
+		if e.Type == events.PodNetworkReady {
+			h.mu.Lock()
+			h.attached[e.Namespace+"/"+e.Name] = true
+			h.mu.Unlock()
+		}
 		h.publish(e)
 		if e.Type == events.DeployFinished {
 			close(h.built)
@@ -47,6 +56,13 @@ func newEventHub(ctx context.Context, ownPath, deployPath string) (*eventHub, er
 		return true
 	})
 	return h, nil
+}
+
+// isAttached says whether deploy has attached pod namespace/name's network.
+func (h *eventHub) isAttached(namespace, name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.attached[namespace+"/"+name]
 }
 
 // emit records one of the supervisor's own events.

@@ -134,7 +134,7 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		NetnsPath:   netns.Path,
 		ContainerID: func(ns, name string) string { return plan.ContainerID(p.Lab, ns, name) },
 		OwnImage:    func(image string) bool { return p.RunsOwnImage(&plan.Pod{Image: image}) },
-		Sysctls:     plan.Sysctls(), Built: built, ProbeInterval: s.ProbeInterval,
+		Sysctls:     plan.Sysctls(), Built: built, Attached: s.events.isAttached, ProbeInterval: s.ProbeInterval,
 		Writer: s.store, Emit: emit, Drained: s.drained,
 		Serves: func(p *corev1.Pod) bool { return isCoreDNS(p) || ingress.Serves(p) },
 		ServedBy: func(p *corev1.Pod, path string) (kubelet.Closer, error) {

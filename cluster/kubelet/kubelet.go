@@ -72,9 +72,12 @@ type Config struct {
 	// ports, instead of podlab's emulation.
 	OwnImage func(image string) bool
 	Sysctls  map[string]string
-	// Built is closed once deploy has built the network: probes wait for it, and pods
-	// that are not built yet are created only then.
+	// Built is closed once deploy has built the network: until then only attached
+	// pods are probed (see Attached).
 	Built <-chan struct{}
+	// Attached says whether deploy has attached a pod's network while it still builds
+	// the rest: such a pod is probed at once (nil: probes wait for Built).
+	Attached func(namespace, name string) bool
 	// ProbeInterval is how often a pod without a readinessProbe is checked again once
 	// ready (kubelet itself does not; podlab checks its servers answer).
 	ProbeInterval time.Duration
@@ -251,9 +254,9 @@ func (k *Kubelet) sync(ctx context.Context, r store.Reader) {
 			// The name's previous pod is still being torn down.
 		case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
 		default:
-			if !k.isBuilt() && !k.sandboxExists(p) {
-				continue // deploy is still building: created once it is done
-			}
+			// Created at once, also while deploy builds (the cluster DNS's pods): the
+			// node's namespace exists, and the address kubelet picks is none of the
+			// store's, which holds every pod deploy plans.
 			work = append(work, func() { k.start(ctx, p) })
 		}
 	}

@@ -34,6 +34,9 @@ type podState struct {
 	ip       netip.Addr
 	started  time.Time // sandbox ready
 	deleting bool
+	// attached: its interface exists (this kubelet attached it, or deploy said so);
+	// while deploy builds, only such pods are probed.
+	attached bool
 
 	// The pod's "containers": podlab runs one server for all of a pod's containers,
 	// so they share one state.
@@ -150,7 +153,9 @@ func (k *Kubelet) createSandbox(ctx context.Context, ps *podState) error {
 		a.IP = k.nextIP(ps.node)
 	}
 	res, err := ps.node.Network.Add(ctx, a)
-	if err != nil && a.IP.IsValid() && p.Annotations[AnnotationIP] == "" {
+	// Any free address is taken only once deploy is done: before, it could be one that
+	// deploy has yet to give a planned pod.
+	if err != nil && a.IP.IsValid() && p.Annotations[AnnotationIP] == "" && k.isBuilt() {
 		a.IP = netip.Addr{}
 		res, err = ps.node.Network.Add(ctx, a)
 	}
@@ -161,6 +166,9 @@ func (k *Kubelet) createSandbox(ctx context.Context, ps *podState) error {
 	k.mu.Lock() // nextIP reads every pod's address under k.mu
 	ps.ip = res.IP.Addr()
 	k.mu.Unlock()
+	ps.mu.Lock()
+	ps.attached = true
+	ps.mu.Unlock()
 	ps.started = time.Now()
 	k.emit(events.PodNetworkReady, p, "%s on eth0", res.IP)
 	return nil
