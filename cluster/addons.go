@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"podlab.dev/podlab/cluster/defaults"
 	"podlab.dev/podlab/cluster/ingress"
 	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/cluster/store"
@@ -119,6 +120,7 @@ func (s *Supervisor) seedAddons() error {
 		ingress.GatewayClass(),
 	}
 	for _, o := range objs {
+		defaults.Object(o) // as kubeadm's objects are, through the API server
 		if _, err := s.store.Create(o); err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/defaults"
 	"podlab.dev/podlab/cluster/kubelet"
 	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/cluster/store"
@@ -247,6 +248,9 @@ func (s *Supervisor) admitAndStore(o topology.Object) api.ApplyResult {
 		return r
 	}
 	obj.SetNamespace(o.Namespace)
+	// The API server's defaulting, before admission sees the object; a Service's is the
+	// registry's (it allocates as it defaults).
+	defaults.Object(obj)
 	if o.Namespace != "" {
 		if _, ok := s.store.Get("Namespace", "", o.Namespace); !ok {
 			r.Error = fmt.Sprintf("namespaces %q not found", o.Namespace)

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"podlab.dev/podlab/cluster/defaults"
 	"podlab.dev/podlab/cluster/kubelet"
 	"podlab.dev/podlab/cluster/store"
 	"podlab.dev/podlab/events"
@@ -97,6 +98,7 @@ func (s *Supervisor) seed() error {
 		}
 		pod.TypeMeta = metav1.TypeMeta{}
 		pod.Namespace = o.Namespace
+		defaults.Pod(pod)
 		pod.Status = corev1.PodStatus{Phase: corev1.PodPending}
 		if _, err := s.store.Create(pod); err != nil {
 			return err
@@ -194,6 +196,7 @@ func (s *Supervisor) seedPod(pp *plan.Pod, manifests map[string]topology.Object)
 	if n, ok := s.plan.Node(pp.Node); ok {
 		node = kubelet.Node{Name: n.Name, IP: n.IP.Addr().String()}
 	}
+	defaults.Pod(pod) // as admission would have: these pods skip it, being a thousand at once
 	pod.Status = kubelet.AdoptedStatus(pod, node, pp.IP, plan.ContainerID(s.plan.Lab, pp.Namespace, pp.Name), s.started)
 	return pod, nil
 }

@@ -155,12 +155,13 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 	endpoints := controllers.NewEndpoints(s.store, emit)
 	s.proxy.After(endpoints)
 	s.proxy.Gate(s.kubelet.Adopted())
+	pods := podAdmission{s.store}
 	return []component.Component{
 		controllers.NewScheduler(s.store, emit),
 		controllers.NewDeployments(s.store, emit),
-		controllers.NewReplicaSets(s.store, emit),
-		controllers.NewStatefulSets(s.store, emit),
-		controllers.NewDaemonSets(s.store, emit),
+		controllers.NewReplicaSets(pods, emit),
+		controllers.NewStatefulSets(pods, emit),
+		controllers.NewDaemonSets(pods, emit),
 		controllers.NewGarbageCollector(s.store),
 		s.kubelet,
 		endpoints,

@@ -84,8 +84,11 @@ func TestNewCommands(t *testing.T) {
 
 	t.Run("describe deployment", func(t *testing.T) {
 		out := e.must("describe", "deployment", "web")
-		for _, want := range []string{"Name:               web\n", "Namespace:          default\n", "Selector:           app=web\n",
-			"Replicas:           2 desired | 2 updated | 2 total | 2 available | 0 unavailable\n", "Port:       8080/",
+		// The API server's defaults (StrategyType, RollingUpdateStrategy, 8080/TCP) as on
+		// a cluster: RollingUpdateStrategy is the widest label.
+		for _, want := range []string{"Name:                   web\n", "Namespace:              default\n", "Selector:               app=web\n",
+			"Replicas:               2 desired | 2 updated | 2 total | 2 available | 0 unavailable\n",
+			"StrategyType:           RollingUpdate\n", "RollingUpdateStrategy:  25% max unavailable, 25% max surge\n", "Port:       8080/TCP\n",
 			"NewReplicaSet:", "Events:\n", "ScalingReplicaSet"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("describe deployment web: no %q in\n%s", want, out)

@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/rand"
+
+	"podlab.dev/podlab/cluster/defaults"
 )
 
 // maxReplicas bounds one Deployment: every replica is a real network namespace.
@@ -190,7 +192,13 @@ func (d *doc) parseIP(path, s string) (netip.Addr, bool) {
 
 // podTemplateHash is a stable hash of the template, rendered like the Deployment
 // controller's pod-template-hash (FNV-32a, then SafeEncodeString of its decimal form).
+// It hashes the template as the API server stores it (defaulted), because that is the
+// template the controllers hash: the pods deploy names from the lab file and the
+// ReplicaSet the controller finds must carry the same hash. Defaulting is idempotent,
+// so a stored template hashes the same here.
 func podTemplateHash(tmpl *corev1.PodTemplateSpec) string {
+	tmpl = tmpl.DeepCopy()
+	defaults.PodTemplate(tmpl)
 	data, _ := json.Marshal(tmpl) // a decoded template always marshals
 	h := fnv.New32a()
 	h.Write(data)

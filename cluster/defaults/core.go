@@ -17,6 +17,10 @@ const (
 	defaultMode int32 = 0o644
 )
 
+// systemPriorities are the Priority plugin's values of the built-in classes, "" being
+// the priority of a pod that names none.
+var systemPriorities = map[string]int32{"": 0, "system-cluster-critical": 2000000000, "system-node-critical": 2000001000}
+
 // Pod is SetDefaults_Pod and SetDefaults_PodSpec, then what the DefaultTolerationSeconds
 // and Priority admission plugins add to every Pod they admit (create and update).
 func Pod(p *corev1.Pod) {
@@ -37,11 +41,12 @@ func Pod(p *corev1.Pod) {
 	}
 	tolerate(s, corev1.TaintNodeNotReady)
 	tolerate(s, corev1.TaintNodeUnreachable)
-	// Priority: no priorityClassName and no globalDefault PriorityClass (podlab serves
-	// none) is priority 0, preempting lower priorities.
-	if s.Priority == nil && s.PriorityClassName == "" {
-		var zero int32
-		s.Priority = &zero
+	// Priority: the two system classes every cluster has; no priorityClassName and no
+	// globalDefault PriorityClass (podlab serves none) is priority 0.
+	if s.Priority == nil {
+		if v, ok := systemPriorities[s.PriorityClassName]; ok {
+			s.Priority = &v
+		}
 	}
 	if s.PreemptionPolicy == nil {
 		p := corev1.PreemptLowerPriority
