@@ -30,6 +30,7 @@ import (
 	"podlab.dev/podlab/cluster/kubelet"
 	"podlab.dev/podlab/cluster/kubeproxy"
 	"podlab.dev/podlab/cluster/netpol"
+	"podlab.dev/podlab/cluster/nodelease"
 	"podlab.dev/podlab/cluster/proxy"
 	"podlab.dev/podlab/cluster/services"
 	"podlab.dev/podlab/cluster/store"
@@ -170,6 +171,7 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		s.netpol,
 		s.ingress,
 		kubeproxy.NewSpeaker(names, s.announce, emit),
+		nodelease.New(names, s.store, emit),
 	}
 }
 

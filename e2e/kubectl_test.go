@@ -91,7 +91,7 @@ func TestKubectl(t *testing.T) {
 	t.Run("get agrees with podlab get", func(t *testing.T) {
 		k := kubectl{t: t, kubeconfig: kc}
 		for _, kind := range []string{"pods", "svc", "deploy", "rs", "ep", "endpointslices", "sts", "ds", "nodes", "ns", "cm", "secrets",
-			"netpol", "ingress", "ingressclass", "gatewayclass", "gateway", "httproute", "referencegrant"} {
+			"netpol", "ingress", "ingressclass", "gatewayclass", "gateway", "httproute", "referencegrant", "leases"} {
 			got := k.must("get", kind, "-A")
 			want := e.must("get", "--name", name, kind, "-A")
 			if columns(got) != columns(want) || rows(got) != rows(want) {
@@ -175,6 +175,11 @@ func TestKubectl(t *testing.T) {
 			if !strings.Contains(out, want) {
 				t.Errorf("describe: no %q in\n%s", want, out)
 			}
+		}
+		// The node's Lease, renewed by its kubelet (cluster/nodelease), not "Failed to get lease".
+		node := strings.TrimSpace(k.must("get", "pod", "dnsutils", "-o", "jsonpath={.spec.nodeName}"))
+		if out := k.must("describe", "node", node); !strings.Contains(out, "Lease:\n  HolderIdentity:  "+node+"\n") || !strings.Contains(out, "  RenewTime:       ") {
+			t.Errorf("describe node %s: no Lease section in\n%s", node, out)
 		}
 		if out := k.must("exec", "dnsutils", "--", "nslookup", "kubernetes.default"); !strings.Contains(out, "10.96.0.1") {
 			t.Errorf("exec nslookup:\n%s", out)

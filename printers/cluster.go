@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -31,6 +32,11 @@ var (
 	configMapColumns = []metav1.TableColumnDefinition{
 		nameColumn,
 		column("Data", "string", corev1.ConfigMap{}.SwaggerDoc()["data"]),
+		ageColumn,
+	}
+	leaseColumns = []metav1.TableColumnDefinition{
+		nameColumn,
+		column("Holder", "string", coordinationv1.LeaseSpec{}.SwaggerDoc()["holderIdentity"]),
 		ageColumn,
 	}
 	secretColumns = []metav1.TableColumnDefinition{
@@ -122,6 +128,14 @@ func namespaceRow(ns *corev1.Namespace, now time.Time, _ bool) []string {
 
 func configMapRow(cm *corev1.ConfigMap, now time.Time, _ bool) []string {
 	return []string{cm.Name, fmt.Sprint(len(cm.Data) + len(cm.BinaryData)), since(cm.CreationTimestamp, now)}
+}
+
+func leaseRow(l *coordinationv1.Lease, now time.Time, _ bool) []string {
+	holder := ""
+	if l.Spec.HolderIdentity != nil {
+		holder = *l.Spec.HolderIdentity
+	}
+	return []string{l.Name, holder, since(l.CreationTimestamp, now)}
 }
 
 func secretRow(s *corev1.Secret, now time.Time, _ bool) []string {

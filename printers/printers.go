@@ -19,6 +19,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -62,6 +63,7 @@ var byKind = map[string]printer{
 	"Namespace":     {namespaceColumns, rowOf(namespaceRow)},
 	"ConfigMap":     {configMapColumns, rowOf(configMapRow)},
 	"Secret":        {secretColumns, rowOf(secretRow)},
+	"Lease":         {leaseColumns, rowOf(leaseRow)},
 	"Event":         {eventColumns, rowOf(eventRow)},
 
 	"GatewayClass":   {gatewayClassColumns, rowOf(gatewayClassRow)},
@@ -111,6 +113,8 @@ func kindOf(obj runtime.Object) string {
 		return "ConfigMap"
 	case *corev1.Secret:
 		return "Secret"
+	case *coordinationv1.Lease:
+		return "Lease"
 	case *corev1.Event:
 		return "Event"
 	case *gatewayv1.GatewayClass:

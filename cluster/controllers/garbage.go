@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"podlab.dev/podlab/cluster/component"
+	"podlab.dev/podlab/cluster/nodelease"
 	"podlab.dev/podlab/cluster/store"
 )
 
@@ -25,8 +26,8 @@ var Owned = []string{"ReplicaSet", "Pod", "ControllerRevision", "EndpointSlice",
 func NewGarbageCollector(w component.Writer) *GarbageCollector {
 	g := &GarbageCollector{w: w}
 	// Owners and dependents come and go, and ownerReferences change, only in writes
-	// other than status updates.
-	g.Interest = func(_ store.Reader, c store.Change) bool { return !c.Status }
+	// other than status updates and the nodes' Lease renewals (every 10 s a node).
+	g.Interest = func(_ store.Reader, c store.Change) bool { return !c.Status && !nodelease.Renewal(c) }
 	return g
 }
 

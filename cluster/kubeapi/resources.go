@@ -28,6 +28,7 @@ var (
 	gatewayV1      = schema.GroupVersion{Group: "gateway.networking.k8s.io", Version: "v1"}
 	gatewayV1beta1 = schema.GroupVersion{Group: "gateway.networking.k8s.io", Version: "v1beta1"}
 	autoscalingV1  = schema.GroupVersion{Group: "autoscaling", Version: "v1"}
+	coordinationV1 = schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}
 	authnV1        = schema.GroupVersion{Group: "authentication.k8s.io", Version: "v1"}
 	authzV1        = schema.GroupVersion{Group: "authorization.k8s.io", Version: "v1"}
 )
@@ -49,6 +50,8 @@ var resources = []resource{
 	{gv: appsV1, kind: "Deployment", plural: "deployments", singular: "deployment", short: []string{"deploy"}, namespaced: true, all: true, subs: []string{"scale", "status"}},
 	{gv: appsV1, kind: "ReplicaSet", plural: "replicasets", singular: "replicaset", short: []string{"rs"}, namespaced: true, all: true, subs: []string{"scale", "status"}},
 	{gv: appsV1, kind: "StatefulSet", plural: "statefulsets", singular: "statefulset", short: []string{"sts"}, namespaced: true, all: true, subs: []string{"scale", "status"}},
+
+	{gv: coordinationV1, kind: "Lease", plural: "leases", singular: "lease", namespaced: true},
 
 	{gv: discoveryV1, kind: "EndpointSlice", plural: "endpointslices", singular: "endpointslice", namespaced: true},
 

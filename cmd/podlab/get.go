@@ -52,6 +52,7 @@ var resources = map[string]string{
 	"ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
 	"rs": "ReplicaSet", "replicaset": "ReplicaSet", "replicasets": "ReplicaSet",
 	"ev": "Event", "event": "Event", "events": "Event",
+	"lease": "Lease", "leases": "Lease",
 	"job": "Job", "jobs": "Job", "cj": "CronJob", "cronjob": "CronJob", "cronjobs": "CronJob",
 }
 
