@@ -69,4 +69,9 @@ func TestWritesAreDefaulted(t *testing.T) {
 		made.Spec.Template.Spec.Containers[0].ImagePullPolicy != corev1.PullIfNotPresent {
 		t.Errorf("StatefulSet created through the Kubernetes API not defaulted: %+v", made.Spec)
 	}
+	dry := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "dry"}, Spec: appsv1.DeploymentSpec{Template: ss.Spec.Template}}
+	got, err := cs.AppsV1().Deployments("default").Create(ctx, dry, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+	if err != nil || got.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType || got.Spec.Replicas == nil {
+		t.Errorf("a dry-run create answers what would be stored, defaulted: %+v %v", got, err)
+	}
 }

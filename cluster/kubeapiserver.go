@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 
 	"podlab.dev/podlab/cluster/api"
+	"podlab.dev/podlab/cluster/defaults"
 	"podlab.dev/podlab/cluster/kubeapi"
 	"podlab.dev/podlab/cluster/kubeapi/stream"
 	"podlab.dev/podlab/cluster/store"
@@ -99,6 +100,7 @@ func (b kubeBackend) write(ctx context.Context, kind string, o store.Object, dry
 	}
 	if dryRun { // what the write would store: the stored identity, a new object's stamps
 		o = o.DeepCopyObject().(store.Object)
+		defaults.Object(o)
 		if cur, ok := b.s.store.Get(kind, o.GetNamespace(), o.GetName()); ok {
 			o.SetUID(cur.GetUID())
 			o.SetResourceVersion(cur.GetResourceVersion())

@@ -150,19 +150,18 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 	s.netpol = netpol.NewComponent(names, s.openEnforcer, func(pod *corev1.Pod) string {
 		return cni.HostVethName(plan.ContainerID(p.Lab, pod.Namespace, pod.Name), "eth0")
 	}, emit)
-	s.ingress = ingress.New(s.store, serviceWriter{s}, emit)
+	s.ingress = ingress.New(defaulting{s.store}, serviceWriter{s}, emit)
 	s.ingress.Controller = p.Cluster.Ingress.Controller
 	s.proxy = kubeproxy.New(names, s.openProxier, emit, built)
 	endpoints := controllers.NewEndpoints(s.store, emit)
 	s.proxy.After(endpoints)
 	s.proxy.Gate(s.kubelet.Adopted())
-	pods := podAdmission{s.store}
 	return []component.Component{
 		controllers.NewScheduler(s.store, emit),
-		controllers.NewDeployments(s.store, emit),
-		controllers.NewReplicaSets(pods, emit),
-		controllers.NewStatefulSets(pods, emit),
-		controllers.NewDaemonSets(pods, emit),
+		controllers.NewDeployments(defaulting{s.store}, emit),
+		controllers.NewReplicaSets(defaulting{s.store}, emit),
+		controllers.NewStatefulSets(defaulting{s.store}, emit),
+		controllers.NewDaemonSets(defaulting{s.store}, emit),
 		controllers.NewGarbageCollector(s.store),
 		s.kubelet,
 		endpoints,
