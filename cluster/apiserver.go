@@ -334,9 +334,12 @@ func (s *Supervisor) admitAndStore(o topology.Object) api.ApplyResult {
 }
 
 // podUpdateAllowed is the API server's rule for Pod updates: the spec is fixed but
-// for images and a few fields.
+// for images and a few fields. Both sides are compared defaulted, so that a pod stored
+// before podlab defaulted (a lab adopted from an older store) takes its manifest again.
 func podUpdateAllowed(old, n *corev1.Pod) error {
-	a, b := old.Spec.DeepCopy(), n.Spec.DeepCopy()
+	op := old.DeepCopy()
+	defaults.Pod(op)
+	a, b := &op.Spec, n.Spec.DeepCopy()
 	b.NodeName = a.NodeName
 	if b.RestartPolicy == "" {
 		b.RestartPolicy = a.RestartPolicy

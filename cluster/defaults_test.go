@@ -12,6 +12,7 @@ import (
 
 	"podlab.dev/podlab/cluster/api"
 	"podlab.dev/podlab/cluster/controllers"
+	"podlab.dev/podlab/cluster/defaults"
 	"podlab.dev/podlab/topology"
 )
 
@@ -73,5 +74,22 @@ func TestWritesAreDefaulted(t *testing.T) {
 	got, err := cs.AppsV1().Deployments("default").Create(ctx, dry, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 	if err != nil || got.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType || got.Spec.Replicas == nil {
 		t.Errorf("a dry-run create answers what would be stored, defaulted: %+v %v", got, err)
+	}
+}
+
+// A pod stored without defaults (an older store) takes its manifest again; a changed
+// port is still forbidden.
+func TestPodUpdateAllowedComparesDefaulted(t *testing.T) {
+	stored := &corev1.Pod{Spec: corev1.PodSpec{NodeName: "worker-1", Containers: []corev1.Container{{Name: "web", Image: "nginx", Ports: []corev1.ContainerPort{{ContainerPort: 80}}}}}}
+	again := stored.DeepCopy()
+	again.Spec.NodeName = ""
+	defaults.Pod(again)
+	if err := podUpdateAllowed(stored, again); err != nil {
+		t.Errorf("the same manifest: %v", err)
+	}
+	moved := again.DeepCopy()
+	moved.Spec.Containers[0].Ports[0].ContainerPort = 81
+	if err := podUpdateAllowed(stored, moved); err == nil {
+		t.Error("a changed port was allowed")
 	}
 }
