@@ -31,7 +31,7 @@ func newDNS() *cobra.Command {
 		Short: "Resolve a name as a pod's resolver would, showing every query of its search path",
 		Example: `  sudo podlab dns --from web-1 web
   sudo podlab dns --from web-1 _http._tcp.web.default.svc.cluster.local SRV
-  sudo podlab dns -n shop --from api-5777c4c65c-6vgx8 example.com.`,
+  sudo podlab dns -n shop --from api-5d9cc699db-6vgx8 example.com.`,
 		Long: "Resolves NAME with the pod's /etc/resolv.conf as glibc's resolver does, sending the\n" +
 			"queries from the pod's network namespace, and shows each one: the name asked (NAME\n" +
 			"with each search domain, then as it is, per ndots), the server, the rcode, the\n" +

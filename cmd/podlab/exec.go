@@ -25,7 +25,7 @@ func newExec() *cobra.Command {
 		Use:   "exec [--name LAB] [-n NAMESPACE] POD|NODE|HOST -- COMMAND [ARG...]",
 		Short: "Run a command inside a pod, node or host of a lab",
 		Example: `  sudo podlab exec web-1 -- ip -br addr
-  sudo podlab exec -n shop api-5777c4c65c-6vgx8 -- curl -s web.default
+  sudo podlab exec -n shop api-5d9cc699db-6vgx8 -- curl -s web.default
   sudo podlab exec client -- ping -c1 10.244.1.2
   sudo podlab exec worker-1 -- nft list table ip podlab`,
 		Long: "Runs COMMAND in the target's network namespace, as `ip netns exec` does; in a pod,\n" +

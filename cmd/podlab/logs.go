@@ -27,7 +27,7 @@ func newLogs() *cobra.Command {
 		Short: "Print a pod's logs as kubectl logs does: the queries a CoreDNS pod or a host's zones answered",
 		Example: `  sudo podlab logs web-1
   sudo podlab logs -f --since 5m deploy/api -n shop
-  sudo podlab logs -n kube-system coredns-55cb54db6c-6k4mz --tail 20
+  sudo podlab logs -n kube-system coredns-846785dffc-6k4mz --tail 20
   sudo podlab logs --policy -o json`,
 		Long: "For a CoreDNS pod (podlab logs -n kube-system coredns-...): what CoreDNS prints when it\n" +
 			"starts (.:53, the reload plugin's SHA512 of the Corefile, CoreDNS-1.11.3, the build),\n" +

@@ -38,7 +38,7 @@ func newProbe() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "probe [--name LAB] (--from NS/POD --to NS/POD|SVC.NS|IP|NAME | --matrix [--namespaces x,y,z] [--target pod|service]) --port N [--protocol tcp|udp|sctp]",
 		Short: "Send real packets from inside pods: one flow, or a reachability matrix as a truth table",
-		Example: `  sudo podlab probe --from default/web-1 --to shop/api-5777c4c65c-6vgx8 --port 8080
+		Example: `  sudo podlab probe --from default/web-1 --to shop/api-5d9cc699db-6vgx8 --port 8080
   sudo podlab probe --from default/web-1 --to web.default --port 80
   sudo podlab probe --matrix --namespaces x,y,z --port 80 --expect model`,
 		Long: "Opens a real connection from inside the source pod's network namespace: a TCP\n" +
