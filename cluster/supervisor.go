@@ -38,6 +38,7 @@ import (
 	"podlab.dev/podlab/deploy"
 	"podlab.dev/podlab/events"
 	"podlab.dev/podlab/network"
+	"podlab.dev/podlab/nsutil"
 	"podlab.dev/podlab/plan"
 	podruntime "podlab.dev/podlab/runtime"
 	"podlab.dev/podlab/runtime/netns"
@@ -203,6 +204,13 @@ func (s *Supervisor) openProxier(node string) (*proxy.Proxier, error) {
 	nft, err := network.NFT(netns.Path(n.Netns), knftables.IPv4Family, "kube-proxy")
 	if err != nil {
 		return nil, err
+	}
+	// Partial syncs go to the kernel through netlink, without nft's listing of the
+	// whole table before each transaction (cluster/proxy/README.md); full ones to nft.
+	if fast, err := proxy.Netlink(nft, func(fn func() error) error { return nsutil.Do(netns.Path(n.Netns), fn) }); err == nil {
+		nft = fast
+	} else {
+		s.log.Warn("kube-proxy: partial syncs through nft", "node", node, "err", err)
 	}
 	c := s.plan.Cluster
 	px := proxy.New(nft, proxy.Node{Name: n.Name, IPs: []netip.Addr{n.IP.Addr()}, PodCIDR: n.PodCIDR, ClusterCIDR: c.PodCIDR, ServiceCIDR: c.ServiceCIDR})

@@ -113,7 +113,8 @@ func affinityWeb() *v1.Service {
 // TestKernelFullSync10k times one full sync of 10,000 Services x 3 endpoints
 // into the real kernel, and one change after it (objects with resourceVersions, as
 // the object store gives them). Run with -run KernelFullSync10k -v;
-// PODLAB_BENCH_MAXTXOPS sets the size at which a sync is split (0: never).
+// PODLAB_BENCH_MAXTXOPS sets the size at which a sync is split (0: never),
+// PODLAB_BENCH_NFT_ONLY=1 leaves every transaction to nft (no Netlink).
 func TestKernelFullSync10k(t *testing.T) {
 	if os.Getenv("PODLAB_BENCH") == "" {
 		t.Skip("a benchmark of about a minute: set PODLAB_BENCH=1 (scripts/bench/services.sh does)")
@@ -126,7 +127,15 @@ func TestKernelFullSync10k(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		p := New(nft, bigNode)
+		how := "nft only"
+		if os.Getenv("PODLAB_BENCH_NFT_ONLY") == "" {
+			if nft, err = Netlink(nft, nil); err != nil {
+				return err
+			}
+			how = "partial syncs through netlink"
+		}
+		timed := &timedNFT{Interface: nft}
+		p := New(timed, bigNode)
 		if v := os.Getenv("PODLAB_BENCH_MAXTXOPS"); v != "" {
 			if p.maxTxOps, err = strconv.Atoi(v); err != nil {
 				return fmt.Errorf("PODLAB_BENCH_MAXTXOPS=%q: %w", v, err)
@@ -140,18 +149,40 @@ func TestKernelFullSync10k(t *testing.T) {
 		t.Logf("full sync of 10000 Services x 3 endpoints into the kernel (split at %d operations): %v", p.maxTxOps, time.Since(start))
 		alt := [2]*discoveryv1.EndpointSlice{slices[42], webSlice("svc-42", "10.0.0.42", "10.0.9.9")}
 		alt[1].ResourceVersion = "777777"
-		var times []time.Duration
-		for i := range 7 {
+		var times, kernel []time.Duration
+		changes := 7
+		if v, err := strconv.Atoi(os.Getenv("PODLAB_BENCH_CHANGES")); err == nil {
+			changes = v // for a profile
+		}
+		for i := range changes {
 			slices[42] = alt[(i+1)%2]
+			timed.spent = 0
 			start = time.Now()
 			if err := p.Sync(context.Background(), svcs, slices); err != nil {
 				return err
 			}
-			times = append(times, time.Since(start))
+			times, kernel = append(times, time.Since(start)), append(kernel, timed.spent)
 		}
-		slices2 := append([]time.Duration(nil), times...)
-		sort.Slice(slices2, func(i, j int) bool { return slices2[i] < slices2[j] })
-		t.Logf("one change with 10000 Services present: median %v of %v", slices2[len(slices2)/2], times)
+		t.Logf("one change with 10000 Services present (%s): median %v (%v of it in Run, programming the kernel) of %v",
+			how, median(times), median(kernel), times)
 		return nil
 	})
+}
+
+// timedNFT adds up the time spent running transactions.
+type timedNFT struct {
+	knftables.Interface
+	spent time.Duration
+}
+
+func (t *timedNFT) Run(ctx context.Context, tx *knftables.Transaction) error {
+	start := time.Now()
+	defer func() { t.spent += time.Since(start) }()
+	return t.Interface.Run(ctx, tx)
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
 }
