@@ -24,10 +24,14 @@ import (
 // netlink batch nft would have sent (the same messages, attributes and userdata,
 // so `nft list table` shows the same ruleset), and leaves the rest to nft.
 
-// maxNetlinkOps is the size above which a transaction goes to nft: a full sync is
-// dominated by the kernel, not by nft's cache (README.md), and nft's error messages
-// name the failing line.
-const maxNetlinkOps = 2000
+// maxNetlinkOps is the size above which a transaction goes to nft: the parts of a
+// full sync (commitIfLarge) still come through netlink, which saves nft's listing
+// before each part, but a full sync is dominated by the kernel (README.md).
+const maxNetlinkOps = 2 * defaultMaxTxOps
+
+// netlinkBuffer is the socket's send buffer: a batch of maxNetlinkOps operations
+// is about 2 MB.
+const netlinkBuffer = 16 << 20
 
 // netlinkNFT is a knftables.Interface whose Run sends what it can encode through
 // netlink; everything else is nft's.
@@ -51,6 +55,9 @@ func Netlink(nft knftables.Interface, inNS func(func() error) error) (knftables.
 		if err != nil {
 			return err
 		}
+		// A batch is one message: room for a part of a full sync (commitIfLarge), as
+		// nft makes room for its batches.
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, netlinkBuffer)
 		if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 			unix.Close(fd)
 			return err
@@ -100,6 +107,9 @@ func (n *netlinkNFT) Run(ctx context.Context, tx *knftables.Transaction) error {
 		return n.Interface.Run(ctx, tx)
 	}
 	if err := n.send(b, lines); err != nil {
+		if errors.Is(err, errTooLarge) {
+			return n.Interface.Run(ctx, tx)
+		}
 		return err
 	}
 	n.sent++
@@ -118,6 +128,9 @@ func (n *netlinkNFT) send(b []byte, lines []string) error {
 		}
 	}
 	if err := unix.Sendto(n.fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		if errors.Is(err, unix.EMSGSIZE) || errors.Is(err, unix.ENOBUFS) {
+			return errTooLarge // nothing was sent
+		}
 		return fmt.Errorf("netlink batch: %w", err)
 	}
 	var errs []error
@@ -199,6 +212,7 @@ var protocols = map[string]byte{"tcp": unix.IPPROTO_TCP, "udp": unix.IPPROTO_UDP
 
 var (
 	errUnsupported = errors.New("not encoded through netlink")
+	errTooLarge    = errors.New("batch larger than the socket's send buffer")
 	prefix         = "ip " + tableName + " "
 	elementRe      = regexp.MustCompile(`^(\S+) \{ ([^":]*?)(?: comment ("(?:[^"\\]|\\.)*"))?(?: : (.*))? \}$`)
 	dnatRe         = regexp.MustCompile(`^meta l4proto (tcp|udp|sctp) dnat to (\d+\.\d+\.\d+\.\d+):(\d+)$`)

@@ -14,10 +14,13 @@ import (
 
 // netlinkSteps are syncs of a small cluster: the first full, the others partial,
 // with every element and rule shape a partial sync writes: 1, 2 and 3 endpoints, no
-// endpoints (an element with a comment), a NodePort, a Service gone, UDP.
+// endpoints (an element with a comment), a NodePort, a Service gone, UDP; then 600
+// Services at once.
 func netlinkSteps() [][2]any {
 	svcs, slices := bigCluster(12)
 	versioned(svcs, slices)
+	bigSvcs, bigSlices := bigCluster(600)
+	versioned(bigSvcs, bigSlices)
 	np := svcs[7].DeepCopy()
 	np.Spec.Type = v1.ServiceTypeNodePort
 	np.Spec.Ports[0].NodePort = 30080
@@ -47,6 +50,7 @@ func netlinkSteps() [][2]any {
 		{svcs2, step2},
 		{append(svcs2, udp), append(step2, udpSlice)},
 		{svcs, set(3, "700", "10.0.0.3", "10.0.1.3", "10.0.2.3", "10.0.8.3")},
+		{bigSvcs, bigSlices}, // about 6,000 operations, 1 MB: more than a socket's default buffer
 	}
 }
 
