@@ -10,6 +10,7 @@ var enforced = map[string]bool{
 	"NetworkPolicy": true,
 	"Ingress":       true, "IngressClass": true, "GatewayClass": true, "Gateway": true, "HTTPRoute": true, "ReferenceGrant": true,
 	"ConfigMap": true, "Secret": true, "Event": true,
+	"Lease": true, // the nodes' are kubelet's heartbeat (cluster/nodelease); a user's is data
 }
 
 // notEnforced says what a user would expect of a kept kind and this version does not do.

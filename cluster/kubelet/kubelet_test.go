@@ -254,3 +254,41 @@ func TestServedPods(t *testing.T) {
 		t.Fatalf("the served pod's servers closed %d times on delete", served.closed)
 	}
 }
+
+// A status write that loses to another writer of the pod (the ReplicaSet controller
+// adopting it between kubelet's read and its write) is retried with the pod as stored
+// now, so Ready is not lost until the pod's state next changes.
+func TestStatusRetriedAfterConflict(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h.pod("a")
+	h.k.sync(ctx, h.s)
+	adopted := h.get(t, "a").DeepCopy()
+	adopted.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "rs", UID: "rs-uid"}}
+	if _, err := h.s.Update(adopted); err != nil { // kubelet has not seen it: its copy is stale
+		t.Fatal(err)
+	}
+	h.k.mu.Lock()
+	ps := h.k.pods[adopted.UID]
+	h.k.mu.Unlock()
+	ps.mu.Lock()
+	ps.ready = true
+	ps.mu.Unlock()
+	go h.k.flushStatuses(ctx)
+	h.k.queueStatus(ps)
+	for deadline := time.Now().Add(2 * time.Second); ; {
+		p := h.get(t, "a")
+		ready := false
+		for _, c := range p.Status.Conditions {
+			ready = ready || c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue
+		}
+		if ready && len(p.OwnerReferences) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Ready lost to a conflicting write: %+v", p.Status.Conditions)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -3,12 +3,14 @@ package kubelet
 import (
 	"context"
 	"net/netip"
-	"podlab.dev/podlab/cluster/store"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"podlab.dev/podlab/cluster/store"
 )
 
 func metaTime(t time.Time) metav1.Time { return metav1.NewTime(t.Truncate(time.Second)) }
@@ -190,11 +192,32 @@ func (k *Kubelet) flushStatuses(ctx context.Context) {
 		}
 		out, errs := b.UpdateStatuses(objs)
 		for i, ps := range states {
-			if errs[i] == nil {
+			switch {
+			case errs[i] == nil:
 				ps.mu.Lock()
 				ps.pod = out[i].(*corev1.Pod)
 				ps.mu.Unlock()
+			case apierrors.IsConflict(errs[i]):
+				k.retryStatus(ps, objs[i])
 			}
 		}
 	}
+}
+
+// retryStatus queues ps's status again after a write that lost to another writer of
+// the pod (a controller adopting it between the read and the write): with the pod as
+// stored now, if it is still this pod, as kubelet's status manager retries. Without
+// it the status (Ready) would wait for the next change of the pod's state.
+func (k *Kubelet) retryStatus(ps *podState, sent store.Object) {
+	if k.r == nil {
+		return
+	}
+	cur, ok := k.r.Get("Pod", sent.GetNamespace(), sent.GetName())
+	if !ok || cur.GetUID() != sent.GetUID() {
+		return
+	}
+	ps.mu.Lock()
+	ps.pod = cur.(*corev1.Pod)
+	ps.mu.Unlock()
+	k.queueStatus(ps)
 }
