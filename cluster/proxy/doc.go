@@ -1,7 +1,9 @@
 // Package proxy is podlab's kube-proxy: for one node it turns Services and their
 // EndpointSlices into the `ip kube-proxy` nftables table, in the layout of upstream
 // kube-proxy's nftables mode as of Kubernetes v1.37 (pkg/proxy/nftables), programmed
-// through sigs.k8s.io/knftables in incremental transactions.
+// through sigs.k8s.io/knftables in incremental transactions. Netlink (netlink.go)
+// delivers the transactions of partial syncs to the kernel itself, without an nft
+// process and its listing of the table; README.md says why and what it saves.
 //
 // It owns exactly that table in the node's network namespace and nothing else: it
 // never touches other tables, routes, links or conntrack, and it never reads the
