@@ -46,8 +46,10 @@ type netlinkNFT struct {
 // namespace: the socket is opened inside inNS (a function running its argument in
 // that namespace; nil: the current one). Transactions made only of the operations a
 // partial sync uses (chains added, flushed and deleted; counters; elements of the
-// table's sets and maps; dnat rules, with or without a numgen map) and of at most
-// maxNetlinkOps operations are sent as one netlink batch; any other goes to nft.
+// table's sets and maps; dnat rules with or without a numgen map, the external
+// chains' mark and goto rules) and of at most maxNetlinkOps operations are sent as
+// one netlink batch; any other goes to nft, and so does every List. The socket lives
+// as long as the process (it holds the namespace until then); Close releases it.
 func Netlink(nft knftables.Interface, inNS func(func() error) error) (knftables.Interface, error) {
 	n := &netlinkNFT{Interface: nft, fd: -1}
 	open := func() error {
