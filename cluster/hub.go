@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"podlab.dev/podlab/events"
@@ -22,6 +23,9 @@ type eventHub struct {
 	// for while it builds: kubelet probes each as soon as its interface exists instead
 	// of waiting for the whole network (about 1 s for 1,000 pods).
 	attached map[string]bool
+	// onAttached, when set, learns that deploy attached a pod (kubelet then adopts it
+	// without waiting for the whole build).
+	onAttached atomic.Pointer[func()]
 }
 
 // maxHistory is how many events the hub keeps for new followers at least (it holds up
@@ -47,6 +51,9 @@ func newEventHub(ctx context.Context, ownPath, deployPath string) (*eventHub, er
 			h.mu.Lock()
 			h.attached[e.Namespace+"/"+e.Name] = true
 			h.mu.Unlock()
+			if f := h.onAttached.Load(); f != nil {
+				(*f)()
+			}
 		}
 		h.publish(e)
 		if e.Type == events.DeployFinished {

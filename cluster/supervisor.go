@@ -148,6 +148,8 @@ func (s *Supervisor) buildComponents(emit component.Emit, built <-chan struct{})
 		Log:  func(msg string, args ...any) { s.log.Warn(msg, args...) },
 		Info: func(msg string, args ...any) { s.log.Info(msg, args...) },
 	})
+	kick := s.kubelet.Kick // a pod deploy attached is adopted at once
+	s.events.onAttached.Store(&kick)
 	s.netpol = netpol.NewComponent(names, s.openEnforcer, func(pod *corev1.Pod) string {
 		return cni.HostVethName(plan.ContainerID(p.Lab, pod.Namespace, pod.Name), "eth0")
 	}, emit)

@@ -253,6 +253,11 @@ func (k *Kubelet) sync(ctx context.Context, r store.Reader) {
 		case taken && holder != p.UID:
 			// The name's previous pod is still being torn down.
 		case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
+		case !k.isBuilt() && p.Status.PodIP != "" && !k.sandboxExists(p):
+			// A pod deploy plans (seeded with its address) whose sandbox deploy has not
+			// made yet: deploy makes it; kubelet adopts it once it exists or the build is
+			// done. Creating it here too raced deploy for the same namespace (under load,
+			// a planned pod failed and its ReplicaSet replaced it).
 		default:
 			// Created at once, also while deploy builds (the cluster DNS's pods): the
 			// node's namespace exists, and the address kubelet picks is none of the
