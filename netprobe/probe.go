@@ -1,6 +1,6 @@
 // Package netprobe sends real packets from inside a pod to learn what the dataplane
 // does with them: one connection per probe (a TCP connect, then GET /hostname; a UDP
-// "hostname" datagram), a verdict per probe, and reachability matrices printed as the
+// "hostname" datagram, or a DNS query to port 53), a verdict per probe, and reachability matrices printed as the
 // upstream e2e netpol suite prints its truth tables. It owns its probes' sockets and
 // nothing else: it never reads the store or a lab's state and never programs the
 // kernel. The caller resolves pods, Services and names and hands it a Dial that opens
@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	mdns "github.com/miekg/dns"
 )
 
 // Verdict is what became of one probe.
@@ -132,7 +134,7 @@ func try(ctx context.Context, p Probe, timeout time.Duration) (Verdict, string, 
 		defer c.Close()
 		dl, _ := ctx.Deadline()
 		c.SetDeadline(dl)
-		if _, err := c.Write([]byte("hostname")); err != nil {
+		if _, err := c.Write(udpPayload(p.Addr.Port())); err != nil {
 			return failure(err)
 		}
 		buf := make([]byte, 1500)
@@ -140,7 +142,7 @@ func try(ctx context.Context, p Probe, timeout time.Duration) (Verdict, string, 
 		if err != nil {
 			return failure(err)
 		}
-		return Allowed, strings.TrimSpace(string(buf[:n])), ""
+		return Allowed, udpAnswer(p.Addr.Port(), buf[:n]), ""
 	case "SCTP":
 		return Unsupported, "", SCTPUnsupported().Error()
 	}
@@ -200,4 +202,29 @@ func SCTPUnsupported() error {
 	}
 	syscall.Close(fd)
 	return errors.New("SCTP: podlab's probes do not speak SCTP yet")
+}
+
+// udpPayload is what a UDP probe sends: a DNS query to port 53 (a DNS server drops a
+// datagram that is not one, which would read as a policy's drop), else podlab's
+// "hostname" echo request.
+func udpPayload(port uint16) []byte {
+	if port == 53 {
+		m := new(mdns.Msg)
+		m.SetQuestion("kubernetes.default.svc.cluster.local.", mdns.TypeA)
+		if b, err := m.Pack(); err == nil {
+			return b
+		}
+	}
+	return []byte("hostname")
+}
+
+// udpAnswer says who answered: a DNS server's rcode, else the echo's text.
+func udpAnswer(port uint16, b []byte) string {
+	if port == 53 {
+		m := new(mdns.Msg)
+		if m.Unpack(b) == nil {
+			return "DNS " + mdns.RcodeToString[m.Rcode]
+		}
+	}
+	return strings.TrimSpace(string(b))
 }

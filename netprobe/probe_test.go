@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	mdns "github.com/miekg/dns"
 )
 
 // listen serves HTTP /hostname (as podlab's pod servers do) and a UDP echo of the name
@@ -136,5 +138,23 @@ func TestRunAllParallel(t *testing.T) {
 		if c.Result.Verdict != TimedOut {
 			t.Fatalf("%s -> %s: %+v", c.From, c.To, c.Result)
 		}
+	}
+}
+
+// A UDP probe of port 53 asks a DNS question (a DNS server drops anything else, which
+// would look like a NetworkPolicy's drop) and reads the answer's rcode.
+func TestUDPPayloadDNS(t *testing.T) {
+	q := new(mdns.Msg)
+	if err := q.Unpack(udpPayload(53)); err != nil || len(q.Question) != 1 {
+		t.Fatalf("port 53: not a DNS query: %v", err)
+	}
+	r := new(mdns.Msg)
+	r.SetRcode(q, mdns.RcodeNameError)
+	b, _ := r.Pack()
+	if got := udpAnswer(53, b); got != "DNS NXDOMAIN" {
+		t.Errorf("answer %q", got)
+	}
+	if string(udpPayload(81)) != "hostname" || udpAnswer(81, []byte("web-1\n")) != "web-1" {
+		t.Errorf("other ports keep the echo")
 	}
 }
