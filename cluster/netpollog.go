@@ -133,6 +133,9 @@ func (l *verdictLog) entry(node string, r nflog.Record) (api.VerdictEntry, bool)
 			e.Pod = f[1] + "/" + f[2]
 		}
 		e.Policies = v.isolating[e.Direction+"/"+e.Pod]
+		if len(e.Policies) == 0 { // a policy newer than the view (applied a moment ago)
+			e.Policies = l.currentView(now, true).isolating[e.Direction+"/"+e.Pod]
+		}
 	case "allow":
 		if i := strings.LastIndexByte(key, '/'); i > len(e.Direction) {
 			if n, err := strconv.Atoi(key[i+1:]); err == nil {

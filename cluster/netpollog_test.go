@@ -118,3 +118,31 @@ func TestVerdictLogRingAndLimit(t *testing.T) {
 		t.Errorf("%d events in one second, want %d", n, verdictEventsPS)
 	}
 }
+
+// TestVerdictLogNewPolicy: a drop by a policy applied after the log's view was built
+// names that policy (the view is rebuilt), not "a policy since removed".
+func TestVerdictLogNewPolicy(t *testing.T) {
+	var mu sync.Mutex
+	with := false
+	model := func() netpol.Cluster {
+		mu.Lock()
+		defer mu.Unlock()
+		c := logTestCluster()
+		if with {
+			c.Policies = append(c.Policies, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "y", Name: "egress-dns"},
+				Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{"Egress"}}})
+		}
+		return c
+	}
+	l := newVerdictLog(model, func(events.Event) {})
+	l.add("worker-2", []nflog.Record{logRecord("drop", "ingress/x/a", "10.244.2.3:40000", "10.244.1.2:80")})
+	time.Sleep(150 * time.Millisecond)
+	mu.Lock()
+	with = true
+	mu.Unlock()
+	l.add("worker-2", []nflog.Record{logRecord("drop", "egress/y/b", "10.244.2.3:40001", "10.244.1.2:80")})
+	es := l.since(0).Entries
+	if got := es[len(es)-1].Message; !strings.Contains(got, "default deny of y/egress-dns") {
+		t.Errorf("the new policy's drop: %q", got)
+	}
+}
