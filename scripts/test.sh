@@ -13,6 +13,8 @@ command -v setpriv >/dev/null || need+=(util-linux)
 command -v tmux >/dev/null || need+=(tmux)
 # The cluster DNS tests ask with dig and nslookup, as the Kubernetes docs do.
 command -v dig >/dev/null || need+=(bind9-dnsutils)
+# The ingress and gateway tests send their requests with curl from a lab host.
+command -v curl >/dev/null || need+=(curl)
 # The Docker runtime's tests need an engine (Debian's docker.io) and a static busybox
 # for podlab's images.
 command -v dockerd >/dev/null || need+=(docker.io)
