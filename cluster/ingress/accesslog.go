@@ -13,7 +13,6 @@ type AccessLog struct {
 	size  int
 	mu    sync.RWMutex
 	rings map[string]*accessRing
-	seq   uint64
 }
 
 type accessRing struct {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"podlab.dev/podlab/runtime/netns"
 )
@@ -98,7 +97,8 @@ func parsePorts(s string) (local, remote int, err error) {
 	return local, remote, nil
 }
 
-// servicePod picks the first ready pod of the Service and the targetPort of its port.
+// servicePod picks a running pod of the Service (as kubectl does: podOf) and the
+// targetPort of its port.
 func servicePod(cmd *cobra.Command, name, ns string, port int) (string, int, error) {
 	c, _, err := client(cmd)
 	if err != nil {
@@ -118,18 +118,11 @@ func servicePod(cmd *cobra.Command, name, ns string, port int) (string, int, err
 			target = p.TargetPort.IntValue()
 		}
 	}
-	pods, err := collect(cmd, c, "Pod", ns, "")
+	pod, err := podOf(cmd, "svc/"+name, ns)
 	if err != nil {
-		return "", 0, err
+		return "", 0, fmt.Errorf("service %s/%s has no running pod to forward to: %w", ns, name, err)
 	}
-	sel := labels.SelectorFromSet(svc.Spec.Selector)
-	for _, o := range pods {
-		p := o.(*corev1.Pod)
-		if len(svc.Spec.Selector) > 0 && sel.Matches(labels.Set(p.Labels)) && p.Status.PodIP != "" {
-			return p.Name, target, nil
-		}
-	}
-	return "", 0, fmt.Errorf("service %s/%s has no running pod to forward to", ns, name)
+	return pod, target, nil
 }
 
 // forward copies between conn and a socket opened to upstream inside the pod.
