@@ -253,7 +253,7 @@ func (k *Kubelet) sync(ctx context.Context, r store.Reader) {
 		case taken && holder != p.UID:
 			// The name's previous pod is still being torn down.
 		case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
-		case !k.isBuilt() && p.Status.PodIP != "" && !k.sandboxExists(p):
+		case !k.isBuilt() && p.Status.PodIP != "" && !k.deployAttached(p):
 			// A pod deploy plans (seeded with its address) whose sandbox deploy has not
 			// made yet: deploy makes it; kubelet adopts it once it exists or the build is
 			// done. Creating it here too raced deploy for the same namespace (under load,
@@ -410,4 +410,14 @@ func (k *Kubelet) advanceCursor(node *Node, ip netip.Addr) {
 	if cur, ok := k.cursor[node.Name]; !ok || cur.Less(ip) {
 		k.cursor[node.Name] = ip
 	}
+}
+
+// deployAttached says whether deploy has attached planned pod p yet: what deploy
+// reported (a map lookup, for every pending pod on every sync during the build), else
+// whether its sandbox exists.
+func (k *Kubelet) deployAttached(p *corev1.Pod) bool {
+	if k.cfg.Attached != nil {
+		return k.cfg.Attached(p.Namespace, p.Name)
+	}
+	return k.sandboxExists(p)
 }
