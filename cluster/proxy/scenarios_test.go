@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -220,26 +222,45 @@ func scenarios() []scenario {
 	}}
 }
 
+// TestScenarios runs each scenario in both layouts: upstream's (the golden files)
+// and a large table's, where Service chains pick an endpoint with one rule each
+// (pickByRules): the same packets reach the same endpoints.
 func TestScenarios(t *testing.T) {
-	for _, sc := range scenarios() {
-		t.Run(sc.name, func(t *testing.T) {
-			nft, p := newFakeProxier()
-			mustSync(t, p, sc.svcs, sc.slices)
-			golden(t, sc.name, nft.Dump())
-			for _, c := range sc.checks {
-				for pick := 0; pick < 2 && !(c.pick0 && pick > 0); pick++ {
-					tr := &tracer{t: t, nft: nft, nodeIPs: map[string]bool{testNodeIP: true}, affinityHit: map[string]bool{}, pick: pick}
-					got := tr.run(c.src, c.dst, c.proto, c.port)
-					desc := c.proto + " " + c.src + " -> " + c.dst
-					if got.verdict != c.verdict || got.masquerade != c.masquerade {
-						t.Errorf("%s:%d (pick %d): got %+v, want verdict %s masquerade %v", desc, c.port, pick, got, c.verdict, c.masquerade)
-					}
-					if (got.dnat == "") != (len(c.dnatOneOf) == 0) || (got.dnat != "" && !oneOf(got.dnat, c.dnatOneOf)) {
-						t.Errorf("%s:%d (pick %d): DNAT to %q, want one of %v", desc, c.port, pick, got.dnat, c.dnatOneOf)
-					}
-				}
+	for _, rules := range []bool{false, true} {
+		for _, sc := range scenarios() {
+			name := sc.name
+			if rules {
+				name += "/rules"
 			}
-		})
+			t.Run(name, func(t *testing.T) { runScenario(t, sc, rules) })
+		}
+	}
+}
+
+func runScenario(t *testing.T, sc scenario, rules bool) {
+	nft, p := newFakeProxier()
+	picks := 2
+	if rules {
+		p.ruleChoiceAbove, picks = 0, 4
+	}
+	mustSync(t, p, sc.svcs, sc.slices)
+	if !rules {
+		golden(t, sc.name, nft.Dump())
+	} else if strings.Contains(nft.Dump(), " map { ") || strings.Contains(nft.Dump(), "vmap { ") {
+		t.Errorf("a numgen map in the large layout:\n%s", nft.Dump())
+	}
+	for _, c := range sc.checks {
+		for pick := 0; pick < picks && !(c.pick0 && pick > 0); pick++ {
+			tr := &tracer{t: t, nft: nft, nodeIPs: map[string]bool{testNodeIP: true}, affinityHit: map[string]bool{}, pick: pick}
+			got := tr.run(c.src, c.dst, c.proto, c.port)
+			desc := c.proto + " " + c.src + " -> " + c.dst
+			if got.verdict != c.verdict || got.masquerade != c.masquerade {
+				t.Errorf("%s:%d (pick %d): got %+v, want verdict %s masquerade %v", desc, c.port, pick, got, c.verdict, c.masquerade)
+			}
+			if (got.dnat == "") != (len(c.dnatOneOf) == 0) || (got.dnat != "" && !oneOf(got.dnat, c.dnatOneOf)) {
+				t.Errorf("%s:%d (pick %d): DNAT to %q, want one of %v", desc, c.port, pick, got.dnat, c.dnatOneOf)
+			}
+		}
 	}
 }
 
@@ -285,5 +306,30 @@ func TestHeadlessAndExternalNameProgramNothing(t *testing.T) {
 	assertRuleset(t, baseRules+countingRules, nft.Dump(), false)
 	if strings.Contains(nft.Dump(), "web") {
 		t.Errorf("headless Service programmed:\n%s", nft.Dump())
+	}
+}
+
+// pickOneIn's rules give each of n endpoints exactly 1/n of the connections: rule i
+// is reached by what the rules before it left and takes 1/m of that.
+func TestPickByRulesIsUniform(t *testing.T) {
+	for n := 1; n <= 12; n++ {
+		left := 1.0
+		for i := range n {
+			m := 1
+			if w := strings.Fields(pickOneIn(n - i)); len(w) > 0 {
+				if len(w) != 5 || w[0] != "numgen" || w[4] != "0" {
+					t.Fatalf("pickOneIn(%d) = %q", n-i, pickOneIn(n-i))
+				}
+				m, _ = strconv.Atoi(w[3])
+			}
+			share := left / float64(m)
+			if math.Abs(share-1/float64(n)) > 1e-12 {
+				t.Errorf("%d endpoints: rule %d takes %.4f, want %.4f", n, i, share, 1/float64(n))
+			}
+			left -= share
+		}
+		if math.Abs(left) > 1e-12 {
+			t.Errorf("%d endpoints: %.4f of the connections pick nothing", n, left)
+		}
 	}
 }

@@ -233,10 +233,18 @@ func (p *Proxier) syncServicePort(tx *knftables.Transaction, st *syncState, sp *
 // writeEndpointChoice fills a policy chain: without affinity it DNATs directly
 // (one endpoint: a plain dnat; several: a numgen-indexed map); with affinity it
 // first sends known clients to their endpoint chain, then picks one at random.
+// In a large table (pickByRules) the random pick is a rule per endpoint instead of
+// an anonymous map: see ruleChoiceAbove.
 func (p *Proxier) writeEndpointChoice(c *chainSpec, sp *servicePort, eps []*endpoint, epNames map[*endpoint]string) {
 	if sp.affinitySeconds == 0 {
 		if len(eps) == 1 {
 			c.add("meta l4proto "+sp.protocol+" dnat to "+eps[0].key, "")
+			return
+		}
+		if p.pickByRules {
+			for i, ep := range eps {
+				c.add("meta l4proto "+sp.protocol+" "+pickOneIn(len(eps)-i)+"dnat to "+ep.key, "")
+			}
 			return
 		}
 		elems := make([]string, len(eps))
@@ -247,11 +255,30 @@ func (p *Proxier) writeEndpointChoice(c *chainSpec, sp *servicePort, eps []*endp
 			sp.protocol, len(eps), strings.Join(elems, " , ")), "")
 		return
 	}
-	elems := make([]string, len(eps))
-	for i, ep := range eps {
+	for _, ep := range eps {
 		name := epNames[ep]
 		c.add("ip saddr @"+affinitySetPrefix+name+" goto "+endpointChainPrefix+name, "")
-		elems[i] = fmt.Sprintf("%d : goto %s%s", i, endpointChainPrefix, name)
+	}
+	if p.pickByRules {
+		for i, ep := range eps {
+			c.add(pickOneIn(len(eps)-i)+"goto "+endpointChainPrefix+epNames[ep], "")
+		}
+		return
+	}
+	elems := make([]string, len(eps))
+	for i, ep := range eps {
+		elems[i] = fmt.Sprintf("%d : goto %s%s", i, endpointChainPrefix, epNames[ep])
 	}
 	c.add(fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(elems, " , ")), "")
+}
+
+// pickOneIn is the match of a rule taken with probability 1/n: the i-th of n
+// endpoints' rule (from 0) matches one draw in n-i of the connections that reach it,
+// so each endpoint gets 1/n, as iptables mode's `-m statistic --probability` chain.
+// The last rule (n = 1) matches all that is left.
+func pickOneIn(n int) string {
+	if n <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("numgen random mod %d 0 ", n)
 }

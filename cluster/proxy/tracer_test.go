@@ -25,6 +25,7 @@ type tracer struct {
 	nft     *knftables.Fake
 	nodeIPs map[string]bool
 	pick    int // which numgen index to take (modulo N)
+	left    int // pickByRules: the rules still to pass before the pick's, -1 before the first
 
 	// packet state
 	src, dst    netip.Addr
@@ -97,6 +98,7 @@ func (tr *tracer) runChain(name string, depth int) string {
 	if ch == nil {
 		tr.t.Fatalf("tracer: no chain %q", name)
 	}
+	tr.left = -1
 	for _, r := range ch.Rules {
 		v, jump, gotoChain := tr.runRule(r.Rule)
 		switch {
@@ -229,6 +231,17 @@ func (tr *tracer) runRule(rule string) (verdict, jump, gotoChain string) {
 			tr.dport, _ = strconv.Atoi(port)
 			tr.dnatted = true
 			return "accept", "", ""
+		case w[i] == "numgen" && w[i+4] != "vmap" && w[i+4] != "map": // numgen random mod N 0: one rule per endpoint
+			n, _ := strconv.Atoi(w[i+3])
+			if tr.left < 0 { // the first rule has N = the number of endpoints
+				tr.left = tr.pick % n
+			}
+			if tr.left > 0 {
+				tr.left--
+				return
+			}
+			tr.left = 1 << 30 // taken: no later rule of the chain matches
+			i += 4
 		case w[i] == "numgen": // numgen random mod N vmap { 0 : goto X , ... }
 			n, _ := strconv.Atoi(w[i+3])
 			elems := strings.Split(strings.Join(w[i+6:len(w)-1], " "), " , ")
