@@ -254,10 +254,19 @@ func (bt *batch) op(msgType uint16, flags uint16, attrs []byte) {
 
 // attr appends one netlink attribute, padded to 4 bytes.
 func attr(b []byte, typ uint16, v []byte) []byte {
-	var h [4]byte
-	binary.NativeEndian.PutUint16(h[0:], uint16(4+len(v)))
-	binary.NativeEndian.PutUint16(h[2:], typ)
-	b = append(append(b, h[:]...), v...)
+	n := 4 + len(v)
+	padded := (n + 3) &^ 3
+	if cap(b)-len(b) < padded {
+		// Room for the attributes that usually follow: messages are built by
+		// appending small attributes one by one, and growing by the minimum
+		// made this the costliest part of a full sync's encoding.
+		nb := make([]byte, len(b), 2*len(b)+padded+64)
+		copy(nb, b)
+		b = nb
+	}
+	b = binary.NativeEndian.AppendUint16(b, uint16(n))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, v...)
 	for len(b)%4 != 0 {
 		b = append(b, 0)
 	}
