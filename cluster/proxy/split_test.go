@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -75,4 +76,47 @@ func TestLargeSyncPartFails(t *testing.T) {
 	one, single := newFakeProxier()
 	mustSync(t, single, svcs, slices)
 	assertRuleset(t, one.Dump(), nft.Dump(), false)
+}
+
+// A new table's first sync of many Services commits the skeleton alone and the
+// verdict maps' elements in its last part: the table ends as one transaction
+// writes it, no part before the last sends a packet to a Service chain, and a
+// part that fails leaves nothing held back for the repairing sync.
+func TestNewLargeTableHoldsVerdictsBack(t *testing.T) {
+	svcs, slices := bigCluster(setupAloneAbove + 100)
+	versioned(svcs, slices)
+	for _, failAt := range []int{0, 3} {
+		nft := &verdictWatcher{runCounter: runCounter{Fake: knftables.NewFake(knftables.IPv4Family, tableName), failAt: failAt}}
+		p := New(nft, testNode)
+		p.maxTxOps = 1000
+		p.AssumeNew()
+		err := p.Sync(context.Background(), svcs, slices)
+		if failAt > 0 {
+			if err == nil {
+				t.Fatal("a sync whose third part failed succeeded")
+			}
+			mustSync(t, p, svcs, slices)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		one, single := newFakeProxier()
+		mustSync(t, single, svcs, slices)
+		assertRuleset(t, one.Dump(), nft.Dump(), false)
+		if failAt == 0 && (nft.runs < 4 || nft.verdictsIn != nft.runs) {
+			t.Errorf("%d transactions, the first with service-ips elements was number %d; want the skeleton, parts, and the elements in the last", nft.runs, nft.verdictsIn)
+		}
+	}
+}
+
+// verdictWatcher notes the first transaction that adds a service-ips element.
+type verdictWatcher struct {
+	runCounter
+	verdictsIn int
+}
+
+func (v *verdictWatcher) Run(ctx context.Context, tx *knftables.Transaction) error {
+	if v.verdictsIn == 0 && strings.Contains(tx.String(), "add element ip kube-proxy service-ips ") {
+		v.verdictsIn = v.runs + 1
+	}
+	return v.runCounter.Run(ctx, tx)
 }
