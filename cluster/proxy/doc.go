@@ -11,5 +11,7 @@
 //
 // The one addition to upstream's layout is per-endpoint accounting (named counters,
 // the endpoint-port-counters map and the count-endpoints chain, see counters.go), which
-// upstream does not have and which never changes a verdict.
+// upstream does not have and which never changes a verdict. The one departure is in
+// tables of more than 1,000 Services, whose Service chains pick an endpoint with a
+// rule per endpoint instead of an anonymous numgen map (pickByRules, README.md).
 package proxy
