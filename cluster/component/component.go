@@ -107,19 +107,33 @@ func (l *Loop) Run(ctx context.Context, r store.Reader, sync func(ctx context.Co
 			return nil
 		}
 		wctx, cancel := context.WithCancel(ctx)
+		var gotKick atomic.Bool
+		watched := make(chan struct{})
 		go func() {
+			defer close(watched)
 			select {
 			case <-l.kicks():
+				gotKick.Store(true)
 				cancel()
 			case <-wctx.Done():
 			}
 		}()
-		next, err := r.Wait(wctx, gen)
+		next, _ := r.Wait(wctx, gen) // an error: the kick's cancel, or ctx's end
 		cancel()
+		<-watched
 		if ctx.Err() != nil {
 			return nil
 		}
-		kicked = err != nil // woken by a kick, not by a write
+		// Woken by a kick, or by a write with a kick that came meanwhile: the
+		// watcher may have taken it just as the write woke us (the kick then
+		// used to be lost when the write did not concern the component), or it
+		// may still be in the channel.
+		kicked = gotKick.Load()
+		select {
+		case <-l.kicks():
+			kicked = true
+		default:
+		}
 		gen = max(gen, next)
 	}
 }
