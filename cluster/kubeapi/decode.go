@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"sync"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -17,12 +18,14 @@ import (
 )
 
 // codecs decode request bodies in the media types kubectl sends: JSON, YAML and
-// protobuf (kubectl create sends application/vnd.kubernetes.protobuf).
-var codecs = serializer.NewCodecFactory(store.Scheme)
+// protobuf (kubectl create sends application/vnd.kubernetes.protobuf). It and the
+// package's other schemes are built on first use, not at package init: every podlab
+// command links this package, only the supervisor serves the API.
+var codecs = sync.OnceValue(func() serializer.CodecFactory { return serializer.NewCodecFactory(store.Scheme()) })
 
 // optionCodecs decode the bodies that are not stored objects: DeleteOptions and
 // autoscaling/v1 Scale (client-go sends them as protobuf).
-var optionCodecs = func() serializer.CodecFactory {
+var optionCodecs = sync.OnceValue(func() serializer.CodecFactory {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{autoscalingv1.AddToScheme, authorizationv1.AddToScheme} {
 		if err := add(s); err != nil {
@@ -33,7 +36,7 @@ var optionCodecs = func() serializer.CodecFactory {
 		metav1.AddToGroupVersion(s, gv) // client-go sends DeleteOptions in the resource's version
 	}
 	return serializer.NewCodecFactory(s)
-}()
+})
 
 // decodeInto decodes a request's body that is not a stored object (DeleteOptions,
 // Scale) into into, in whichever media type it came; an empty body leaves into be.
@@ -43,7 +46,7 @@ func decodeInto(r *http.Request, into runtime.Object) error {
 		return err
 	}
 	gvk := into.GetObjectKind().GroupVersionKind()
-	if _, _, err := optionCodecs.UniversalDeserializer().Decode(body, &gvk, into); err != nil {
+	if _, _, err := optionCodecs().UniversalDeserializer().Decode(body, &gvk, into); err != nil {
 		return badRequest("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err)
 	}
 	return nil
@@ -76,7 +79,7 @@ func decodeObject(w http.ResponseWriter, r *http.Request, req request, body []by
 	if err != nil {
 		return nil, unsupportedMediaType(ct)
 	}
-	info, ok := runtime.SerializerInfoForMediaType(codecs.SupportedMediaTypes(), mt)
+	info, ok := runtime.SerializerInfoForMediaType(codecs().SupportedMediaTypes(), mt)
 	if !ok {
 		return nil, unsupportedMediaType(ct)
 	}

@@ -252,7 +252,7 @@ func buildOpenAPI(gv schema.GroupVersion) map[string]any {
 		if r.gv != gv {
 			continue
 		}
-		typ, err := store.Scheme.New(storedGVK(r))
+		typ, err := store.Scheme().New(storedGVK(r))
 		if err != nil {
 			continue
 		}
@@ -260,7 +260,7 @@ func buildOpenAPI(gv schema.GroupVersion) map[string]any {
 		ref := g.ref(reflect.TypeOf(typ))
 		name := strings.TrimPrefix(ref["$ref"].(string), "#/components/schemas/")
 		g.schemas[name]["x-kubernetes-group-version-kind"] = []any{gvkExt}
-		if lt, err := store.Scheme.New(storedGVK(r).GroupVersion().WithKind(r.kind + "List")); err == nil {
+		if lt, err := store.Scheme().New(storedGVK(r).GroupVersion().WithKind(r.kind + "List")); err == nil {
 			lref := g.ref(reflect.TypeOf(lt))
 			lname := strings.TrimPrefix(lref["$ref"].(string), "#/components/schemas/")
 			g.schemas[lname]["x-kubernetes-group-version-kind"] = []any{map[string]string{"group": gv.Group, "version": gv.Version, "kind": r.kind + "List"}}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,13 +17,13 @@ import (
 )
 
 // scaleScheme knows the Scale, for patches of the scale subresource.
-var scaleScheme = func() *runtime.Scheme {
+var scaleScheme = sync.OnceValue(func() *runtime.Scheme {
 	s := runtime.NewScheme()
 	if err := autoscalingv1.AddToScheme(s); err != nil {
 		panic(err) // compiled-in types: a failure is a bug
 	}
 	return s
-}()
+})
 
 // patched is cur with the request's patch applied (package patch: strategic merge,
 // JSON merge, JSON patch, server-side apply).
@@ -37,7 +38,7 @@ func (h *handler) patched(w http.ResponseWriter, r *http.Request, req request, c
 	}
 	o := patchOptions(w, r, req)
 	if req.res.kind == "Scale" {
-		o.Scheme = scaleScheme
+		o.Scheme = scaleScheme()
 	}
 	if cur != nil {
 		cur = served(req, cur)
@@ -55,7 +56,7 @@ func patchOptions(w http.ResponseWriter, r *http.Request, req request) patch.Opt
 		v = metav1.FieldValidationWarn
 	}
 	return patch.Options{FieldManager: patch.Manager(q.Get("fieldManager"), r.UserAgent()), Force: q.Get("force") == "true",
-		Scheme: store.Scheme, GVK: req.res.gv.WithKind(req.res.kind), Resource: req.res.plural, Namespace: req.namespace,
+		Scheme: store.Scheme(), GVK: req.res.gv.WithKind(req.res.kind), Resource: req.res.plural, Namespace: req.namespace,
 		Name: req.name, Subresource: req.sub, FieldValidation: v,
 		Warn: func(msg string) { w.Header().Add("Warning", "299 - "+strconv.Quote(msg)) }}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -24,27 +25,29 @@ import (
 
 // Scheme knows the Go types of the kinds podlab types; other kinds are kept as
 // unstructured objects. The Gateway API (gateway.networking.k8s.io) is typed too;
-// its v1beta1 objects are stored as v1 (see canonical).
-var Scheme = runtime.NewScheme()
-
-func init() {
+// its v1beta1 objects are stored as v1 (see canonical). It is built on first use,
+// not at package init: every podlab command links this package, and most (the CLI's
+// apply, get, version) never touch the scheme, only the supervisor does.
+var Scheme = sync.OnceValue(func() *runtime.Scheme {
+	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, appsv1.AddToScheme, discoveryv1.AddToScheme, networkingv1.AddToScheme,
 		batchv1.AddToScheme, policyv1.AddToScheme, rbacv1.AddToScheme, coordinationv1.AddToScheme,
 		gatewayv1.Install, gatewayv1beta1.Install,
 	} {
-		if err := add(Scheme); err != nil {
+		if err := add(s); err != nil {
 			panic(err) // the scheme is built from compiled-in types: a failure is a bug
 		}
 	}
-}
+	return s
+})
 
 // KindOf says what kind o is: from its Go type, else from its TypeMeta.
 func KindOf(o runtime.Object) string {
 	if u, ok := o.(*unstructured.Unstructured); ok {
 		return u.GetKind()
 	}
-	if gvks, _, err := Scheme.ObjectKinds(o); err == nil && len(gvks) > 0 {
+	if gvks, _, err := Scheme().ObjectKinds(o); err == nil && len(gvks) > 0 {
 		return gvks[0].Kind
 	}
 	return o.GetObjectKind().GroupVersionKind().Kind
@@ -56,7 +59,7 @@ func setTypeMeta(o Object, kind string) {
 	if _, ok := o.(*unstructured.Unstructured); ok {
 		return
 	}
-	if gvks, _, err := Scheme.ObjectKinds(o); err == nil && len(gvks) > 0 {
+	if gvks, _, err := Scheme().ObjectKinds(o); err == nil && len(gvks) > 0 {
 		o.GetObjectKind().SetGroupVersionKind(gvks[0])
 		return
 	}
@@ -72,7 +75,7 @@ func Decode(apiVersion, kind string, data []byte) (Object, error) {
 		return nil, fmt.Errorf("apiVersion %q: %w", apiVersion, err)
 	}
 	gvk := storageVersion(gv.WithKind(kind))
-	if typed, err := Scheme.New(gvk); err == nil {
+	if typed, err := Scheme().New(gvk); err == nil {
 		if err := json.Unmarshal(data, typed); err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, err)
 		}
@@ -95,7 +98,7 @@ func storageVersion(gvk schema.GroupVersionKind) schema.GroupVersionKind {
 	if gvk.Group != gatewayv1.GroupName || gvk.Version == "v1" {
 		return gvk
 	}
-	if v1 := (schema.GroupVersionKind{Group: gatewayv1.GroupName, Version: "v1", Kind: gvk.Kind}); Scheme.Recognizes(v1) {
+	if v1 := (schema.GroupVersionKind{Group: gatewayv1.GroupName, Version: "v1", Kind: gvk.Kind}); Scheme().Recognizes(v1) {
 		return v1
 	}
 	return gvk

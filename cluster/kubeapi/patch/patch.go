@@ -42,7 +42,7 @@ type Options struct {
 	// Force is ?force=true (kubectl apply --server-side --force-conflicts);
 	// only allowed for server-side apply.
 	Force bool
-	// Scheme knows the Go types (store.Scheme); required.
+	// Scheme knows the Go types (store.Scheme()); required.
 	Scheme *runtime.Scheme
 	// GVK is the object's kind; when empty it is taken from current.
 	GVK schema.GroupVersionKind

@@ -76,7 +76,7 @@ func widget() *unstructured.Unstructured {
 }
 
 func opts(manager string) Options {
-	return Options{FieldManager: manager, Scheme: store.Scheme}
+	return Options{FieldManager: manager, Scheme: store.Scheme()}
 }
 
 // The kubectl bodies below are the ones kubectl v1.32 sends (seen with -v=8
@@ -100,7 +100,7 @@ func TestApply(t *testing.T) {
 	cases := []struct {
 		name    string
 		current runtime.Object // nil: absent (only apply creates)
-		opts    Options        // beyond the manager (Scheme is always store.Scheme)
+		opts    Options        // beyond the manager (Scheme is always store.Scheme())
 		// untracked: current was stored without managedFields (not created
 		// through the API), so updates are not tracked, as on the API server.
 		untracked bool
@@ -339,7 +339,7 @@ func TestApply(t *testing.T) {
 			}
 			for i, s := range c.steps {
 				o := c.opts
-				o.Scheme, o.FieldManager, o.Force = store.Scheme, s.manager, s.force
+				o.Scheme, o.FieldManager, o.Force = store.Scheme(), s.manager, s.force
 				if current == nil && o.GVK.Empty() {
 					o.GVK = gvkOf(t, c.steps, c.name)
 				}

@@ -53,7 +53,7 @@ func TestRecordUpdate(t *testing.T) {
 // patch goes through, as the API server's Warning header does.
 func TestWarn(t *testing.T) {
 	var warnings []string
-	o := Options{FieldManager: "kubectl-patch", Scheme: store.Scheme, FieldValidation: "Warn",
+	o := Options{FieldManager: "kubectl-patch", Scheme: store.Scheme(), FieldValidation: "Warn",
 		Warn: func(msg string) { warnings = append(warnings, msg) }}
 	got, err := Apply(deployment(), merge, []byte(`{"spec":{"replicas":2,"replicaz":3}}`), o)
 	if err != nil {
@@ -85,7 +85,7 @@ func managedFields(t *testing.T, obj runtime.Object) []string {
 // -o yaml` (status included) owns its spec, never the status it could not set.
 func TestApplyDoesNotOwnStatus(t *testing.T) {
 	body := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":3},"status":{"replicas":9}}`
-	got, err := Apply(createdThroughAPI(t, deployment()), apply, []byte(body), Options{FieldManager: "kubectl", Force: true, Scheme: store.Scheme})
+	got, err := Apply(createdThroughAPI(t, deployment()), apply, []byte(body), Options{FieldManager: "kubectl", Force: true, Scheme: store.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestTyped(t *testing.T) {
 		{httpRoute(), merge, `{"spec":{"hostnames":["a.example"]}}`, "*v1.HTTPRoute"},
 		{widget(), merge, `{"spec":{"size":2}}`, "*unstructured.Unstructured"},
 	} {
-		got, err := Apply(c.current, c.patchType, []byte(c.body), Options{FieldManager: "kubectl", Force: c.patchType == apply, Scheme: store.Scheme})
+		got, err := Apply(c.current, c.patchType, []byte(c.body), Options{FieldManager: "kubectl", Force: c.patchType == apply, Scheme: store.Scheme()})
 		if err != nil {
 			t.Fatalf("%s %s: %v", c.want, c.patchType, err)
 		}

@@ -3,6 +3,7 @@ package patch
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -27,13 +28,13 @@ import (
 var scaleGVK = autoscalingv1.SchemeGroupVersion.WithKind("Scale")
 
 // scaleScheme types the Scale alone: the store never holds one.
-var scaleScheme = func() *runtime.Scheme {
+var scaleScheme = sync.OnceValue(func() *runtime.Scheme {
 	s := runtime.NewScheme()
 	if err := autoscalingv1.AddToScheme(s); err != nil {
 		panic(err) // compiled-in types: a failure is a bug
 	}
 	return s
-}()
+})
 
 // replicasPath is where each parent keeps what Scale's spec.replicas stands for.
 var replicasPath = fieldpath.MakePathOrDie("spec", "replicas")
@@ -86,7 +87,7 @@ func ApplyScale(parent runtime.Object, patchType types.PatchType, body []byte, o
 		return nil, nil, err
 	}
 	so := o
-	so.Scheme, so.GVK, so.Subresource = scaleScheme, scaleGVK, "scale"
+	so.Scheme, so.GVK, so.Subresource = scaleScheme(), scaleGVK, "scale"
 	patched, err := Apply(old, patchType, body, so)
 	if err != nil {
 		return nil, nil, err
@@ -142,14 +143,14 @@ func noScale(parent runtime.Object) error {
 // scaleResource names the subresource in errors: deployments.apps/scale, ...
 func scaleResource(parent runtime.Object) schema.GroupResource {
 	gvk := parent.GetObjectKind().GroupVersionKind()
-	if gvks, _, err := scaleParents.ObjectKinds(parent); err == nil && len(gvks) > 0 {
+	if gvks, _, err := scaleParents().ObjectKinds(parent); err == nil && len(gvks) > 0 {
 		gvk = gvks[0]
 	}
 	return schema.GroupResource{Group: gvk.Group, Resource: strings.ToLower(gvk.Kind) + "s/scale"}
 }
 
 // scaleParents types the kinds with a scale subresource.
-var scaleParents = func() *runtime.Scheme {
+var scaleParents = sync.OnceValue(func() *runtime.Scheme {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{appsv1.AddToScheme, corev1.AddToScheme} {
 		if err := add(s); err != nil {
@@ -157,7 +158,7 @@ var scaleParents = func() *runtime.Scheme {
 		}
 	}
 	return s
-}()
+})
 
 func scaleHandler(parent runtime.Object, m metav1.Object) *managedfields.ScaleHandler {
 	gv := appsv1.SchemeGroupVersion

@@ -39,7 +39,7 @@ func TestScale(t *testing.T) {
 		t.Errorf("managedFields = %q, want kubectl-scale's replicas with subresource scale", managedFields(t, parent))
 	}
 
-	_, err = Apply(parent, apply, []byte(ssaDeployment(5, "nginx:1.27", true)), Options{FieldManager: "kubectl", Scheme: store.Scheme})
+	_, err = Apply(parent, apply, []byte(ssaDeployment(5, "nginx:1.27", true)), Options{FieldManager: "kubectl", Scheme: store.Scheme()})
 	checkStatus(t, 0, err, http.StatusConflict, `Apply failed with 1 conflict: conflict with "kubectl-scale" with subresource "scale" using apps/v1: .spec.replicas`)
 
 	_, _, err = ApplyScale(parent, merge, []byte(`{"spec":{"replicas":-1}}`), o)
