@@ -17,10 +17,6 @@ type elementStore struct {
 	// onEnsure, when set, learns every key a sync wants (the proxier records which
 	// Service wanted which elements, to replay an unchanged Service without work).
 	onEnsure func(s *elementStore, key string)
-	// deferAdds holds new elements back until the sync's last transaction (see
-	// Proxier.deferVerdicts); deferred are those elements.
-	deferAdds bool
-	deferred  []*knftables.Element
 }
 
 func newElementStore(kind, name string) *elementStore {
@@ -79,8 +75,6 @@ func (s *elementStore) ensure(tx *knftables.Transaction, key, value []string, co
 	}
 	old, exists := s.elements[k]
 	switch {
-	case !exists && s.deferAdds:
-		s.deferred = append(s.deferred, elem())
 	case !exists:
 		tx.Add(elem())
 	case !s.leftover[k]:
@@ -91,14 +85,6 @@ func (s *elementStore) ensure(tx *knftables.Transaction, key, value []string, co
 	}
 	s.elements[k] = v
 	delete(s.leftover, k)
-}
-
-// addDeferred adds the elements held back and stops holding them.
-func (s *elementStore) addDeferred(tx *knftables.Transaction) {
-	for _, e := range s.deferred {
-		tx.Add(e)
-	}
-	s.deferred, s.deferAdds = nil, false
 }
 
 // keep claims an element already there, unchanged (a replayed Service's).
