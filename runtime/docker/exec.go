@@ -17,6 +17,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/versions"
 	"golang.org/x/term"
 )
 
@@ -51,7 +52,14 @@ func (r *Runtime) Exec(ctx context.Context, netnsName string, etc map[string]str
 		Cmd:          argv,
 	}
 	var size client.ConsoleSize
+	var winch chan os.Signal
 	if tty {
+		// Listen for size changes before reading the size, so a change between the
+		// two (kubectl's first size reaching the terminal podlab exec runs on) is not
+		// lost.
+		winch = make(chan os.Signal, 1)
+		signal.Notify(winch, syscall.SIGWINCH)
+		defer signal.Stop(winch)
 		if w, h, err := term.GetSize(stdin); err == nil && w > 0 && h > 0 {
 			size = client.ConsoleSize{Height: uint(h), Width: uint(w)}
 		} else if w, h, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 && h > 0 {
@@ -61,6 +69,7 @@ func (r *Runtime) Exec(ctx context.Context, netnsName string, etc map[string]str
 		if t := os.Getenv("TERM"); t != "" {
 			opts.Env = []string{"TERM=" + t}
 		}
+		opts.Cmd = r.sizedCommand(ctx, id, size, argv)
 	}
 	created, err := r.cli.ExecCreate(ctx, id, opts)
 	if err != nil {
@@ -82,7 +91,7 @@ func (r *Runtime) Exec(ctx context.Context, netnsName string, etc map[string]str
 			// Older engines ignore the size given at create: set it once more.
 			r.cli.ExecResize(ctx, created.ID, client.ExecResizeOptions{Height: size.Height, Width: size.Width})
 		}
-		stop := r.followResizes(ctx, created.ID, stdin)
+		stop := r.followResizes(ctx, created.ID, stdin, winch)
 		defer stop()
 	}
 
@@ -101,12 +110,26 @@ func (r *Runtime) Exec(ctx context.Context, netnsName string, etc map[string]str
 	return r.execExitCode(ctx, created.ID)
 }
 
-// followResizes passes the terminal's new sizes (SIGWINCH) on to the exec, as
+// sizedCommand is argv, or, on an engine that ignores the size given at create
+// (API before 1.42, Debian's docker.io 20.10 among them), argv behind a shell that
+// sets the terminal's size first: the size sent right after the start reached the
+// terminal only after a quick command such as `stty size` had read it. Only when the
+// container has /bin/sh (podlab's images do; an image without it keeps the race).
+func (r *Runtime) sizedCommand(ctx context.Context, id string, size client.ConsoleSize, argv []string) []string {
+	if size.Height == 0 || !versions.LessThan(r.cli.ClientVersion(), "1.42") {
+		return argv
+	}
+	if _, err := r.cli.ContainerStatPath(ctx, id, client.ContainerStatPathOptions{Path: "/bin/sh"}); err != nil {
+		return argv
+	}
+	script := fmt.Sprintf(`stty rows %d cols %d 2>/dev/null; exec "$@"`, size.Height, size.Width)
+	return append([]string{"/bin/sh", "-c", script, "sh"}, argv...)
+}
+
+// followResizes passes the terminal's new sizes (SIGWINCH on winch) on to the exec, as
 // `docker exec -it` does: a resized window, or kubectl's resize events, which the
 // API server's exec applies to the pseudo-terminal podlab exec runs on.
-func (r *Runtime) followResizes(ctx context.Context, execID string, fd int) (stop func()) {
-	winch := make(chan os.Signal, 1)
-	signal.Notify(winch, syscall.SIGWINCH)
+func (r *Runtime) followResizes(ctx context.Context, execID string, fd int, winch chan os.Signal) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -120,7 +143,7 @@ func (r *Runtime) followResizes(ctx context.Context, execID string, fd int) (sto
 			}
 		}
 	}()
-	return func() { signal.Stop(winch); close(done) }
+	return func() { close(done) }
 }
 
 // execExitCode waits briefly for the exec to be reported finished and returns its

@@ -123,7 +123,7 @@ func runTTY(c *exec.Cmd, in io.Reader, out io.Writer, resize <-chan remotecomman
 			if ok {
 				setSize(pty, s)
 			}
-		case <-time.After(time.Second):
+		case <-time.After(3 * time.Second): // kubectl sends it at once; a loaded machine delays it
 		}
 	}
 	c.Stdin, c.Stdout, c.Stderr = tty, tty, tty
