@@ -2,11 +2,16 @@ package stream
 
 import (
 	"net/http"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/httpstream/wsstream"
 	rc "k8s.io/apimachinery/pkg/util/remotecommand"
 	"k8s.io/client-go/tools/remotecommand"
 )
+
+// webSocketStartDelay is how long a WebSocket exec waits before the command runs
+// (see webSocketStreams).
+const webSocketStartDelay = 20 * time.Millisecond
 
 // WebSocket remotecommand channels: the first three are the stdio file descriptors.
 const (
@@ -59,6 +64,13 @@ func webSocketStreams(w http.ResponseWriter, req *http.Request, opts options) (*
 	default:
 		chans[errorChannel].Write(nil)
 	}
+	// client-go's WebSocket client starts reading before it has made its streams and
+	// drops what comes for a stream it does not have yet ("Unknown stream id 1,
+	// discarding message"): on a loaded machine the whole output of `kubectl exec
+	// POD -- echo hello` was lost. A container runtime's exec takes tens of
+	// milliseconds to start the process; podlab's starts it at once, so it waits a
+	// little before the command may write.
+	time.Sleep(webSocketStartDelay)
 	s := &streams{
 		conn:         conn,
 		gone:         watched.gone,
