@@ -147,11 +147,12 @@ func (p *Proxier) syncServicePort(tx *knftables.Transaction, st *syncState, sp *
 	var changed []*chainSpec
 	for _, c := range chains {
 		fp := c.fingerprint(affinityExtra)
+		old, held := p.heldChain(st, c.name)
 		st.chains[c.name] = fp
 		if p.rec != nil {
 			p.rec.chains[c.name] = fp
 		}
-		if old, ok := p.chains[c.name]; ok && old == fp {
+		if held && old == fp {
 			continue
 		}
 		tx.Add(&knftables.Chain{Name: c.name})
@@ -161,11 +162,11 @@ func (p *Proxier) syncServicePort(tx *knftables.Transaction, st *syncState, sp *
 	if affinity {
 		for _, ep := range reachable {
 			name := affinitySetPrefix + epNames[ep]
+			old, ok := p.heldSet(st, name)
 			st.sets[name] = sp.affinitySeconds
 			if p.rec != nil {
 				p.rec.sets[name] = sp.affinitySeconds
 			}
-			old, ok := p.sets[name]
 			if ok && old == sp.affinitySeconds {
 				continue
 			}

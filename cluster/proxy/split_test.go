@@ -119,3 +119,27 @@ func (f *firstWatcher) Run(ctx context.Context, tx *knftables.Transaction) error
 	}
 	return f.runCounter.Run(ctx, tx)
 }
+
+// An incremental sync changes the proxier's record of the table in place: when its
+// transaction fails, the next sync still repairs the table to what a fresh proxier
+// writes (it reads the table back), whatever the failed one had changed.
+func TestIncrementalFailureRepaired(t *testing.T) {
+	svcs, slices := bigCluster(20)
+	versioned(svcs, slices)
+	nft := &runCounter{Fake: knftables.NewFake(knftables.IPv4Family, tableName)}
+	p := New(nft, testNode)
+	mustSync(t, p, svcs, slices)
+	changed := append([]*discoveryv1.EndpointSlice(nil), slices...)
+	changed[3] = webSlice("svc-3", "10.0.0.3", "10.0.9.3")
+	changed[3].ResourceVersion = "900"
+	nft.failAt = nft.runs + 1
+	if err := p.Sync(context.Background(), svcs[1:], changed[1:]); err == nil {
+		t.Fatal("the failing sync succeeded")
+	}
+	for _, step := range [][2]int{{1, 20}, {0, 20}} {
+		mustSync(t, p, svcs[step[0]:step[1]], changed[step[0]:step[1]])
+		fresh, single := newFakeProxier()
+		mustSync(t, single, svcs[step[0]:step[1]], changed[step[0]:step[1]])
+		assertRuleset(t, fresh.Dump(), nft.Dump(), false)
+	}
+}
