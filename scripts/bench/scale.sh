@@ -46,6 +46,6 @@ grep -h 'upstream layout' "$tmp/kernel.txt" | sed -n 's/.*full sync.*: \([0-9.]*
 grep -h 'rules (podlab' "$tmp/kernel.txt" | sed -n 's/.*one change.*: median \([0-9.]*m*s\) (\([0-9.]*m*s\) of it.*/\1 (kernel \2)/p' | tr '\n' ' ' | sed 's/^/one change, the whole sync (3 runs): /; s/$/; upstream kube-proxy about 141 ms\n/'
 grep -h 'upstream layout' "$tmp/kernel.txt" | sed -n 's/.*one change.*: median \([0-9.]*m*s\) (\([0-9.]*m*s\) of it.*/one change, upstream layout: \1 (kernel \2)\n/p'
 grep -h '^changed (API write' "$tmp/services.txt" || true
-grep -h '^median of the rounds' "$tmp/services.txt" || true
+grep -h '^median of the rounds\|^ratio within each pair' "$tmp/services.txt" || true
 grep -h '^podlab 10 nodes\|^mininet ' "$tmp/deploy.txt" || true
 grep -hv '^\s*$' "$tmp/curve.txt" | tail -3 || true
