@@ -82,12 +82,12 @@ func (p *Proxier) countEndpoints(tx *knftables.Transaction, st *syncState, sp *s
 	}
 	for _, ep := range eps {
 		name := endpointChainPrefix + epNames[ep]
-		held := p.heldCounter(st, name)
+		_, holds := held(st.gone.counters, p.counters, name)
 		st.counters[name] = counterOwner{servicePort: sp.nameString, endpoint: ep.key}
 		if p.rec != nil {
 			p.rec.counters[name] = st.counters[name]
 		}
-		if !held {
+		if !holds {
 			tx.Add(&knftables.Counter{Name: name})
 		}
 		value := []string{strconv.Quote(name)}

@@ -192,8 +192,8 @@ func (p *Proxier) syncChanged(ctx context.Context, tx *knftables.Transaction, sv
 	// What the table holds is changed in place (no copy of 10,000 chains and 30,000
 	// counters per change); what release takes out is remembered in gone. If the
 	// sync fails, the next one is a full one that reads the table back.
-	st := &syncState{chains: p.chains, sets: p.sets, counters: p.counters, gone: &goneState{
-		chains: map[string]string{}, sets: map[string]int{}, counters: map[string]counterOwner{}}}
+	st := &syncState{tableState: tableState{p.chains, p.sets, p.counters},
+		gone: tableState{map[string]string{}, map[string]int{}, map[string]counterOwner{}}}
 	records := make(map[sliceKey]*serviceRecord, len(svcs))
 	var changed []*v1.Service
 	versions := map[sliceKey]string{}
@@ -344,54 +344,31 @@ func (p *Proxier) NeedsFullSync() bool {
 	return p.needFullSync
 }
 
+// tableState is a set of the table's per-Service chains (with their content's
+// fingerprint), affinity sets (with their timeout) and named counters.
+type tableState struct {
+	chains   map[string]string
+	sets     map[string]int
+	counters map[string]counterOwner
+}
+
 // syncState collects what this sync wants to exist. In an incremental sync it is
 // the table's record itself (p.chains, p.sets, p.counters), changed in place, and
-// gone holds what release took out of it, with the values the table still has.
+// gone holds what release took out of it, with the values the table still has
+// (nil maps in a full sync).
 type syncState struct {
-	chains   map[string]string
-	sets     map[string]int
-	counters map[string]counterOwner
-	gone     *goneState
+	tableState
+	gone tableState
 }
 
-type goneState struct {
-	chains   map[string]string
-	sets     map[string]int
-	counters map[string]counterOwner
-}
-
-// heldChain is the fingerprint the table holds for a chain (before this sync's
-// change of it), and whether it holds the chain.
-func (p *Proxier) heldChain(st *syncState, name string) (string, bool) {
-	if st.gone != nil {
-		if fp, ok := st.gone.chains[name]; ok {
-			return fp, true
-		}
+// held is what the table holds under name (before this sync changed it): the value
+// release took out, else the record's.
+func held[V any](gone, table map[string]V, name string) (V, bool) {
+	if v, ok := gone[name]; ok {
+		return v, true
 	}
-	fp, ok := p.chains[name]
-	return fp, ok
-}
-
-// heldSet is the same for an affinity set's timeout.
-func (p *Proxier) heldSet(st *syncState, name string) (int, bool) {
-	if st.gone != nil {
-		if t, ok := st.gone.sets[name]; ok {
-			return t, true
-		}
-	}
-	t, ok := p.sets[name]
-	return t, ok
-}
-
-// heldCounter says whether the table holds a named counter.
-func (p *Proxier) heldCounter(st *syncState, name string) bool {
-	if st.gone != nil {
-		if _, ok := st.gone.counters[name]; ok {
-			return true
-		}
-	}
-	_, ok := p.counters[name]
-	return ok
+	v, ok := table[name]
+	return v, ok
 }
 
 // Sync makes the table match svcs and slices (the complete current lists, like an
@@ -429,11 +406,11 @@ func (p *Proxier) Sync(ctx context.Context, svcs []*v1.Service, slices []*discov
 	for _, s := range p.stores() {
 		s.startSync()
 	}
-	st := &syncState{
+	st := &syncState{tableState: tableState{
 		chains:   make(map[string]string, len(p.chains)),
 		sets:     make(map[string]int, len(p.sets)),
 		counters: make(map[string]counterOwner, len(p.counters)),
-	}
+	}}
 	idx := indexSlices(slices)
 	if p.needFullSync || p.records == nil {
 		p.records = map[sliceKey]*serviceRecord{}
@@ -479,22 +456,18 @@ func (p *Proxier) finish(ctx context.Context, tx *knftables.Transaction, st *syn
 	// the last reference going only later; podlab needs 6.2 or newer.)
 	// What the table held and this sync does not want: in an incremental sync, what
 	// release took out and no Service wanted again.
-	held := struct {
-		chains   map[string]string
-		sets     map[string]int
-		counters map[string]counterOwner
-	}{p.chains, p.sets, p.counters}
-	if st.gone != nil {
-		held.chains, held.sets, held.counters = st.gone.chains, st.gone.sets, st.gone.counters
+	was := tableState{p.chains, p.sets, p.counters}
+	if st.gone.chains != nil {
+		was = st.gone
 	}
 	var staleChains []string
-	for name := range held.chains {
+	for name := range was.chains {
 		if _, ok := st.chains[name]; !ok {
 			staleChains = append(staleChains, name)
 			tx.Flush(&knftables.Chain{Name: name})
 		}
 	}
-	for name := range held.sets {
+	for name := range was.sets {
 		if _, ok := st.sets[name]; !ok {
 			tx.Delete(&knftables.Set{Name: name})
 		}
@@ -505,7 +478,7 @@ func (p *Proxier) finish(ctx context.Context, tx *knftables.Transaction, st *syn
 	for _, name := range staleChains {
 		tx.Delete(&knftables.Chain{Name: name})
 	}
-	for name := range held.counters {
+	for name := range was.counters {
 		if _, ok := st.counters[name]; !ok {
 			tx.Delete(&knftables.Counter{Name: name})
 		}

@@ -147,12 +147,12 @@ func (p *Proxier) syncServicePort(tx *knftables.Transaction, st *syncState, sp *
 	var changed []*chainSpec
 	for _, c := range chains {
 		fp := c.fingerprint(affinityExtra)
-		old, held := p.heldChain(st, c.name)
+		old, holds := held(st.gone.chains, p.chains, c.name)
 		st.chains[c.name] = fp
 		if p.rec != nil {
 			p.rec.chains[c.name] = fp
 		}
-		if held && old == fp {
+		if holds && old == fp {
 			continue
 		}
 		tx.Add(&knftables.Chain{Name: c.name})
@@ -162,7 +162,7 @@ func (p *Proxier) syncServicePort(tx *knftables.Transaction, st *syncState, sp *
 	if affinity {
 		for _, ep := range reachable {
 			name := affinitySetPrefix + epNames[ep]
-			old, ok := p.heldSet(st, name)
+			old, ok := held(st.gone.sets, p.sets, name)
 			st.sets[name] = sp.affinitySeconds
 			if p.rec != nil {
 				p.rec.sets[name] = sp.affinitySeconds
