@@ -223,7 +223,6 @@ var (
 	errUnsupported = errors.New("not encoded through netlink")
 	errTooLarge    = errors.New("batch larger than the socket's send buffer")
 	prefix         = "ip " + tableName + " "
-	dnatRe         = regexp.MustCompile(`^meta l4proto (tcp|udp|sctp) (?:numgen random mod (\d+) 0 )?dnat to (\d+\.\d+\.\d+\.\d+):(\d+)$`)
 	pickRe         = regexp.MustCompile(`^numgen random mod (\d+) 0 ((?:goto|jump) \S+)$`)
 	commentRe      = regexp.MustCompile(`^(.*) comment ("(?:[^"\\]|\\.)*")$`)
 	dnatMapRe      = regexp.MustCompile(`^meta l4proto (tcp|udp|sctp) dnat ip addr \. port to numgen random mod (\d+) map \{ (.*) \}$`)
@@ -494,8 +493,9 @@ func splitComment(body string) []string {
 	return commentRe.FindStringSubmatch(body) // a comment that holds ` comment "`
 }
 
-// splitDNAT is dnatRe's match, by hand for the tens of thousands of dnat rules of a
-// full sync: [_, protocol, the numgen modulus or "", IP, port], or nil.
+// splitDNAT matches `meta l4proto P [numgen random mod N 0 ]dnat to IP:PORT` by hand
+// (the tens of thousands of dnat rules of a full sync; the test holds the regular
+// expression it agrees with): [_, protocol, the numgen modulus or "", IP, port], or nil.
 func splitDNAT(body string) []string {
 	rest, ok := strings.CutPrefix(body, "meta l4proto ")
 	if !ok {

@@ -187,6 +187,7 @@ func TestParseElementMatchesRegexp(t *testing.T) {
 
 // splitComment and splitDNAT match as the regular expressions they stand in for.
 func TestSplitRuleMatchesRegexp(t *testing.T) {
+	dnatRe := regexp.MustCompile(`^meta l4proto (tcp|udp|sctp) (?:numgen random mod (\d+) 0 )?dnat to (\d+\.\d+\.\d+\.\d+):(\d+)$`)
 	nft, p := newFakeProxier()
 	p.ruleChoiceAbove = 20
 	svcs, eps := bigCluster(30)
