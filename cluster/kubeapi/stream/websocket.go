@@ -11,7 +11,7 @@ import (
 
 // webSocketStartDelay is how long a WebSocket exec waits before the command runs
 // (see webSocketStreams).
-const webSocketStartDelay = 20 * time.Millisecond
+const webSocketStartDelay = 50 * time.Millisecond
 
 // WebSocket remotecommand channels: the first three are the stdio file descriptors.
 const (
@@ -54,6 +54,13 @@ func webSocketStreams(w http.ResponseWriter, req *http.Request, opts options) (*
 	if err != nil {
 		return nil, err
 	}
+	// client-go's WebSocket client starts reading before it has made its streams and
+	// drops what comes for a stream it does not have yet ("Unknown stream id 1,
+	// discarding message"): on a loaded machine the whole output of `kubectl exec
+	// POD -- echo hello` was lost. A container runtime's exec takes tens of
+	// milliseconds to start the process; podlab's starts it at once, so it waits a
+	// little before anything is written (the kubelet's empty first message included).
+	time.Sleep(webSocketStartDelay)
 	// An empty message on the first writable channel tells the client the
 	// connection is established, as the kubelet does.
 	switch {
@@ -64,13 +71,6 @@ func webSocketStreams(w http.ResponseWriter, req *http.Request, opts options) (*
 	default:
 		chans[errorChannel].Write(nil)
 	}
-	// client-go's WebSocket client starts reading before it has made its streams and
-	// drops what comes for a stream it does not have yet ("Unknown stream id 1,
-	// discarding message"): on a loaded machine the whole output of `kubectl exec
-	// POD -- echo hello` was lost. A container runtime's exec takes tens of
-	// milliseconds to start the process; podlab's starts it at once, so it waits a
-	// little before the command may write.
-	time.Sleep(webSocketStartDelay)
 	s := &streams{
 		conn:         conn,
 		gone:         watched.gone,
