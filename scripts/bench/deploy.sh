@@ -25,17 +25,7 @@ export PATH=$PATH:/usr/local/go/bin
 
 # The kernel tears namespaces down in the background after destroy; wait until the
 # machine is idle again (over 85% idle for a second) so runs do not slow each other.
-idle_pct() {
-  local a b
-  read -r _ a1 a2 a3 a4 a5 a6 a7 _ < /proc/stat; a=$((a1 + a2 + a3 + a4 + a5 + a6 + a7)); ai=$a4
-  sleep 1
-  read -r _ b1 b2 b3 b4 b5 b6 b7 _ < /proc/stat; b=$((b1 + b2 + b3 + b4 + b5 + b6 + b7)); bi=$b4
-  echo $(( (bi - ai) * 100 / (b - a + 1) ))
-}
-settle() {
-  for _ in $(seq 1 60); do [ "$(idle_pct)" -ge 85 ] && return; done
-  echo "warning: the machine did not go idle" >&2
-}
+. "$HERE/settle.sh"
 now() { date +%s.%N; }
 dep=() des=()
 for i in $(seq 1 "$runs"); do

@@ -23,16 +23,7 @@ state=${PODLAB_STATE_DIR:-/run/podlab}
 
 # The kernel frees a destroyed lab's namespaces in the background: wait until the
 # machine is idle again (over 85% idle for a second) before each run.
-idle_pct() {
-  read -r _ a1 a2 a3 a4 a5 a6 a7 _ < /proc/stat; a=$((a1 + a2 + a3 + a4 + a5 + a6 + a7)); ai=$a4
-  sleep 1
-  read -r _ b1 b2 b3 b4 b5 b6 b7 _ < /proc/stat; b=$((b1 + b2 + b3 + b4 + b5 + b6 + b7)); bi=$b4
-  echo $(( (bi - ai) * 100 / (b - a + 1) ))
-}
-settle() {
-  for _ in $(seq 1 60); do [ "$(idle_pct)" -ge 85 ] && return; done
-  echo "warning: the machine did not go idle" >&2
-}
+. "$HERE/settle.sh"
 now() { date +%s.%N; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
